@@ -1,0 +1,40 @@
+#include "config.h"
+#include "cleanup.h"
+
+void
+skiff_cleanup_freep (void *p)
+{
+  free (*(void **) p);
+}
+
+void
+skiff_cleanup_closep (int *fd)
+{
+  /* Never retry close() on EINTR: the fd is gone either way on Linux. */
+  if (*fd >= 0)
+    close (*fd);
+}
+
+void
+skiff_cleanup_fclosep (FILE **f)
+{
+  if (*f)
+    fclose (*f);
+}
+
+void
+skiff_cleanup_closedirp (DIR **d)
+{
+  if (*d)
+    closedir (*d);
+}
+
+void
+skiff_cleanup_strvp (char ***v)
+{
+  if (*v == NULL)
+    return;
+  for (char **p = *v; *p; p++)
+    free (*p);
+  free (*v);
+}
