@@ -303,7 +303,7 @@ static const yajl_callbacks callbacks = {
 };
 
 /* Turns yajl's "parse error: premature EOF\n" into our wording. */
-static void report_syntax(pctx *c, size_t off)
+static void report_syntax(pctx *c, size_t off, bool empty)
 {
 	unsigned char *raw = yajl_get_error(c->h, 0, NULL, 0);
 	const char *msg = raw ? (const char *)raw : "";
@@ -317,7 +317,9 @@ static void report_syntax(pctx *c, size_t off)
 	while (n && msg[n - 1] == '.')
 		n--;
 	locate(c, off, &line, &col);
-	if (strstr(msg, "premature EOF"))
+	if (empty)
+		oci_diags_add(c->diags, OCI_DIAG_ERROR, c->file, line, col, "", "empty document");
+	else if (strstr(msg, "premature EOF"))
 		oci_diags_add(c->diags, OCI_DIAG_ERROR, c->file, line, col, "",
 			      "unexpected end of document");
 	else
@@ -325,6 +327,22 @@ static void report_syntax(pctx *c, size_t off)
 			      "invalid JSON: %.*s", (int)n, msg);
 	if (raw)
 		yajl_free_error(c->h, raw);
+}
+
+/* yajl stops just past the token it rejected; point at that token. */
+static size_t rejected_token(pctx *c, size_t end)
+{
+	size_t i;
+
+	if (end == 0 || end > c->len)
+		return end;
+	if (c->buf[end - 1] == '"')
+		return string_start(c, end);
+	for (i = end; i > 0 && strchr("abcdefghijklmnopqrstuvwxyz0123456789.+-ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+					c->buf[i - 1]) && c->buf[i - 1];
+	     i--)
+		;
+	return i < end ? i : end - 1;
 }
 
 static bool run(pctx *c)
@@ -335,11 +353,11 @@ static bool run(pctx *c)
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(c->h);
 		if (st == yajl_status_error) {
-			report_syntax(c, c->len);
+			report_syntax(c, c->len, !c->root);
 			return false;
 		}
 	} else if (st == yajl_status_error) {
-		report_syntax(c, token_end(c));
+		report_syntax(c, rejected_token(c, token_end(c)), false);
 		return false;
 	}
 	/* client_canceled: the callback already said why */

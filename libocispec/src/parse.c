@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -94,6 +95,7 @@ void *oci_parse_file(const oci_type *t, const char *path, const oci_parse_opts *
 	char *buf _oci_cleanup_free_ = NULL;
 	void *obj = NULL;
 	size_t len = 0;
+	struct stat st;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -101,12 +103,22 @@ void *oci_parse_file(const oci_type *t, const char *path, const oci_parse_opts *
 		oci_diags_add(d, OCI_DIAG_ERROR, file, 0, 0, "", "cannot open: %s", strerror(errno));
 		goto out;
 	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_size(opts)) {
+		oci_diags_add(d, OCI_DIAG_ERROR, file, 0, 0, "",
+			      "document is %jd bytes, over the limit of %zu bytes",
+			      (intmax_t)st.st_size, max_size(opts));
+		close(fd);
+		goto out;
+	}
 	buf = read_all(fd, max_size(opts), &len);
 	if (!buf)
 		oci_diags_add(d, OCI_DIAG_ERROR, file, 0, 0, "", "cannot read: %s", strerror(errno));
-	close(fd);
-	if (buf)
+	else if (len > max_size(opts))
+		oci_diags_add(d, OCI_DIAG_ERROR, file, 0, 0, "",
+			      "document is over the limit of %zu bytes", max_size(opts));
+	else
 		obj = parse(t, buf, len, opts, file, d);
+	close(fd);
 out:
 	oci_diags_free(&scratch);
 	return obj;
