@@ -444,6 +444,23 @@ class Background:
         return Result(self.args, rc, self.out_path, self.err_path)
 
 
+def _fd_args(fds):
+    """Popen arguments that place fds {target: source} in the child."""
+    if not fds:
+        return {}
+    fds = dict(fds)
+
+    def place():
+        # Move sources out of the way first so a source numbered like a
+        # target is not clobbered before it is used.
+        tmp = {t: os.dup(src) for t, src in fds.items()}
+        for t, d in tmp.items():
+            os.dup2(d, t)  # dup2 leaves the target inheritable
+            os.close(d)
+
+    return {"pass_fds": tuple(fds), "preexec_fn": place}
+
+
 class Runtime:
     """Drives the runtime binary with a per-test --root."""
 
@@ -480,7 +497,7 @@ class Runtime:
             env.update(extra)
         return env
 
-    def popen(self, *args, stdin=subprocess.DEVNULL, pass_fds=(), env=None, cwd=None):
+    def popen(self, *args, stdin=subprocess.DEVNULL, fds=None, env=None, cwd=None):
         out, err = self._files()
         argv = self.cmd(*args)
         with open(out, "wb") as fo, open(err, "wb") as fe:
@@ -489,10 +506,10 @@ class Runtime:
                 stdin=stdin,
                 stdout=fo,
                 stderr=fe,
-                pass_fds=pass_fds,
                 env=self._env(env),
                 cwd=cwd or self.workdir,
                 start_new_session=True,
+                **_fd_args(fds),
             )
         bg = Background(proc, argv, out, err)
         self.background.append(bg)
@@ -504,14 +521,20 @@ class Runtime:
         timeout=TIMEOUT,
         stdin=subprocess.DEVNULL,
         input=None,
-        pass_fds=(),
+        fds=None,
         env=None,
         cwd=None,
+        listen_pid=False,
     ) -> Result:
         """Run the runtime to completion; stdout/stderr go to files so a
-        container that inherits them cannot hold up the call."""
+        container that inherits them cannot hold up the call.  fds maps
+        fd numbers in the runtime to fds of ours ({3: w} passes w as 3).  With
+        listen_pid, LISTEN_PID is set to the runtime's own pid (socket
+        activation hands fds only to the process LISTEN_PID names)."""
         out, err = self._files()
         argv = self.cmd(*args)
+        if listen_pid:
+            argv = ["/bin/sh", "-c", 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', "sh", *argv]
         if input is not None:
             inp = self.workdir / f"{out.stem}.in"
             inp.write_bytes(input.encode() if isinstance(input, str) else input)
@@ -523,10 +546,10 @@ class Runtime:
                     stdin=stdin,
                     stdout=fo,
                     stderr=fe,
-                    pass_fds=pass_fds,
                     env=self._env(env),
                     cwd=cwd or self.workdir,
                     start_new_session=True,
+                    **_fd_args(fds),
                 )
             try:
                 rc = proc.wait(timeout)

@@ -1,0 +1,497 @@
+"""What the container process sees: config.process and friends (user, env,
+cwd, rlimits, capabilities, noNewPrivileges, oomScoreAdj, sysctl, hostname,
+fds, root filesystem)."""
+
+import os
+
+import pytest
+
+from harness import DEFAULT_CAPS, TOKEN_VAR, cap_mask, parse_kv
+
+
+def run_init(runtime, bundle, cid, *args, **kw):
+    """Run /init ARGS in the container; return its key=value report."""
+    bundle.args = ["/init", *args]
+    r = runtime.run(cid, bundle, **kw).ok()
+    return parse_kv(r.stdout)
+
+
+def run_sh(runtime, bundle, cid, script, **kw):
+    bundle.sh(script)
+    return runtime.run(cid, bundle, **kw).ok()
+
+
+# --------------------------------------------------------------- args, env
+
+
+def test_args_passed_verbatim(runtime, bundle, cid):
+    bundle.args = ["/bin/echo", "a b", "", "$HOME", "*"]
+    r = runtime.run(cid, bundle).ok()
+    assert r.stdout == "a b  $HOME *\n"
+
+
+def test_args_resolved_through_path(runtime, bundle, cid):
+    bundle.args = ["skiff-init", "exit", "5"]
+    assert runtime.run(cid, bundle).returncode == 5
+
+
+def test_env_exact(runtime, bundle, cid):
+    bundle.set_env("FOO", "bar baz")
+    bundle.set_env("EMPTY", "")
+    bundle.set_env("HOME", "/custom")
+    env = run_init(runtime, bundle, cid, "env")
+    expected = {e.split("=", 1)[0]: e.split("=", 1)[1] for e in bundle.process["env"]}
+    assert env == expected
+
+
+def test_home_from_passwd_when_unset(runtime, bundle, cid):
+    """runc sets HOME from the rootfs's /etc/passwd when env lacks it."""
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    env = run_init(runtime, bundle, cid, "env")
+    assert env["HOME"] == "/home/user"
+    assert env[TOKEN_VAR] == runtime.token
+
+
+def test_home_root_default(runtime, bundle, cid):
+    env = run_init(runtime, bundle, cid, "env")
+    assert env["HOME"] == "/root"
+
+
+# --------------------------------------------------------------------- cwd
+
+
+@pytest.mark.parametrize("cwd", ["/", "/tmp", "/home/user"])
+def test_cwd(runtime, bundle, cid, cwd):
+    bundle.process["cwd"] = cwd
+    assert run_init(runtime, bundle, cid, "cwd")["cwd"] == cwd
+
+
+def test_cwd_created_when_missing(runtime, bundle, cid):
+    bundle.config["root"]["readonly"] = False
+    bundle.process["cwd"] = "/new/dir"
+    assert run_init(runtime, bundle, cid, "cwd")["cwd"] == "/new/dir"
+
+
+# -------------------------------------------------------------------- user
+
+
+def test_user_uid_gid(runtime, bundle, cid):
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    ids = run_init(runtime, bundle, cid, "ids")
+    assert (ids["uid"], ids["euid"], ids["suid"]) == ("1000",) * 3
+    assert (ids["gid"], ids["egid"], ids["sgid"]) == ("1000",) * 3
+    assert ids["groups"] == ""
+
+
+def test_user_additional_gids(runtime, bundle, cid):
+    bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [2000, 3000]}
+    ids = run_init(runtime, bundle, cid, "ids")
+    assert ids["uid"] == "1000" and ids["gid"] == "1000"
+    assert sorted(ids["groups"].split(",")) == ["2000", "3000"]
+
+
+def test_root_has_no_supplementary_groups(runtime, bundle, cid):
+    assert run_init(runtime, bundle, cid, "ids")["groups"] == ""
+
+
+@pytest.mark.parametrize("umask,expected", [(0o27, "0027"), (0o77, "0077"), (0, "0000")])
+def test_umask(runtime, bundle, cid, umask, expected):
+    bundle.process["user"]["umask"] = umask
+    assert run_init(runtime, bundle, cid, "umask")["umask"] == expected
+
+
+def test_umask_default(runtime, bundle, cid):
+    assert run_init(runtime, bundle, cid, "umask")["umask"] == "0022"
+
+
+def test_user_can_write_only_where_allowed(runtime, bundle, cid):
+    bundle.config["root"]["readonly"] = False
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    r = run_sh(
+        runtime, bundle, cid,
+        "/init write /home/user/f x; /init write /etc/f x; /init stat /home/user/f",
+    )
+    lines = r.stdout.splitlines()
+    assert lines[0] == "errno=0"
+    assert lines[1] == "errno=EACCES"
+    st = parse_kv("\n".join(lines[2:]))
+    assert st["uid"] == "1000" and st["gid"] == "1000"
+
+
+# ----------------------------------------------------------------- rlimits
+
+
+def test_rlimit_default_nofile(runtime, bundle, cid):
+    r = run_init(runtime, bundle, cid, "rlimits")
+    assert r["RLIMIT_NOFILE"] == "1024 1024"
+
+
+def test_rlimits_set(runtime, bundle, cid):
+    bundle.process["rlimits"] = [
+        {"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200},
+        {"type": "RLIMIT_NPROC", "soft": 500, "hard": 600},
+        {"type": "RLIMIT_CORE", "soft": 0, "hard": 0},
+        {"type": "RLIMIT_MSGQUEUE", "soft": 4096, "hard": 8192},
+        {"type": "RLIMIT_CPU", "soft": 1000, "hard": 2000},
+    ]
+    r = run_init(runtime, bundle, cid, "rlimits")
+    assert r["RLIMIT_NOFILE"] == "100 200"
+    assert r["RLIMIT_NPROC"] == "500 600"
+    assert r["RLIMIT_CORE"] == "0 0"
+    assert r["RLIMIT_MSGQUEUE"] == "4096 8192"
+    assert r["RLIMIT_CPU"] == "1000 2000"
+
+
+def test_rlimit_unlimited(runtime, bundle, cid):
+    big = 2**64 - 1
+    bundle.process["rlimits"] = [{"type": "RLIMIT_FSIZE", "soft": big, "hard": big}]
+    r = run_init(runtime, bundle, cid, "rlimits")
+    assert r["RLIMIT_FSIZE"] == "unlimited unlimited"
+
+
+# ------------------------------------------------------------ capabilities
+
+
+def caps_of(runtime, bundle, cid):
+    return {k: int(v, 16) for k, v in run_init(runtime, bundle, cid, "caps").items()}
+
+
+def test_caps_default(runtime, bundle, cid):
+    caps = caps_of(runtime, bundle, cid)
+    mask = cap_mask(DEFAULT_CAPS)
+    assert caps["CapBnd"] == mask
+    assert caps["CapPrm"] == mask
+    assert caps["CapEff"] == mask
+    assert caps["CapInh"] == 0
+
+
+def test_caps_each_set(runtime, bundle, cid):
+    sets = {
+        "bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SYS_CHROOT", "CAP_NET_RAW"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID"],
+        "effective": ["CAP_KILL", "CAP_SETUID"],
+        "inheritable": ["CAP_CHOWN", "CAP_KILL"],
+        "ambient": ["CAP_KILL"],
+    }
+    bundle.process["capabilities"] = sets
+    caps = caps_of(runtime, bundle, cid)
+    assert caps["CapBnd"] == cap_mask(sets["bounding"])
+    assert caps["CapPrm"] == cap_mask(sets["permitted"])
+    assert caps["CapInh"] == cap_mask(sets["inheritable"])
+    assert caps["CapAmb"] == cap_mask(sets["ambient"])
+    # execve as uid 0 raises the effective set to the permitted one; with
+    # noNewPrivileges the permitted set cannot grow past what was set.
+    assert caps["CapEff"] == cap_mask(sets["permitted"])
+
+
+def test_caps_empty(runtime, bundle, cid):
+    bundle.process["capabilities"] = {}
+    caps = caps_of(runtime, bundle, cid)
+    assert caps == {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": 0, "CapAmb": 0}
+
+
+def test_caps_kept_for_non_root_user(runtime, bundle, cid):
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["capabilities"] = {
+        k: ["CAP_NET_BIND_SERVICE", "CAP_KILL"]
+        for k in ("bounding", "permitted", "effective", "inheritable", "ambient")
+    }
+    caps = caps_of(runtime, bundle, cid)
+    mask = cap_mask(["CAP_NET_BIND_SERVICE", "CAP_KILL"])
+    assert caps["CapEff"] == mask and caps["CapPrm"] == mask and caps["CapAmb"] == mask
+
+
+def test_caps_enforced(runtime, bundle, cid):
+    """Without CAP_SYS_CHROOT, chroot fails with EPERM; with it, it works."""
+    bundle.args = ["/init", "syscall", "chroot", "/"]
+    r = runtime.run(cid, bundle)
+    assert r.returncode == 1 and "errno=EPERM" in r.stdout, r.describe()
+    for s in ("bounding", "permitted", "effective"):
+        bundle.process["capabilities"][s].append("CAP_SYS_CHROOT")
+    r = runtime.run(cid + "b", bundle)
+    assert r.returncode == 0 and "errno=0" in r.stdout, r.describe()
+
+
+# ------------------------------------------------------ privileges, oom
+
+
+@pytest.mark.parametrize("nnp,expected", [(True, "1"), (False, "0")])
+def test_no_new_privileges(runtime, bundle, cid, nnp, expected):
+    bundle.process["noNewPrivileges"] = nnp
+    assert run_init(runtime, bundle, cid, "status")["NoNewPrivs"] == expected
+
+
+def test_no_seccomp_by_default(runtime, bundle, cid):
+    assert run_init(runtime, bundle, cid, "status")["Seccomp"] == "0"
+
+
+@pytest.mark.parametrize("adj", [0, 300, 1000])
+def test_oom_score_adj(runtime, bundle, cid, adj):
+    bundle.process["oomScoreAdj"] = adj
+    assert run_init(runtime, bundle, cid, "oom")["oom_score_adj"] == str(adj)
+
+
+def test_oom_score_adj_inherited_when_unset(runtime, bundle, cid):
+    with open("/proc/self/oom_score_adj") as f:
+        mine = f.read().strip()
+    assert run_init(runtime, bundle, cid, "oom")["oom_score_adj"] == mine
+
+
+# ------------------------------------------------------ hostname, sysctl
+
+
+def test_hostname(runtime, bundle, cid):
+    bundle.config["hostname"] = "skiff-host-1"
+    host = os.uname().nodename
+    r = run_init(runtime, bundle, cid, "hostname")
+    assert r["hostname"] == "skiff-host-1"
+    assert os.uname().nodename == host
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 ignores domainname")
+def test_domainname(runtime, bundle, cid):
+    bundle.config["domainname"] = "example.test"
+    assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "example.test"
+
+
+def test_sysctl_net(runtime, bundle, cid):
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        host_before = f.read().strip()
+    want = "0" if host_before == "1" else "1"
+    bundle.linux["sysctl"] = {"net.ipv4.ip_forward": want}
+    r = run_init(runtime, bundle, cid, "sysctl", "net.ipv4.ip_forward")
+    assert r["net.ipv4.ip_forward"] == want
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        assert f.read().strip() == host_before, "sysctl leaked to the host netns"
+
+
+def test_sysctl_ipc(runtime, bundle, cid):
+    bundle.linux["sysctl"] = {"kernel.shmmax": "123456789", "kernel.msgmax": "4321"}
+    bundle.sh("/init sysctl kernel.shmmax; /init sysctl kernel.msgmax")
+    r = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert r["kernel.shmmax"] == "123456789"
+    assert r["kernel.msgmax"] == "4321"
+    with open("/proc/sys/kernel/shmmax") as f:
+        assert f.read().strip() != "123456789"
+
+
+def test_sysctl_slash_form(runtime, bundle, cid):
+    bundle.linux["sysctl"] = {"net/ipv4/ip_local_port_range": "20000 30000"}
+    r = run_init(runtime, bundle, cid, "sysctl", "net.ipv4.ip_local_port_range")
+    assert r["net.ipv4.ip_local_port_range"].split() == ["20000", "30000"]
+
+
+# --------------------------------------------------------------------- fds
+
+
+def test_only_stdio_fds_after_run(runtime, bundle, cid):
+    r = run_init(runtime, bundle, cid, "fds")
+    assert r["fds"] == "0,1,2", r
+
+
+def test_only_stdio_fds_after_create_start(runtime, bundle, cid):
+    bundle.args = ["/init", "fds"]
+    c = runtime.create(cid, bundle).ok()
+    runtime.start(cid).ok()
+    runtime.wait_status(cid, "stopped")
+    r = parse_kv(c.read_stdout())
+    assert r["fds"] == "0,1,2", r
+
+
+def test_fds_of_caller_not_inherited(runtime, bundle, cid, workdir):
+    """An fd the caller leaks to the runtime (not asked to be preserved)
+    must not reach the container."""
+    bundle.args = ["/init", "fds"]
+    with open(workdir / "leak", "w") as f:
+        r = runtime.run(cid, bundle, fds={3: f.fileno(), 7: f.fileno()}).ok()
+    assert parse_kv(r.stdout)["fds"] == "0,1,2"
+
+
+def test_preserve_fds(runtime, bundle, cid):
+    bundle.sh("/init fds; echo via-fd3 >&3; echo via-fd4 >&4")
+    r3, w3 = os.pipe()
+    r4, w4 = os.pipe()
+    try:
+        r = runtime.run(cid, bundle, "--preserve-fds", "2", fds={3: w3, 4: w4}).ok()
+    finally:
+        os.close(w3)
+        os.close(w4)
+    assert parse_kv(r.stdout)["fds"] == "0,1,2,3,4"
+    assert os.read(r3, 100) == b"via-fd3\n"
+    assert os.read(r4, 100) == b"via-fd4\n"
+    os.close(r3)
+    os.close(r4)
+
+
+def test_preserve_fds_only_as_many_as_asked(runtime, bundle, cid):
+    bundle.args = ["/init", "fds"]
+    rd, wr = os.pipe()
+    try:
+        r = runtime.run(cid, bundle, "--preserve-fds", "1", fds={3: wr, 4: wr}).ok()
+    finally:
+        os.close(rd)
+        os.close(wr)
+    assert parse_kv(r.stdout)["fds"] == "0,1,2,3"
+
+
+def test_listen_fds(runtime, bundle, cid):
+    bundle.sh("/init env; /init fds; echo activated >&3")
+    rd, wr = os.pipe()
+    try:
+        r = runtime.run(
+            cid, bundle, env={"LISTEN_FDS": "1"}, fds={3: wr}, listen_pid=True
+        ).ok()
+    finally:
+        os.close(wr)
+    out = parse_kv(r.stdout)
+    assert out["LISTEN_FDS"] == "1"
+    assert out["LISTEN_PID"] == "1", "LISTEN_PID must name the container process"
+    assert out["fds"] == "0,1,2,3"
+    assert os.read(rd, 100) == b"activated\n"
+    os.close(rd)
+
+
+def test_listen_fds_ignored_for_other_pid(runtime, bundle, cid):
+    """LISTEN_FDS whose LISTEN_PID is not the runtime is not for it."""
+    bundle.sh("/init env; /init fds")
+    rd, wr = os.pipe()
+    try:
+        r = runtime.run(
+            cid, bundle, env={"LISTEN_FDS": "1", "LISTEN_PID": "1"}, fds={3: wr}
+        ).ok()
+    finally:
+        os.close(rd)
+        os.close(wr)
+    out = parse_kv(r.stdout)
+    assert out["fds"] == "0,1,2"
+    assert "LISTEN_FDS" not in out
+
+
+def test_not_a_tty(runtime, bundle, cid):
+    r = run_init(runtime, bundle, cid, "tty")
+    assert r["isatty.0"] == r["isatty.1"] == r["isatty.2"] == "0"
+
+
+# -------------------------------------------------------------- root, pid
+
+
+def test_readonly_root(runtime, bundle, cid):
+    bundle.args = ["/init", "write", "/newfile", "x"]
+    r = runtime.run(cid, bundle)
+    assert r.returncode == 1 and "errno=EROFS" in r.stdout, r.describe()
+    assert not (bundle.rootfs / "newfile").exists()
+
+
+def test_writable_root(runtime, bundle, cid):
+    bundle.config["root"]["readonly"] = False
+    bundle.args = ["/init", "write", "/newfile", "hello"]
+    runtime.run(cid, bundle).ok()
+    assert (bundle.rootfs / "newfile").read_text() == "hello"
+
+
+def test_root_is_bundle_rootfs(runtime, bundle, cid):
+    (bundle.rootfs / "etc" / "marker").write_text("from-this-bundle")
+    bundle.args = ["/init", "read", "/etc/marker"]
+    assert runtime.run(cid, bundle).ok().stdout == "from-this-bundle"
+
+
+def test_root_absolute_path(runtime, bundle, cid):
+    bundle.config["root"]["path"] = str(bundle.rootfs)
+    bundle.args = ["/init", "read", "/etc/passwd"]
+    assert "user:x:1000" in runtime.run(cid, bundle).ok().stdout
+
+
+def test_pid_one_in_pid_namespace(runtime, bundle, cid):
+    r = run_init(runtime, bundle, cid, "pid")
+    assert r["pid"] == "1" and r["ppid"] == "0"
+
+
+def test_container_pid_is_state_pid_without_pidns(runtime, bundle, cid):
+    bundle.remove_namespace("pid")
+    bundle.args = ["/init", "pid"]
+    c = runtime.create(cid, bundle).ok()
+    pid = runtime.state(cid)["pid"]
+    runtime.start(cid).ok()
+    runtime.wait_status(cid, "stopped")
+    assert parse_kv(c.read_stdout())["pid"] == str(pid)
+
+
+def test_no_pivot(runtime, bundle, cid):
+    (bundle.rootfs / "etc" / "marker").write_text("no-pivot")
+    bundle.sh("/init read /etc/marker; echo; /init cwd; /init stat /init")
+    r = runtime.run(cid, bundle, "--no-pivot").ok()
+    lines = r.stdout.splitlines()
+    assert lines[0] == "no-pivot"
+    assert "cwd=/" in lines
+    assert parse_kv(r.stdout)["type"] == "file"
+
+
+def test_mounts_tmpfs_and_bind(runtime, bundle, cid, workdir):
+    src = workdir / "bindsrc"
+    src.mkdir()
+    (src / "f").write_text("bound")
+    bundle.add_tmpfs("/scratch")
+    bundle.add_mount("/ro", src, options=["rbind", "ro"])
+    bundle.sh(
+        "/init write /scratch/x 1; /init read /ro/f; echo; /init write /ro/y 1; "
+        "grep -E ' /(scratch|ro) ' /proc/self/mountinfo"
+    )
+    r = runtime.run(cid, bundle).ok()
+    lines = r.stdout.splitlines()
+    assert lines[0] == "errno=0"
+    assert lines[1] == "bound"
+    assert lines[2] == "errno=EROFS"
+    info = "\n".join(lines[3:])
+    assert " /scratch " in info and "tmpfs" in info
+    assert " /ro " in info
+    assert not (src / "y").exists()
+
+
+def test_cgroup_path(runtime, bundle, cid):
+    bundle.args = ["/init", "cgroup"]
+    out = runtime.run(cid, bundle).ok().stdout
+    path = bundle.linux["cgroupsPath"]
+    lines = out.splitlines()
+    assert lines, out
+    for line in lines:
+        assert line.split(":", 2)[2] == path, out
+
+
+def test_masked_paths(runtime, bundle, cid):
+    present = [p for p in bundle.linux["maskedPaths"] if os.path.exists(p)]
+    if not present:
+        pytest.skip("none of the masked paths exists on this host")
+    script = "; ".join(
+        f"echo {p} $(cat {p} 2>&1 | wc -c) $(ls -A {p} 2>/dev/null | wc -l)"
+        for p in present
+    )
+    bundle.sh(script)
+    out = runtime.run(cid, bundle).ok().stdout.splitlines()
+    assert len(out) == len(present)
+    for line in out:
+        path, nbytes, entries = line.split()
+        if os.path.isdir(path):
+            assert entries == "0", f"{path} must look empty: {line}"
+        else:
+            assert nbytes == "0", f"{path} must read as empty: {line}"
+
+
+def test_readonly_paths(runtime, bundle, cid):
+    bundle.sh(
+        "/init write /proc/sys/kernel/hostname x; "
+        "/init write /proc/irq/default_smp_affinity 1"
+    )
+    r = runtime.run(cid, bundle)
+    assert r.stdout.splitlines() == ["errno=EROFS"] * 2, r.describe()
+
+
+def test_proc_sys_writable_without_readonly_paths(runtime, bundle, cid):
+    """Control for test_readonly_paths: the uts-namespaced hostname sysctl
+    is writable once /proc/sys is not listed."""
+    bundle.linux["readonlyPaths"] = []
+    bundle.process["capabilities"] = {
+        k: ["CAP_SYS_ADMIN"] for k in ("bounding", "permitted", "effective")
+    }
+    bundle.sh("/init write /proc/sys/kernel/hostname changed; /init hostname")
+    r = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert r["errno"] == "0" and r["hostname"] == "changed"
