@@ -176,6 +176,20 @@ def parse_env(text: str) -> dict:
     return parse_kv(text)
 
 
+def parse_sections(text: str, sep: str = "---") -> list:
+    """Split output at lines equal to sep and parse each part as key=value
+    lines (for `sh -c "/init a; echo ---; /init b"`)."""
+    parts, cur = [], []
+    for line in text.splitlines():
+        if line == sep:
+            parts.append("\n".join(cur))
+            cur = []
+        else:
+            cur.append(line)
+    parts.append("\n".join(cur))
+    return [parse_kv(p) for p in parts]
+
+
 def wait_for(pred, timeout=10.0, interval=0.02, what="condition"):
     """Poll pred() until it returns a truthy value; return it or fail."""
     deadline = time.monotonic() + timeout
