@@ -579,6 +579,47 @@ class Runtime:
                 stdin.close()
         return Result(argv, rc, out, err)
 
+    def pty_call(self, *args, send: bytes = b"", timeout=TIMEOUT):
+        """Run the runtime with a pty as its stdio and controlling terminal
+        (what `run -t`/`exec -t` in the foreground need); returns
+        (exit status, everything read from the pty)."""
+        master, slave = os.openpty()
+        argv = ["setsid", "--ctty", "--wait", *self.cmd(*args)]
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=slave, stdout=slave, stderr=slave,
+                env=self._env(None), cwd=self.workdir,
+            )
+        finally:
+            os.close(slave)
+        out = b""
+        deadline = time.monotonic() + timeout
+        try:
+            if send:
+                os.write(master, send)
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([master], [], [], 0.1)
+                if r:
+                    try:
+                        chunk = os.read(master, 4096)
+                    except OSError:  # EIO: every slave fd is closed
+                        break
+                    if not chunk:
+                        break
+                    out += chunk
+                elif proc.poll() is not None:
+                    break
+            else:
+                proc.kill()
+                raise AssertionError(f"{shlex.join(argv)} timed out; pty: {out!r}")
+            rc = proc.wait(timeout=max(1, deadline - time.monotonic()))
+        finally:
+            os.close(master)
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return rc, out
+
     def _track(self, cid):
         if cid not in self.ids:
             self.ids.append(cid)

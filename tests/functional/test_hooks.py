@@ -1,0 +1,275 @@
+"""config.hooks: when each kind runs, what it gets on stdin, and what a
+failing or hanging hook does to the lifecycle."""
+
+import json
+import os
+import time
+
+import pytest
+
+from harness import TOKEN_VAR, pid_alive, wait_for
+
+HOST_HOOKS = ["prestart", "createRuntime", "createContainer", "poststart", "poststop"]
+ALL_HOOKS = HOST_HOOKS[:3] + ["startContainer"] + HOST_HOOKS[3:]
+
+
+class Hooks:
+    """Writes hook scripts that record their stdin, args, env and cwd in
+    <workdir>/hooks/<name>.* and append their name to <workdir>/hooks/seq.
+    startContainer runs inside the container, so its hook is /bin/sh of the
+    rootfs writing to the bundle's /shared mount."""
+
+    def __init__(self, workdir, bundle):
+        self.dir = workdir / "hooks"
+        self.dir.mkdir()
+        self.bundle = bundle
+        self.shared = bundle.shared
+
+    def script(self, name, code=0, sleep=None):
+        p = self.dir / f"{name}.sh"
+        d = self.dir
+        body = (
+            "#!/bin/sh\n"
+            f"cat > {d}/{name}.json\n"
+            f'echo "$@" > {d}/{name}.args\n'
+            f"env > {d}/{name}.env\n"
+            f"pwd > {d}/{name}.cwd\n"
+            f"echo {name} >> {d}/seq\n"
+        )
+        if sleep:
+            body += f"exec sleep {sleep}\n"
+        body += f"exit {code}\n"
+        p.write_text(body)
+        p.chmod(0o755)
+        return {"path": str(p), "args": [name, "arg1", "arg 2"], "env": ["HOOK_VAR=yes"]}
+
+    def start_container(self, code=0):
+        return {
+            "path": "/bin/sh",
+            "args": [
+                "sh", "-c",
+                f"cat > /shared/startContainer.json; echo startContainer >> /shared/seq; exit {code}",
+            ],
+        }
+
+    def install(self, failing=None, only=None):
+        hooks = {}
+        for name in only or ALL_HOOKS:
+            code = 1 if name == failing else 0
+            if name == "startContainer":
+                hooks[name] = [self.start_container(code)]
+            else:
+                hooks[name] = [self.script(name, code)]
+        self.bundle.config["hooks"] = hooks
+
+    def ran(self):
+        seq = []
+        for f in (self.dir / "seq", self.shared / "seq"):
+            if f.exists():
+                seq += f.read_text().split()
+        return seq
+
+    def host_ran(self):
+        """Hooks run on the host, in order."""
+        f = self.dir / "seq"
+        return f.read_text().split() if f.exists() else []
+
+    def state(self, name):
+        base = self.shared if name == "startContainer" else self.dir
+        return json.loads((base / f"{name}.json").read_text())
+
+    def env(self, name):
+        return dict(
+            line.split("=", 1)
+            for line in (self.dir / f"{name}.env").read_text().splitlines()
+            if "=" in line
+        )
+
+
+@pytest.fixture
+def hooks(workdir, bundle):
+    return Hooks(workdir, bundle)
+
+
+def assert_gone(runtime, cid):
+    """Nothing of the container remains: no state, no state dir."""
+    r = runtime.state_result(cid)
+    assert r.returncode != 0, r.describe()
+    assert cid not in runtime.state_dirs()
+
+
+# ------------------------------------------------------------ happy path
+
+
+def test_hooks_run_in_lifecycle_order(runtime, bundle, cid, hooks):
+    # poststart's timing has its own test (runc runs it early).
+    hooks.install(only=[h for h in ALL_HOOKS if h != "poststart"])
+    runtime.create(cid, bundle).ok()
+    assert hooks.ran() == ["prestart", "createRuntime", "createContainer"]
+    runtime.start(cid).ok()
+    wait_for(lambda: "startContainer" in hooks.ran(), what="startContainer")
+    assert hooks.host_ran() == ["prestart", "createRuntime", "createContainer"]
+    runtime.delete(cid, force=True).ok()
+    assert hooks.host_ran() == ["prestart", "createRuntime", "createContainer", "poststop"]
+
+
+@pytest.mark.xfail_runtime(
+    "runc", reason="runc 1.1 runs poststart hooks during create (status created)"
+)
+def test_poststart_runs_after_start_not_create(runtime, bundle, cid, hooks):
+    hooks.install(only=["poststart"])
+    runtime.create(cid, bundle).ok()
+    assert "poststart" not in hooks.ran(), "poststart ran before start"
+    runtime.start(cid).ok()
+    wait_for(lambda: "poststart" in hooks.ran(), what="poststart")
+    assert hooks.state("poststart")["status"] == "running"
+
+
+def test_hook_state_on_stdin(runtime, bundle, cid, hooks):
+    hooks.install()
+    runtime.create(cid, bundle).ok()
+    st = runtime.state(cid)
+    runtime.start(cid).ok()
+    wait_for(lambda: "startContainer" in hooks.ran(), what="startContainer")
+    runtime.delete(cid, force=True).ok()
+    for name in ALL_HOOKS:
+        s = hooks.state(name)
+        assert s["id"] == cid, name
+        assert s["ociVersion"], name
+        assert os.path.samefile(s["bundle"], bundle.path), name
+    for name in ("prestart", "createRuntime"):
+        assert hooks.state(name)["pid"] == st["pid"]
+        assert hooks.state(name)["status"] == "creating"
+    assert hooks.state("createContainer")["status"] == "creating"
+    assert hooks.state("startContainer")["status"] == "created"
+    assert hooks.state("poststart")["pid"] == st["pid"]
+    assert hooks.state("poststart")["status"] in ("created", "running")
+    assert hooks.state("poststop")["status"] == "stopped"
+
+
+def test_hook_args_and_env(runtime, bundle, cid, hooks):
+    hooks.install(only=["prestart"])
+    runtime.create(cid, bundle).ok()
+    # args[0] is argv[0]; the script (via #!) sees the rest.
+    assert (hooks.dir / "prestart.args").read_text() == "arg1 arg 2\n"
+    env = hooks.env("prestart")
+    assert env["HOOK_VAR"] == "yes"
+    assert TOKEN_VAR not in env, "hooks get their own env, not the runtime's"
+
+
+def test_hook_cwd_is_bundle(runtime, bundle, cid, hooks):
+    hooks.install(only=["prestart", "createRuntime"])
+    runtime.create(cid, bundle, cwd="/").ok()
+    for name in ("prestart", "createRuntime"):
+        cwd = (hooks.dir / f"{name}.cwd").read_text().strip()
+        assert os.path.samefile(cwd, bundle.path), name
+
+
+def test_hooks_with_run(runtime, bundle, cid, hooks):
+    hooks.install()
+    bundle.args = ["/init", "exit", "0"]
+    runtime.run(cid, bundle).ok()
+    assert sorted(hooks.ran()) == sorted(ALL_HOOKS)
+    assert hooks.host_ran()[-1] == "poststop"
+
+
+def test_poststop_on_delete_of_stopped(runtime, bundle, cid, hooks):
+    hooks.install(only=["poststop"])
+    bundle.args = ["/init", "exit", "0"]
+    runtime.create_started(cid, bundle)
+    runtime.wait_status(cid, "stopped")
+    assert hooks.ran() == []
+    runtime.delete(cid).ok()
+    assert hooks.ran() == ["poststop"]
+
+
+def test_multiple_hooks_of_a_kind_run_in_order(runtime, bundle, cid, hooks):
+    d = hooks.dir
+    entries = []
+    for i in range(3):
+        p = d / f"multi{i}.sh"
+        p.write_text(f"#!/bin/sh\ncat >/dev/null\necho {i} >> {d}/multi\n")
+        p.chmod(0o755)
+        entries.append({"path": str(p)})
+    bundle.config["hooks"] = {"prestart": entries}
+    runtime.create(cid, bundle).ok()
+    assert (d / "multi").read_text().split() == ["0", "1", "2"]
+
+
+# --------------------------------------------------------------- failures
+
+
+@pytest.mark.parametrize("failing", ["prestart", "createRuntime", "createContainer"])
+def test_failing_create_hook_fails_create(runtime, bundle, cid, hooks, failing):
+    shared = hooks.shared
+    hooks.install(failing=failing)
+    bundle.sh("echo ran > /shared/ran; exec /init ready")
+    r = runtime.create(cid, bundle).failed()
+    assert r.stderr.strip()
+    assert_gone(runtime, cid)
+    ran = hooks.ran()
+    assert failing in ran
+    assert "startContainer" not in ran and "poststart" not in ran
+    # The lifecycle continues with delete: poststop hooks are called.
+    assert hooks.host_ran()[-1] == "poststop"
+    assert not (shared / "ran").exists()
+
+
+def test_failing_hook_stops_later_hooks_of_same_kind(runtime, bundle, cid, hooks):
+    first = hooks.script("prestart", code=1)
+    second = hooks.script("createRuntime")  # would record createRuntime
+    bundle.config["hooks"] = {"prestart": [first, second]}
+    runtime.create(cid, bundle).failed()
+    assert hooks.ran() == ["prestart"]
+    assert_gone(runtime, cid)
+
+
+def test_failing_start_container_hook(runtime, bundle, cid, hooks):
+    shared = hooks.shared
+    hooks.install(failing="startContainer", only=["startContainer"])
+    bundle.sh("echo ran > /shared/ran; exec /init ready")
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid)
+    runtime.wait_status(cid, "stopped")
+    assert "startContainer" in hooks.ran()
+    assert not (shared / "ran").exists(), "user process ran despite the failed hook"
+
+
+@pytest.mark.skiff_only
+def test_failing_start_container_hook_fails_start(runtime, bundle, cid, hooks):
+    hooks.install(failing="startContainer", only=["startContainer"])
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid).failed()
+
+
+def test_failing_poststop_does_not_block_delete(runtime, bundle, cid, hooks):
+    hooks.install(failing="poststop", only=["poststop"])
+    runtime.create_started(cid, bundle)
+    runtime.delete(cid, force=True)
+    assert hooks.ran() == ["poststop"]
+    assert_gone(runtime, cid)
+
+
+def test_hook_timeout(runtime, bundle, cid, hooks):
+    slow = hooks.script("prestart", sleep=60)
+    slow["timeout"] = 1
+    bundle.config["hooks"] = {"prestart": [slow]}
+    t0 = time.monotonic()
+    r = runtime.create(cid, bundle, timeout=20).failed()
+    elapsed = time.monotonic() - t0
+    assert elapsed < 10, f"a 1s hook timeout took {elapsed:.1f}s"
+    assert r.stderr.strip()
+    assert_gone(runtime, cid)
+
+
+def test_missing_hook_binary_fails_create(runtime, bundle, cid, workdir):
+    bundle.config["hooks"] = {"createRuntime": [{"path": str(workdir / "no-such-hook")}]}
+    runtime.create(cid, bundle).failed()
+    assert_gone(runtime, cid)
+
+
+def test_failed_create_leaves_no_process(runtime, bundle, cid, hooks):
+    hooks.install(failing="createContainer", only=["createRuntime", "createContainer"])
+    runtime.create(cid, bundle).failed()
+    pid = hooks.state("createRuntime")["pid"]
+    wait_for(lambda: not pid_alive(pid), what="the half-made container's init to be gone")
