@@ -220,7 +220,8 @@ walk_step (struct walk *w, const char *name, bool last, bool slash, int flags, m
     return -1;
   if (S_ISLNK (st.st_mode))
     {
-      if (last && !slash && (flags & O_NOFOLLOW) && !(how & FS_RESOLVE_NO_SYMLINKS))
+      /* as openat2: O_PATH|O_NOFOLLOW gets the trailing symlink itself */
+      if (last && !slash && (flags & O_NOFOLLOW))
         {
           if (!(flags & O_PATH))
             {

@@ -443,26 +443,14 @@ remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t
   return 0;
 }
 
-struct mountinfo_entry
-{
-  uint64_t id, parent;
-  char *point;
-};
-
-static void
-mountinfo_free (struct mountinfo_entry **v)
-{
-  for (struct mountinfo_entry *e = *v; e && e->point; e++)
-    free (e->point);
-  free (*v);
-}
-
 /* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
-static void
-unescape_octal (char *s)
+static char *
+unescape_octal (const char *s)
 {
-  char *w = s;
-  for (char *r = s; *r; w++)
+  char *out = strdup (s), *w = out;
+  if (out == NULL)
+    abort ();
+  for (const char *r = s; *r; w++)
     {
       if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
           && r[3] <= '7')
@@ -474,59 +462,105 @@ unescape_octal (char *s)
         *w = *r++;
     }
   *w = '\0';
+  return out;
 }
 
-/* The mounts below (not including) mount `top`, parents before children. */
-static int
-mountinfo_below (uint64_t top, struct mountinfo_entry **out, skiff_error_t *err)
+/* "36 35 98:0 /root /point rw,noatime shared:1 - ext3 /dev/sda rw" */
+static bool
+mountinfo_parse_line (char *line, struct mountinfo *m)
+{
+  char *save = NULL, *f[6];
+  for (int i = 0; i < 6; i++)
+    if ((f[i] = strtok_r (i ? NULL : line, " ", &save)) == NULL)
+      return false;
+  if (sscanf (f[0], "%" SCNu64, &m->id) != 1 || sscanf (f[1], "%" SCNu64, &m->parent) != 1)
+    return false;
+  char *tag, *optional = NULL;
+  while ((tag = strtok_r (NULL, " ", &save)) && strcmp (tag, "-") != 0)
+    optional = optional ? optional : tag;
+  char *fstype = strtok_r (NULL, " ", &save);
+  char *source = strtok_r (NULL, " ", &save);
+  char *super = strtok_r (NULL, " ", &save);
+  if (tag == NULL || super == NULL)
+    return false;
+  /* optional fields are separated by spaces: keep them all */
+  if (optional)
+    for (char *c = optional; c < tag - 1; c++)
+      if (*c == '\0')
+        *c = ' ';
+  m->root = unescape_octal (f[3]);
+  m->point = unescape_octal (f[4]);
+  m->mnt_opts = unescape_octal (f[5]);
+  m->optional = unescape_octal (optional ? optional : "");
+  m->fstype = unescape_octal (fstype);
+  m->source = unescape_octal (source);
+  m->super_opts = unescape_octal (super);
+  return true;
+}
+
+int
+mountinfo_read (struct mountinfo **out, size_t *n_out, skiff_error_t *err)
 {
   cleanup_free char *text = NULL;
   if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, NULL, err) < 0)
     return -1;
-  size_t n = 0, cap = 16;
-  struct mountinfo_entry *all = calloc (cap + 1, sizeof *all);
-  if (all == NULL)
+  size_t n = 0, cap = 32;
+  struct mountinfo *v = calloc (cap, sizeof *v);
+  if (v == NULL)
     abort ();
   char *save = NULL;
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
-      char point[4096];
-      struct mountinfo_entry e = { 0 };
-      if (sscanf (line, "%" SCNu64 " %" SCNu64 " %*s %*s %4095s", &e.id, &e.parent, point) != 3)
-        continue;
-      if (n == cap)
-        {
-          all = realloc (all, (2 * cap + 1) * sizeof *all);
-          if (all == NULL)
-            abort ();
-          cap *= 2;
-        }
-      unescape_octal (point);
-      e.point = strdup (point);
-      if (e.point == NULL)
+      if (n == cap && (v = realloc (v, (cap *= 2) * sizeof *v)) == NULL)
         abort ();
-      all[n++] = e;
+      memset (&v[n], 0, sizeof v[n]);
+      if (mountinfo_parse_line (line, &v[n]))
+        n++;
     }
-  all[n].point = NULL;
-  /* Keep the descendants of top, in place; the kernel lists a mount after
-     its parent, so one pass in order sees every ancestor first. */
-  struct mountinfo_entry *below = calloc (n + 1, sizeof *below);
-  if (below == NULL)
-    abort ();
-  size_t m = 0;
+  *out = v;
+  *n_out = n;
+  return 0;
+}
+
+void
+mountinfo_free (struct mountinfo *v, size_t n)
+{
   for (size_t i = 0; i < n; i++)
     {
-      bool keep = all[i].parent == top;
-      for (size_t j = 0; j < m && !keep; j++)
-        keep = below[j].id == all[i].parent;
-      if (keep)
-        below[m++] = all[i];
-      else
-        free (all[i].point);
+      free (v[i].root);
+      free (v[i].point);
+      free (v[i].mnt_opts);
+      free (v[i].optional);
+      free (v[i].fstype);
+      free (v[i].source);
+      free (v[i].super_opts);
     }
-  free (all);
-  *out = below;
-  return 0;
+  free (v);
+}
+
+struct mountinfo_list
+{
+  struct mountinfo *v;
+  size_t n;
+};
+
+static void
+mountinfo_list_free (struct mountinfo_list *l)
+{
+  mountinfo_free (l->v, l->n);
+}
+
+/* Whether mount `id` is below mount `top`; the kernel lists a mount after
+   its parent, so `below` (the ids found so far) already has the ancestors. */
+static bool
+is_below (uint64_t parent, uint64_t top, const uint64_t *below, size_t n)
+{
+  if (parent == top)
+    return true;
+  for (size_t i = 0; i < n; i++)
+    if (below[i] == parent)
+      return true;
+  return false;
 }
 
 static int
@@ -535,21 +569,28 @@ remount_tree (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_
   uint64_t top;
   if (remount_one (fd, what, set, clr, err) < 0 || fs_mount_id (fd, &top, err) < 0)
     return -1;
-  __attribute__ ((cleanup (mountinfo_free))) struct mountinfo_entry *below = NULL;
-  if (mountinfo_below (top, &below, err) < 0)
+  __attribute__ ((cleanup (mountinfo_list_free))) struct mountinfo_list l = { 0 };
+  if (mountinfo_read (&l.v, &l.n, err) < 0)
     return -1;
-  for (struct mountinfo_entry *e = below; e->point; e++)
+  cleanup_free uint64_t *below = calloc (l.n + 1, sizeof *below);
+  if (below == NULL)
+    abort ();
+  size_t nbelow = 0;
+  for (size_t i = 0; i < l.n; i++)
     {
-      cleanup_close int sub = open (e->point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (!is_below (l.v[i].parent, top, below, nbelow))
+        continue;
+      below[nbelow++] = l.v[i].id;
+      cleanup_close int sub = open (l.v[i].point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       uint64_t id;
       /* A submount hidden under another one is not reachable by path;
          it is not reachable by the container either. */
-      if (sub < 0 || fs_mount_id (sub, &id, err) < 0 || id != e->id)
+      if (sub < 0 || fs_mount_id (sub, &id, err) < 0 || id != l.v[i].id)
         {
           skiff_error_free (err);
           continue;
         }
-      if (remount_one (sub, e->point, set, clr, err) < 0)
+      if (remount_one (sub, l.v[i].point, set, clr, err) < 0)
         return -1;
     }
   return 0;

@@ -92,6 +92,15 @@ int mount_change_attrs (int fd, const char *what, uint64_t set, uint64_t clr, bo
 int mount_set_propagation (int fd, const char *what, unsigned long propagation,
                            skiff_error_t *err);
 
+/* One line of /proc/self/mountinfo, unescaped. */
+struct mountinfo
+{
+  uint64_t id, parent;
+  char *root, *point, *mnt_opts, *optional, *fstype, *source, *super_opts;
+};
+int mountinfo_read (struct mountinfo **out, size_t *n, skiff_error_t *err);
+void mountinfo_free (struct mountinfo *v, size_t n);
+
 /* A user namespace fd whose maps are uid_map/gid_map (lines "inside
    outside count", as in /proc/PID/uid_map), for idmapped mounts: a helper
    child unshares CLONE_NEWUSER, we write its maps and open its ns/user.

@@ -1,0 +1,1284 @@
+/* The container's filesystem: plan (pure), then execute.  See rootfs.h
+   and docs/rootfs.md for the order of the steps and the reasons. */
+#include "config.h"
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs.h"
+#include "fsutil.h"
+#include "log.h"
+#include "strbuf.h"
+
+#define NO_INDEX SIZE_MAX
+#define UNIX98_PTY_SLAVE_MAJOR 136 /* ..143 */
+
+/* Files under /proc that may be bind-mounted over (lxcfs and friends);
+   anything else under /proc could hide an LSM or sysctl file from the
+   runtime (CVE-2019-16884, CVE-2019-19921). */
+static const char *const proc_bind_allowed[] = {
+  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
+  "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+static char *
+xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+static char *
+xasprintf (const char *fmt, ...)
+{
+  char *s = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  return s;
+}
+
+static char *
+xstrdup (const char *s)
+{
+  char *d = strdup (s);
+  if (d == NULL)
+    abort ();
+  return d;
+}
+
+static bool
+error_is (skiff_error_t *err, int errno_)
+{
+  return *err != NULL && (*err)->errno_ == errno_;
+}
+
+/* "/a/./b//../c/" -> "/a/c", with ".." stopping at "/".  Lexical: used to
+   name and compare destinations; the gateway does the real resolution. */
+static char *
+path_clean (const char *path)
+{
+  char *out = malloc (strlen (path) + 2);
+  if (out == NULL)
+    abort ();
+  size_t o = 0;
+  for (const char *p = path;;)
+    {
+      p += strspn (p, "/");
+      size_t n = strcspn (p, "/");
+      if (n == 0)
+        break;
+      if (n == 2 && p[0] == '.' && p[1] == '.')
+        while (o > 0 && out[--o] != '/')
+          ;
+      else if (!(n == 1 && p[0] == '.'))
+        {
+          out[o++] = '/';
+          memcpy (out + o, p, n);
+          o += n;
+        }
+      p += n;
+    }
+  if (o == 0)
+    out[o++] = '/';
+  out[o] = '\0';
+  return out;
+}
+
+static bool
+path_under (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+static bool
+streq (const char *a, const char *b)
+{
+  return a && b && strcmp (a, b) == 0;
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+static struct mount_op *
+plan_add (struct mount_plan *p, enum mount_op_kind kind, const char *dest, char *what)
+{
+  if (p->len == p->cap)
+    {
+      p->cap = p->cap ? 2 * p->cap : 32;
+      p->ops = realloc (p->ops, p->cap * sizeof *p->ops);
+      if (p->ops == NULL)
+        abort ();
+    }
+  struct mount_op *op = &p->ops[p->len++];
+  memset (op, 0, sizeof *op);
+  op->kind = kind;
+  op->index = NO_INDEX;
+  op->dest = dest ? path_clean (dest) : NULL;
+  op->what = what;
+  return op;
+}
+
+static void
+plan_warn (struct mount_plan *p, char *msg)
+{
+  p->warnings = realloc (p->warnings, (p->warnings_len + 1) * sizeof *p->warnings);
+  if (p->warnings == NULL)
+    abort ();
+  p->warnings[p->warnings_len++] = msg;
+}
+
+void
+mount_plan_free (struct mount_plan *p)
+{
+  for (size_t i = 0; i < p->len; i++)
+    {
+      free (p->ops[i].what);
+      free (p->ops[i].dest);
+      free (p->ops[i].source);
+      mount_opts_free (&p->ops[i].opts);
+    }
+  for (size_t i = 0; i < p->warnings_len; i++)
+    free (p->warnings[i]);
+  free (p->ops);
+  free (p->warnings);
+  memset (p, 0, sizeof *p);
+}
+
+/* Options of a mount the runtime adds itself. */
+static void
+static_opts (struct mount_op *op, const char *const *opts)
+{
+  size_t n = 0;
+  while (opts[n])
+    n++;
+  if (mount_opts_parse ((char *const *) opts, n, &op->opts, NULL) < 0)
+    abort ();
+}
+
+static const struct oci_mount *
+config_mount_at (const oci_config *c, const char *dest, size_t *index)
+{
+  for (size_t i = c->mounts_len; i-- > 0;)
+    {
+      cleanup_free char *d = path_clean (c->mounts[i]->destination);
+      if (strcmp (d, dest) == 0)
+        {
+          if (index)
+            *index = i;
+          return c->mounts[i];
+        }
+    }
+  return NULL;
+}
+
+static bool
+mount_is_bind (const oci_mount *m)
+{
+  if (streq (m->type, "bind"))
+    return true;
+  for (size_t i = 0; i < m->options_len; i++)
+    if (streq (m->options[i], "bind") || streq (m->options[i], "rbind"))
+      return true;
+  return false;
+}
+
+static int
+invalid (skiff_error_t *err, const char *what, const char *msg)
+{
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "%s: %s", what, msg);
+}
+
+/* What may be mounted under /proc: proc itself on /proc, binds over a few
+   files.  Checked again on the resolved target at run time. */
+static int
+check_proc_dest (const struct mount_op *op, bool bind, skiff_error_t *err)
+{
+  if (!path_under (op->dest, "/proc"))
+    return 0;
+  if (strcmp (op->dest, "/proc") == 0)
+    return streq (op->fstype, "proc") ? 0
+                                      : invalid (err, op->what, "only proc may be mounted on /proc");
+  for (size_t i = 0; i < sizeof proc_bind_allowed / sizeof proc_bind_allowed[0]; i++)
+    if (bind && strcmp (op->dest, proc_bind_allowed[i]) == 0)
+      return 0;
+  return invalid (err, op->what, "mounts under /proc are refused (except binds over lxcfs files)");
+}
+
+static void
+warn_ignored (struct mount_plan *p, const struct mount_op *op, bool bind)
+{
+  if (bind && op->opts.data_len)
+    plan_warn (p, xasprintf ("%s: option \"%s\" means nothing for a bind mount; ignored", op->what,
+                             op->opts.data[0]));
+  if (bind && mount_opts_sb_flags (&op->opts))
+    plan_warn (p, xasprintf ("%s: superblock options (sync, dirsync, mand, lazytime...) do not "
+                             "apply to a bind mount; ignored",
+                             op->what));
+  if (op->opts.tmpcopyup)
+    plan_warn (p, xasprintf ("%s: tmpcopyup is not supported; ignored", op->what));
+}
+
+static int
+plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
+                   skiff_error_t *err)
+{
+  const oci_mount *m = s->config->mounts[i];
+  char *what = xasprintf ("mounts[%zu] (%s)", i, m->destination ? m->destination : "");
+  if (m->destination == NULL || m->destination[0] != '/')
+    {
+      invalid (err, what, "destination must be an absolute path");
+      free (what);
+      return -1;
+    }
+  bool bind = mount_is_bind (m);
+  const char *type = m->type;
+  enum mount_op_kind kind = bind                                                  ? OP_BIND
+                            : streq (type, "cgroup") || streq (type, "cgroup2") ? OP_CGROUP
+                                                                                 : OP_FS;
+  struct mount_op *op = plan_add (p, kind, m->destination, what);
+  op->index = i;
+  op->fstype = bind ? NULL : type;
+  if (mount_opts_parse (m->options, m->options_len, &op->opts, err) < 0)
+    return skiff_error_wrap (err, "%s", what);
+  if (op->opts.remount)
+    op->kind = OP_REMOUNT;
+  if ((m->uid_mappings_len || m->gid_mappings_len) && !op->opts.ridmap)
+    op->opts.idmap = true;
+  if ((op->opts.idmap || op->opts.ridmap) && !bind)
+    return invalid (err, what, "idmap and uidMappings/gidMappings need a bind mount");
+  if (!bind && !op->opts.remount && (type == NULL || *type == '\0'))
+    return invalid (err, what, "type is missing");
+  if (check_proc_dest (op, bind, err) < 0)
+    return -1;
+  op->real_dir = streq (type, "proc") || streq (type, "sysfs") || strcmp (op->dest, "/dev") == 0;
+  if (bind && m->source)
+    op->source = m->source[0] == '/' ? xstrdup (m->source)
+                                     : xasprintf ("%s/%s", s->bundle, m->source);
+  else if (bind)
+    return invalid (err, what, "a bind mount needs a source");
+  else if (streq (type, "sysfs") && !s->netns)
+    {
+      /* sysfs shows the network devices of the mounter's net namespace:
+         without its own, the container gets the host's /sys, read-only
+         as the options say, like runc. */
+      op->kind = OP_BIND;
+      op->fstype = NULL;
+      op->opts.bind = op->opts.rbind = true;
+      op->source = xstrdup ("/sys");
+    }
+  else
+    op->source = xstrdup (m->source ? m->source : type);
+  warn_ignored (p, op, bind);
+  return 0;
+}
+
+static int
+parse_propagation (const char *value, unsigned long *out, skiff_error_t *err)
+{
+  struct mount_opts o;
+  char *const opts[] = { (char *) value };
+  if (mount_opts_parse (opts, 1, &o, err) < 0)
+    return -1;
+  bool ok = o.propagation && o.data_len == 0;
+  mount_opts_free (&o);
+  if (!ok)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.rootfsPropagation: \"%s\" is not a propagation", value);
+  *out = o.propagation;
+  return 0;
+}
+
+static int
+check_devices (const oci_linux *l, skiff_error_t *err)
+{
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    {
+      const oci_device *d = l->devices[i];
+      bool node = streq (d->type, "c") || streq (d->type, "u") || streq (d->type, "b");
+      if (!node && !streq (d->type, "p"))
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.devices[%zu]: type \"%s\" is not c, u, b or p", i,
+                                     d->type);
+      if (node && !(d->major_present && d->minor_present))
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.devices[%zu]: major and minor are required", i);
+      if (d->path == NULL || d->path[0] != '/')
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.devices[%zu]: path must be absolute", i);
+    }
+  return 0;
+}
+
+/* Before pivot_root: propagation, the rootfs bind, mounts[] and /dev. */
+static int
+plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *err)
+{
+  const oci_config *c = s->config;
+  const oci_linux *l = c->linux;
+  struct mount_op *op = plan_add (p, OP_ROOT_PROPAGATION, "/", xstrdup ("rootfsPropagation"));
+  op->opts.propagation = MS_SLAVE | MS_REC;
+  if (l && l->rootfs_propagation
+      && parse_propagation (l->rootfs_propagation, &op->opts.propagation, err) < 0)
+    return -1;
+  op = plan_add (p, OP_BIND_ROOTFS, "/", xstrdup ("root.path"));
+  op->source = xstrdup (s->rootfs);
+
+  const oci_mount *dev = config_mount_at (c, "/dev", NULL);
+  if (dev == NULL)
+    {
+      op = plan_add (p, OP_FS, "/dev", xstrdup ("default /dev"));
+      op->fstype = "tmpfs";
+      op->source = xstrdup ("tmpfs");
+      op->real_dir = true;
+      static_opts (op, (const char *const[]){ "nosuid", "strictatime", "mode=755",
+                                              "size=65536k", NULL });
+    }
+  for (size_t i = 0; i < c->mounts_len; i++)
+    if (plan_config_mount (s, i, p, err) < 0)
+      return -1;
+  if (check_devices (l, err) < 0)
+    return -1;
+  /* A /dev bound from the host already has its devices. */
+  if (dev == NULL || !mount_is_bind (dev))
+    {
+      if (config_mount_at (c, "/dev/pts", NULL) == NULL)
+        {
+          op = plan_add (p, OP_FS, "/dev/pts", xstrdup ("default /dev/pts"));
+          op->fstype = "devpts";
+          op->source = xstrdup ("devpts");
+          static_opts (op, (const char *const[]){ "nosuid", "noexec", "newinstance",
+                                                  "ptmxmode=0666", "mode=0620", NULL });
+        }
+      if (config_mount_at (c, "/dev/shm", NULL) == NULL)
+        {
+          op = plan_add (p, OP_FS, "/dev/shm", xstrdup ("default /dev/shm"));
+          op->fstype = "tmpfs";
+          op->source = xstrdup ("shm");
+          static_opts (op, (const char *const[]){ "nosuid", "noexec", "nodev", "mode=1777",
+                                                  "size=65536k", NULL });
+        }
+      plan_add (p, OP_DEVICES, "/dev", xstrdup ("linux.devices"));
+      plan_add (p, OP_DEV_LINKS, "/dev", xstrdup ("/dev symlinks"));
+    }
+  if (c->process && c->process->terminal)
+    plan_add (p, OP_CONSOLE, "/dev/console", xstrdup ("/dev/console"));
+  return 0;
+}
+
+/* After: pivot, readonly and masked paths, root.readonly, propagation. */
+static int
+plan_pivot (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *err)
+{
+  const oci_config *c = s->config;
+  const oci_linux *l = c->linux;
+  plan_add (p, OP_PIVOT, "/", xstrdup (s->no_pivot ? "no-pivot" : "pivot_root"));
+  for (size_t i = 0; l && i < l->readonly_paths_len; i++)
+    plan_add (p, OP_READONLY, l->readonly_paths[i],
+              xasprintf ("readonlyPaths[%zu] (%s)", i, l->readonly_paths[i]));
+  for (size_t i = 0; l && i < l->masked_paths_len; i++)
+    plan_add (p, OP_MASK, l->masked_paths[i],
+              xasprintf ("maskedPaths[%zu] (%s)", i, l->masked_paths[i]));
+  if (c->root && c->root->readonly)
+    plan_add (p, OP_ROOT_READONLY, "/", xstrdup ("root.readonly"));
+  if (l && l->rootfs_propagation)
+    {
+      struct mount_op *op = plan_add (p, OP_ROOT_FINAL_PROPAGATION, "/",
+                                      xstrdup ("rootfsPropagation"));
+      if (parse_propagation (l->rootfs_propagation, &op->opts.propagation, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+mount_plan_build (const struct rootfs_spec *s, struct mount_plan *plan, skiff_error_t *err)
+{
+  memset (plan, 0, sizeof *plan);
+  if (plan_setup (s, plan, err) < 0 || plan_pivot (s, plan, err) < 0)
+    {
+      mount_plan_free (plan);
+      return -1;
+    }
+  return 0;
+}
+
+static const char *
+kind_name (enum mount_op_kind k)
+{
+  switch (k)
+    {
+    case OP_ROOT_PROPAGATION:
+      return "propagation";
+    case OP_BIND_ROOTFS:
+      return "bind rootfs";
+    case OP_BIND:
+      return "bind";
+    case OP_FS:
+      return "mount";
+    case OP_CGROUP:
+      return "cgroup";
+    case OP_REMOUNT:
+      return "remount";
+    case OP_DEVICES:
+      return "devices";
+    case OP_DEV_LINKS:
+      return "symlinks";
+    case OP_CONSOLE:
+      return "console";
+    case OP_PIVOT:
+      return "pivot";
+    case OP_READONLY:
+      return "readonly";
+    case OP_MASK:
+      return "mask";
+    case OP_ROOT_READONLY:
+      return "readonly root";
+    case OP_ROOT_FINAL_PROPAGATION:
+      return "propagation";
+    }
+  return "?";
+}
+
+void
+mount_plan_describe (const struct mount_plan *p, struct skiff_strbuf *out)
+{
+  for (size_t i = 0; i < p->len; i++)
+    {
+      const struct mount_op *op = &p->ops[i];
+      strbuf_printf (out, "%3zu. %-13s %s", i + 1, kind_name (op->kind), op->dest);
+      if (op->fstype)
+        strbuf_printf (out, " type=%s", op->fstype);
+      if (op->source)
+        strbuf_printf (out, " source=%s", op->source);
+      cleanup_strbuf struct skiff_strbuf opts = { 0 };
+      mount_opts_describe (&op->opts, &opts);
+      if (opts.len)
+        strbuf_printf (out, " [%s]", opts.s);
+      if (op->real_dir)
+        strbuf_puts (out, " (real directory)");
+      strbuf_printf (out, "  <- %s\n", op->what);
+    }
+  for (size_t i = 0; i < p->warnings_len; i++)
+    strbuf_printf (out, "warning: %s\n", p->warnings[i]);
+}
+
+/* ---- execution --------------------------------------------------------- */
+
+struct rootfs_exec
+{
+  const struct rootfs_spec *s;
+  int rootfd;        /* the rootfs before the pivot, / after */
+  int nullfd;        /* the verified /dev/null, opened on first use */
+  const char *label; /* linux.mountLabel when SELinux is on */
+};
+
+static void
+rootfs_exec_free (struct rootfs_exec *x)
+{
+  if (x->rootfd >= 0)
+    close (x->rootfd);
+  if (x->nullfd >= 0)
+    close (x->nullfd);
+}
+
+static bool
+selinux_enabled (void)
+{
+  struct statfs sfs;
+  return statfs ("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
+}
+
+static void
+rootfs_exec_init (struct rootfs_exec *x, const struct rootfs_spec *s)
+{
+  const oci_linux *l = s->config->linux;
+  x->s = s;
+  x->rootfd = x->nullfd = -1;
+  x->label = l && l->mount_label && selinux_enabled () ? l->mount_label : NULL;
+}
+
+static bool
+fs_takes_label (const char *fstype)
+{
+  static const char *const no[] = { "proc", "sysfs", "cgroup", "cgroup2", "mqueue" };
+  for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+    if (streq (fstype, no[i]))
+      return false;
+  return true;
+}
+
+/* dest must be a directory reached without following any symlink: /proc
+   on a symlink would let the image choose where procfs lands
+   (CVE-2019-19921); /dev through a symlink would put device nodes there. */
+static int
+open_real_dir (int rootfd, const char *dest, skiff_error_t *err)
+{
+  const int flags = O_PATH | O_DIRECTORY;
+  int fd = safe_open_in_root_how (rootfd, dest, flags, 0, FS_RESOLVE_NO_SYMLINKS, err);
+  if (fd < 0 && error_is (err, ENOENT))
+    {
+      skiff_error_free (err);
+      cleanup_close int made = safe_mkdir_all_in_root (rootfd, dest, 0755, err);
+      if (made < 0)
+        return -1;
+      fd = safe_open_in_root_how (rootfd, dest, flags, 0, FS_RESOLVE_NO_SYMLINKS, err);
+    }
+  if (fd < 0 && (error_is (err, ELOOP) || error_is (err, ENOTDIR)))
+    return skiff_error (err, (*err)->errno_, "\"%s\" must be a real directory", dest);
+  return fd;
+}
+
+static bool
+proc_bind_ok (const struct mount_op *op)
+{
+  for (size_t i = 0; i < sizeof proc_bind_allowed / sizeof proc_bind_allowed[0]; i++)
+    if (op->kind == OP_BIND && strcmp (op->dest, proc_bind_allowed[i]) == 0)
+      return true;
+  return false;
+}
+
+static int
+open_target (struct rootfs_exec *x, const struct mount_op *op, bool dir, skiff_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (op->real_dir)
+    fd = open_real_dir (x->rootfd, op->dest, err);
+  else if (dir)
+    fd = safe_mkdir_all_in_root (x->rootfd, op->dest, 0755, err);
+  else
+    fd = safe_create_file_in_root (x->rootfd, op->dest, 0644, err);
+  if (fd < 0)
+    return -1;
+  /* The plan checked the name; this checks where it really led. */
+  struct statfs sfs;
+  if (fstatfs (fd, &sfs) < 0)
+    return skiff_error (err, errno, "statfs \"%s\"", op->dest);
+  if (sfs.f_type == PROC_SUPER_MAGIC && !proc_bind_ok (op))
+    return skiff_error (err, EPERM, "\"%s\" leads into a procfs: refused", op->dest);
+  return steal_fd (&fd);
+}
+
+static void
+append_map (struct skiff_strbuf *b, oci_id_mapping **m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    strbuf_printf (b, "%u %u %u\n", m[i]->container_id, m[i]->host_id, m[i]->size);
+}
+
+/* The user namespace an idmapped mounts[i] maps through: its own
+   uidMappings/gidMappings, else the container's. */
+static int
+idmap_userns (const struct rootfs_spec *s, size_t i, skiff_error_t *err)
+{
+  const oci_mount *m = s->config->mounts[i];
+  const oci_linux *l = s->config->linux;
+  cleanup_strbuf struct skiff_strbuf uid = { 0 }, gid = { 0 };
+  if (m->uid_mappings_len || m->gid_mappings_len)
+    {
+      append_map (&uid, m->uid_mappings, m->uid_mappings_len);
+      append_map (&gid, m->gid_mappings, m->gid_mappings_len);
+    }
+  else if (l)
+    {
+      append_map (&uid, l->uid_mappings, l->uid_mappings_len);
+      append_map (&gid, l->gid_mappings, l->gid_mappings_len);
+    }
+  if (uid.len == 0 || gid.len == 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "idmap needs uidMappings and gidMappings");
+  return mount_userns_fd (uid.s, gid.s, err);
+}
+
+static int
+do_bind (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  const struct rootfs_spec *s = x->s;
+  int prepared = s->mount_fds && op->index != NO_INDEX ? s->mount_fds[op->index] : -1;
+  /* The source is opened once: the type we check is the one we mount. */
+  cleanup_close int src = prepared >= 0 ? -1 : open (op->source, O_PATH | O_CLOEXEC);
+  if (prepared < 0 && src < 0)
+    return skiff_error (err, errno, "mount \"%s\" on \"%s\"", op->source, op->dest);
+  mode_t fmt;
+  if (fs_fd_type (prepared >= 0 ? prepared : src, &fmt, err) < 0)
+    return -1;
+  cleanup_close int target = open_target (x, op, S_ISDIR (fmt), err);
+  if (target < 0)
+    return -1;
+  struct mount_target t = { target, x->rootfd, op->dest };
+  if (prepared >= 0)
+    return mount_attach_tree (prepared, op->source, &t, &op->opts, err);
+  cleanup_close int userns = -1;
+  if ((op->opts.idmap || op->opts.ridmap) && (userns = idmap_userns (s, op->index, err)) < 0)
+    return -1;
+  return mount_bind (src, op->source, &t, &op->opts, userns, err);
+}
+
+static int
+do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  if (op->opts.tmpcopyup)
+    skiff_warn ("%s: tmpcopyup is not supported; ignored", op->what);
+  cleanup_close int target = open_target (x, op, true, err);
+  if (target < 0)
+    return -1;
+  struct mount_target t = { target, x->rootfd, op->dest };
+  const char *label = fs_takes_label (op->fstype) ? x->label : NULL;
+  return mount_new_fs (op->fstype, op->source, &t, &op->opts, label, err);
+}
+
+static int
+do_remount (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, err);
+  if (fd < 0)
+    return -1;
+  struct mount_target t = { fd, x->rootfd, op->dest };
+  return mount_remount (&t, &op->opts, err);
+}
+
+/* ---- cgroups ----------------------------------------------------------- */
+
+struct cgroup_ctx
+{
+  struct rootfs_exec *x;
+  const struct mount_op *op;
+  struct mountinfo *mi; /* the host's mounts, to find the hierarchies */
+  size_t mi_len;
+  bool hybrid; /* v1 host with a cgroup2 mount too */
+};
+
+static void
+cgroup_ctx_free (struct cgroup_ctx *c)
+{
+  mountinfo_free (c->mi, c->mi_len);
+}
+
+/* Whether every controller of ctrls ("cpu,cpuacct", "name=systemd") is in
+   the super options of a cgroup v1 mount. */
+static bool
+hierarchy_matches (const char *super_opts, const char *ctrls)
+{
+  cleanup_free char *copy = xstrdup (ctrls);
+  char *save = NULL;
+  for (char *c = strtok_r (copy, ",", &save); c; c = strtok_r (NULL, ",", &save))
+    {
+      cleanup_free char *needle = xasprintf (",%s,", c);
+      cleanup_free char *hay = xasprintf (",%s,", super_opts);
+      if (strstr (hay, needle) == NULL)
+        return false;
+    }
+  return true;
+}
+
+/* The host directory of our cgroup in the hierarchy fstype/ctrls. */
+static int
+host_cgroup_dir (struct cgroup_ctx *c, const char *fstype, const char *ctrls, const char *path,
+                 char **out, skiff_error_t *err)
+{
+  for (size_t i = 0; i < c->mi_len; i++)
+    {
+      const struct mountinfo *m = &c->mi[i];
+      if (!streq (m->fstype, fstype) || (ctrls && !hierarchy_matches (m->super_opts, ctrls)))
+        continue;
+      size_t rl = strcmp (m->root, "/") == 0 ? 0 : strlen (m->root);
+      if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+        continue;
+      *out = xasprintf ("%s%s", m->point, path + rl);
+      return 0;
+    }
+  return skiff_error (err, ENOENT, "no host mount of the %s hierarchy holding \"%s\"",
+                      ctrls ? ctrls : fstype, path);
+}
+
+/* One hierarchy at dest: a fresh mount in a cgroup namespace (it shows the
+   namespace's root), else a bind of our own directory from the host so
+   the container sees nothing of the rest of the tree. */
+static int
+cgroup_hierarchy (struct cgroup_ctx *c, const char *dest, const char *fstype, const char *ctrls,
+                  const char *path, skiff_error_t *err)
+{
+  struct rootfs_exec *x = c->x;
+  cleanup_close int target = safe_mkdir_all_in_root (x->rootfd, dest, 0755, err);
+  if (target < 0)
+    return -1;
+  struct mount_target t = { target, x->rootfd, dest };
+  struct mount_opts o = { .flags = c->op->opts.flags, .clear = c->op->opts.clear };
+  if (x->s->cgroupns)
+    {
+      char *data[] = { (char *) ctrls };
+      o.data = ctrls ? data : NULL;
+      o.data_len = ctrls ? 1 : 0;
+      return mount_new_fs (fstype, fstype, &t, &o, NULL, err);
+    }
+  cleanup_free char *src = NULL;
+  if (host_cgroup_dir (c, fstype, ctrls, path, &src, err) < 0)
+    return -1;
+  o.bind = true;
+  return mount_bind (-1, src, &t, &o, -1, err);
+}
+
+/* cpu -> cpu,cpuacct: the names programs look for. */
+static int
+cgroup_comount_links (struct rootfs_exec *x, const char *dest, const char *name,
+                      skiff_error_t *err)
+{
+  cleanup_close int tmpfs = safe_open_in_root (x->rootfd, dest, O_PATH | O_DIRECTORY, 0, err);
+  if (tmpfs < 0)
+    return -1;
+  cleanup_free char *ctrls = xstrdup (name);
+  char *save = NULL;
+  for (char *ctl = strtok_r (ctrls, ",", &save); ctl; ctl = strtok_r (NULL, ",", &save))
+    if (symlinkat (name, tmpfs, ctl) < 0 && errno != EEXIST)
+      return skiff_error (err, errno, "symlink \"%s/%s\"", dest, ctl);
+  return 0;
+}
+
+/* v1 or hybrid host: a tmpfs with one directory per hierarchy of
+   /proc/self/cgroup, symlinks for co-mounted controllers (cpu ->
+   cpu,cpuacct), cgroup2 at "unified" on a hybrid host. */
+static int
+cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
+{
+  const struct mount_op *op = c->op;
+  struct rootfs_exec *x = c->x;
+  cleanup_close int dir = open_target (x, op, true, err);
+  struct mount_target t = { dir, x->rootfd, op->dest };
+  struct mount_opts o = { .flags = (op->opts.flags & ~(unsigned long) MS_RDONLY) };
+  char *data[] = { (char *) "mode=755" };
+  o.data = data;
+  o.data_len = 1;
+  if (dir < 0 || mount_new_fs ("tmpfs", "tmpfs", &t, &o, x->label, err) < 0)
+    return -1;
+  cleanup_free char *text = NULL;
+  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
+    return -1;
+  char *save = NULL;
+  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      char *ctrls = strchr (line, ':'), *path = ctrls ? strchr (ctrls + 1, ':') : NULL;
+      if (path == NULL)
+        continue;
+      *ctrls++ = '\0';
+      *path++ = '\0';
+      bool v2 = *ctrls == '\0';
+      if (v2 && !c->hybrid)
+        continue;
+      cleanup_free char *name
+          = xstrdup (v2 ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls);
+      cleanup_free char *sub = xasprintf ("%s/%s", op->dest, name);
+      if (cgroup_hierarchy (c, sub, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls, path, err) < 0)
+        return -1;
+      if (strchr (ctrls, ',') && cgroup_comount_links (x, op->dest, name, err) < 0)
+        return -1;
+    }
+  cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_PATH | O_DIRECTORY, 0, err);
+  if (top < 0)
+    return -1;
+  if ((op->opts.flags & MS_RDONLY)
+      && mount_change_attrs (top, op->dest, MOUNT_ATTR_RDONLY, 0, false, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  __attribute__ ((cleanup (cgroup_ctx_free))) struct cgroup_ctx c = { x, op, NULL, 0, false };
+  if (mountinfo_read (&c.mi, &c.mi_len, err) < 0)
+    return -1;
+  struct statfs sfs;
+  bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+  if (!v2_only)
+    {
+      for (size_t i = 0; i < c.mi_len; i++)
+        c.hybrid |= streq (c.mi[i].fstype, "cgroup2");
+      return cgroup_v1_tree (&c, err);
+    }
+  cleanup_free char *text = NULL;
+  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
+    return -1;
+  /* a v2-only host has exactly one line, "0::/path" */
+  if (strncmp (text, "0::", 3) != 0)
+    return skiff_error (err, ENOENT, "no cgroup2 entry in /proc/self/cgroup");
+  char *path = text + 3;
+  path[strcspn (path, "\n")] = '\0';
+  return cgroup_hierarchy (&c, op->dest, "cgroup2", NULL, path, err);
+}
+
+/* ---- /dev -------------------------------------------------------------- */
+
+struct dev_node
+{
+  const char *path;
+  mode_t type;
+  unsigned major, minor;
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+};
+
+static const struct dev_node default_devices[] = {
+  { "/dev/null", S_IFCHR, 1, 3, 0666, 0, 0 },    { "/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0 },
+  { "/dev/full", S_IFCHR, 1, 7, 0666, 0, 0 },    { "/dev/random", S_IFCHR, 1, 8, 0666, 0, 0 },
+  { "/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0 }, { "/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0 },
+};
+
+/* In a user namespace mknod is refused: bind the host's node instead. */
+static int
+bind_host_node (struct rootfs_exec *x, const struct dev_node *d, skiff_error_t *err)
+{
+  cleanup_close int target = safe_create_file_in_root (x->rootfd, d->path, 0644, err);
+  if (target < 0)
+    return -1;
+  struct mount_target t = { target, x->rootfd, d->path };
+  struct mount_opts o = { .bind = true };
+  return mount_bind (-1, d->path, &t, &o, -1, err);
+}
+
+static int
+make_node (struct rootfs_exec *x, const struct dev_node *d, skiff_error_t *err)
+{
+  if (x->s->userns)
+    return bind_host_node (x, d, err);
+  cleanup_free char *dir = path_clean (d->path);
+  char *slash = strrchr (dir, '/');
+  cleanup_free char *base = xstrdup (slash + 1);
+  slash[slash == dir ? 1 : 0] = '\0';
+  cleanup_close int parent = safe_mkdir_all_in_root (x->rootfd, dir, 0755, err);
+  if (parent < 0)
+    return -1;
+  dev_t rdev = d->type == S_IFIFO ? 0 : makedev (d->major, d->minor);
+  if (mknodat (parent, base, d->type | 0600, rdev) < 0 && errno != EEXIST)
+    return skiff_error (err, errno, "mknod \"%s\"", d->path);
+  cleanup_close int fd = openat (parent, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return skiff_error (err, errno, "open \"%s\"", d->path);
+  if ((st.st_mode & S_IFMT) != d->type || st.st_rdev != rdev)
+    return skiff_error (err, EEXIST, "\"%s\" exists and is not the device asked for", d->path);
+  /* mknod obeys the umask: set the mode asked for through the fd. */
+  char p[FS_PROC_FD_PATH_MAX];
+  if (chmod (fs_proc_fd_path (fd, p), d->mode & 07777) < 0)
+    return skiff_error (err, errno, "chmod \"%s\"", d->path);
+  if (fchownat (fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0)
+    return skiff_error (err, errno, "chown \"%s\"", d->path);
+  return 0;
+}
+
+static struct dev_node
+dev_from_config (const oci_device *d)
+{
+  return (struct dev_node){
+    .path = d->path,
+    .type = streq (d->type, "b") ? S_IFBLK : streq (d->type, "p") ? S_IFIFO : S_IFCHR,
+    .major = (unsigned) d->major,
+    .minor = (unsigned) d->minor,
+    .mode = d->file_mode_present ? d->file_mode : 0666,
+    .uid = d->uid,
+    .gid = d->gid,
+  };
+}
+
+static bool
+config_has_device (const oci_linux *l, const char *path)
+{
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    {
+      cleanup_free char *p = path_clean (l->devices[i]->path);
+      if (strcmp (p, path) == 0)
+        return true;
+    }
+  return false;
+}
+
+static int
+do_devices (struct rootfs_exec *x, skiff_error_t *err)
+{
+  const oci_linux *l = x->s->config->linux;
+  for (size_t i = 0; i < sizeof default_devices / sizeof default_devices[0]; i++)
+    if (!config_has_device (l, default_devices[i].path)
+        && make_node (x, &default_devices[i], err) < 0)
+      return -1;
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    {
+      struct dev_node d = dev_from_config (l->devices[i]);
+      if (make_node (x, &d, err) < 0)
+        return skiff_error_wrap (err, "linux.devices[%zu]", i);
+    }
+  return 0;
+}
+
+static int
+open_dev (struct rootfs_exec *x, skiff_error_t *err)
+{
+  return safe_open_in_root_how (x->rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
+                                FS_RESOLVE_NO_SYMLINKS, err);
+}
+
+static int
+do_dev_links (struct rootfs_exec *x, skiff_error_t *err)
+{
+  static const char *const links[][2] = {
+    { "fd", "/proc/self/fd" },         { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+    { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
+  };
+  cleanup_close int dev = open_dev (x, err);
+  if (dev < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+    if (symlinkat (links[i][1], dev, links[i][0]) < 0 && errno != EEXIST)
+      return skiff_error (err, errno, "symlink /dev/%s", links[i][0]);
+  return 0;
+}
+
+static int
+do_console (struct rootfs_exec *x, skiff_error_t *err)
+{
+  cleanup_close int dev = open_dev (x, err);
+  if (dev < 0)
+    return -1;
+  if (mknodat (dev, "console", S_IFREG | 0600, 0) < 0 && errno != EEXIST)
+    return skiff_error (err, errno, "create /dev/console");
+  struct stat st;
+  if (fstatat (dev, "console", &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return skiff_error (err, errno, "stat /dev/console");
+  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
+    return skiff_error (err, EEXIST, "/dev/console exists and is neither a file nor a device");
+  return 0;
+}
+
+/* ---- the switch and after ---------------------------------------------- */
+
+/* The root of the mount that holds path. */
+static int
+mount_root_of (const char *path, skiff_error_t *err)
+{
+  cleanup_close int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open \"%s\"", path);
+  for (int depth = 0; depth < 4096; depth++)
+    {
+      bool root;
+      if (fs_is_mount_root (fd, &root, err) < 0)
+        return -1;
+      if (root)
+        return steal_fd (&fd);
+      int up = openat (fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (up < 0)
+        return skiff_error (err, errno, "open the parent of \"%s\"", path);
+      close (fd);
+      fd = up;
+    }
+  return skiff_error (err, ELOOP, "no mount above \"%s\"", path);
+}
+
+static int
+do_root_propagation (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return skiff_error (err, errno, "open /");
+  if (mount_set_propagation (root, "/", op->opts.propagation, err) < 0)
+    return -1;
+  /* pivot_root(2) and MS_MOVE refuse a new root whose parent mount is
+     shared; a shared parent would also carry our mounts to its peers. */
+  cleanup_close int parent = mount_root_of (x->s->rootfs, err);
+  if (parent < 0)
+    return -1;
+  return mount_set_propagation (parent, "the mount holding the rootfs", MS_PRIVATE, err);
+}
+
+static int
+reopen_root (struct rootfs_exec *x, const char *path, skiff_error_t *err)
+{
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open \"%s\"", path);
+  if (x->rootfd >= 0)
+    close (x->rootfd);
+  x->rootfd = fd;
+  return 0;
+}
+
+static int
+do_bind_rootfs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int fd = open (op->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open \"%s\"", op->source);
+  struct mount_target t = { fd, -1, op->source };
+  struct mount_opts o = { .bind = true, .rbind = true };
+  if (mount_bind (fd, op->source, &t, &o, -1, err) < 0)
+    return -1;
+  /* from here on every path resolves in the new mount */
+  return reopen_root (x, op->source, err);
+}
+
+static int
+do_pivot (struct rootfs_exec *x, skiff_error_t *err)
+{
+  cleanup_close int newroot = open (x->s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (newroot < 0 || fchdir (newroot) < 0)
+    return skiff_error (err, errno, "chdir \"%s\"", x->s->rootfs);
+  if (x->s->no_pivot)
+    {
+      /* The host's tree stays in the namespace, under the rootfs: this is
+         why pivot_root is the default. */
+      if (mount (".", "/", NULL, MS_MOVE, NULL) < 0)
+        return skiff_error (err, errno, "move the rootfs onto /");
+      if (chroot (".") < 0)
+        return skiff_error (err, errno, "chroot");
+    }
+  else
+    {
+      cleanup_close int oldroot = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (oldroot < 0)
+        return skiff_error (err, errno, "open /");
+      /* pivot_root(".", "."): the old root ends up stacked on the new one
+         (pivot_root(2)), with no put_old directory left in the rootfs. */
+      if (syscall (SYS_pivot_root, ".", ".") < 0)
+        return skiff_error (err, errno, "pivot_root");
+      /* An unmount propagates to peers, and the old root's peers are the
+         host's mounts: make it a slave before detaching it. */
+      if (fchdir (oldroot) < 0 || mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return skiff_error (err, errno, "make the old root a slave");
+      if (umount2 (".", MNT_DETACH) < 0)
+        return skiff_error (err, errno, "detach the old root");
+    }
+  if (chdir ("/") < 0)
+    return skiff_error (err, errno, "chdir /");
+  return reopen_root (x, "/", err);
+}
+
+static int
+do_readonly (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, err);
+  if (fd < 0 && error_is (err, ENOENT))
+    {
+      skiff_error_free (err);
+      return 0;
+    }
+  if (fd < 0)
+    return -1;
+  /* a recursive read-only copy of what is there, submounts included */
+  struct mount_target t = { fd, x->rootfd, op->dest };
+  struct mount_opts o = { .bind = true, .rbind = true, .flags = MS_RDONLY };
+  return mount_bind (fd, op->dest, &t, &o, -1, err);
+}
+
+/* The container's /dev/null, proved to be the null device: masking with
+   a symlink or another file planted there would expose what it points to
+   (CVE-2025-31133). */
+static int
+verified_null (struct rootfs_exec *x, skiff_error_t *err)
+{
+  if (x->nullfd >= 0)
+    return x->nullfd;
+  cleanup_close int fd = safe_open_in_root_how (x->rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0,
+                                                FS_RESOLVE_NO_SYMLINKS, err);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return skiff_error (err, errno, "stat /dev/null");
+  if (!S_ISCHR (st.st_mode) || st.st_rdev != makedev (1, 3))
+    return skiff_error (err, EPERM, "/dev/null is not the null device (char 1:3)");
+  return x->nullfd = steal_fd (&fd);
+}
+
+static int
+do_mask (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, err);
+  if (fd < 0 && error_is (err, ENOENT))
+    {
+      skiff_error_free (err);
+      return 0;
+    }
+  mode_t fmt;
+  if (fd < 0 || fs_fd_type (fd, &fmt, err) < 0)
+    return -1;
+  struct mount_target t = { fd, x->rootfd, op->dest };
+  struct mount_opts o = { .flags = MS_RDONLY | MS_NOSUID | MS_NOEXEC };
+  if (S_ISDIR (fmt))
+    {
+      o.flags |= MS_NODEV;
+      return mount_new_fs ("tmpfs", "tmpfs", &t, &o, x->label, err);
+    }
+  int null = verified_null (x, err);
+  if (null < 0)
+    return -1;
+  o.bind = true;
+  return mount_bind (null, "/dev/null", &t, &o, -1, err);
+}
+
+static int
+exec_op (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  int r = -1;
+  switch (op->kind)
+    {
+    case OP_ROOT_PROPAGATION:
+      r = do_root_propagation (x, op, err);
+      break;
+    case OP_BIND_ROOTFS:
+      r = do_bind_rootfs (x, op, err);
+      break;
+    case OP_BIND:
+      r = do_bind (x, op, err);
+      break;
+    case OP_FS:
+      r = do_fs (x, op, err);
+      break;
+    case OP_CGROUP:
+      r = do_cgroup (x, op, err);
+      break;
+    case OP_REMOUNT:
+      r = do_remount (x, op, err);
+      break;
+    case OP_DEVICES:
+      r = do_devices (x, err);
+      break;
+    case OP_DEV_LINKS:
+      r = do_dev_links (x, err);
+      break;
+    case OP_CONSOLE:
+      r = do_console (x, err);
+      break;
+    case OP_PIVOT:
+      r = do_pivot (x, err);
+      break;
+    case OP_READONLY:
+      r = do_readonly (x, op, err);
+      break;
+    case OP_MASK:
+      r = do_mask (x, op, err);
+      break;
+    case OP_ROOT_READONLY:
+      r = mount_change_attrs (x->rootfd, "/", MOUNT_ATTR_RDONLY, 0, false, err);
+      break;
+    case OP_ROOT_FINAL_PROPAGATION:
+      r = mount_set_propagation (x->rootfd, "/", op->opts.propagation, err);
+      break;
+    }
+  if (r < 0)
+    return skiff_error_wrap (err, "%s", op->what);
+  return 0;
+}
+
+typedef int (*plan_phase_fn) (const struct rootfs_spec *, struct mount_plan *, skiff_error_t *);
+
+static int
+run_phase (const struct rootfs_spec *s, plan_phase_fn phase, skiff_error_t *err)
+{
+  __attribute__ ((cleanup (mount_plan_free))) struct mount_plan plan = { 0 };
+  __attribute__ ((cleanup (rootfs_exec_free))) struct rootfs_exec x;
+  rootfs_exec_init (&x, s);
+  if (phase (s, &plan, err) < 0)
+    return -1;
+  if (phase == plan_pivot && reopen_root (&x, s->rootfs, err) < 0)
+    return -1;
+  for (size_t i = 0; i < plan.len; i++)
+    if (exec_op (&x, &plan.ops[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+rootfs_setup (const struct rootfs_spec *s, skiff_error_t *err)
+{
+  return run_phase (s, plan_setup, err);
+}
+
+int
+rootfs_pivot (const struct rootfs_spec *s, skiff_error_t *err)
+{
+  return run_phase (s, plan_pivot, err);
+}
+
+int
+rootfs_bind_console (int pty, skiff_error_t *err)
+{
+  struct stat st;
+  struct statfs sfs;
+  if (fstat (pty, &st) < 0 || fstatfs (pty, &sfs) < 0)
+    return skiff_error (err, errno, "bind /dev/console: stat the pty");
+  unsigned maj = major (st.st_rdev);
+  /* Only a pty of the container's devpts goes there, never a file an
+     image could have planted in /dev/pts. */
+  if (!S_ISCHR (st.st_mode) || maj < UNIX98_PTY_SLAVE_MAJOR || maj > UNIX98_PTY_SLAVE_MAJOR + 7
+      || sfs.f_type != DEVPTS_SUPER_MAGIC)
+    return skiff_error (err, EINVAL, "bind /dev/console: fd %d is not a pty", pty);
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return skiff_error (err, errno, "bind /dev/console: open /");
+  cleanup_close int console = safe_open_in_root_how (root, "/dev/console", O_PATH | O_NOFOLLOW, 0,
+                                                     FS_RESOLVE_NO_SYMLINKS, err);
+  mode_t fmt;
+  if (console < 0 || fs_fd_type (console, &fmt, err) < 0)
+    return skiff_error_wrap (err, "bind /dev/console");
+  if (!S_ISREG (fmt) && !S_ISCHR (fmt))
+    return skiff_error (err, EINVAL, "bind /dev/console: not a file or device");
+  struct mount_target t = { console, root, "/dev/console" };
+  struct mount_opts o = { .bind = true };
+  if (mount_bind (pty, "the pty", &t, &o, -1, err) < 0)
+    return skiff_error_wrap (err, "bind /dev/console");
+  return 0;
+}
+
+static void
+close_fds (int *fds, size_t n)
+{
+  for (size_t i = 0; fds && i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  free (fds);
+}
+
+int
+rootfs_open_idmapped_mounts (const struct rootfs_spec *s, int **fds_out, skiff_error_t *err)
+{
+  const oci_config *c = s->config;
+  __attribute__ ((cleanup (mount_plan_free))) struct mount_plan plan = { 0 };
+  *fds_out = NULL;
+  if (c->mounts_len == 0)
+    return 0;
+  int *fds = malloc (c->mounts_len * sizeof *fds);
+  if (fds == NULL)
+    abort ();
+  for (size_t i = 0; i < c->mounts_len; i++)
+    fds[i] = -1;
+  for (size_t i = 0; i < c->mounts_len; i++)
+    {
+      if (plan_config_mount (s, i, &plan, err) < 0)
+        goto fail;
+      const struct mount_op *op = &plan.ops[plan.len - 1];
+      if (!(op->opts.idmap || op->opts.ridmap))
+        continue;
+      cleanup_close int userns = idmap_userns (s, i, err);
+      if (userns < 0 || (fds[i] = mount_open_tree (-1, op->source, &op->opts, userns, err)) < 0)
+        {
+          skiff_error_wrap (err, "%s", op->what);
+          goto fail;
+        }
+    }
+  *fds_out = fds;
+  return 0;
+fail:
+  close_fds (fds, c->mounts_len);
+  return -1;
+}
