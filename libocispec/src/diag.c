@@ -90,3 +90,34 @@ char *oci_diag_format(const oci_diag *d)
 	oci_buf_puts(&b, d->msg ? d->msg : "");
 	return b.buf;
 }
+
+/* Unknown positions (line 0) go last: they are summaries such as the
+ * error budget notice. */
+static bool before(const oci_diag *a, const oci_diag *b)
+{
+	unsigned la = a->line ? a->line : ~0u, lb = b->line ? b->line : ~0u;
+
+	return la < lb || (la == lb && a->col < b->col);
+}
+
+void oci_diags_sort_from(oci_diags *diags, size_t start)
+{
+	oci_diag *v = diags ? diags->items + start : NULL, *tmp;
+	size_t n = diags ? diags->len - start : 0, width, lo, i, j, k, mid, hi;
+
+	if (n < 2)
+		return;
+	/* bottom-up merge sort: stable, so equal positions keep the order in
+	 * which they were found, and O(n log n) for hostile inputs */
+	tmp = oci_xmalloc(n * sizeof(*tmp));
+	for (width = 1; width < n; width *= 2) {
+		for (lo = 0; lo < n; lo += 2 * width) {
+			mid = lo + width < n ? lo + width : n;
+			hi = lo + 2 * width < n ? lo + 2 * width : n;
+			for (i = lo, j = mid, k = lo; k < hi; k++)
+				tmp[k] = (j >= hi || (i < mid && !before(&v[j], &v[i]))) ? v[i++] : v[j++];
+		}
+		memcpy(v, tmp, n * sizeof(*tmp));
+	}
+	free(tmp);
+}

@@ -169,15 +169,16 @@ static bool field_present(const oci_field *f, const char *obj)
 
 static void encode_field(ectx *c, const oci_field *f, const char *obj)
 {
-	const void *p = *(void *const *)(obj + f->off);
+	const void *slot = obj + f->off;
 
 	oci_w_key(&c->w, f->json);
+	/* only arrays and maps hold a pointer in the slot itself */
 	if (f->shape == OCI_S_ARRAY)
-		encode_array(c, f, p, *(const size_t *)(obj + f->aux));
+		encode_array(c, f, *(void *const *)slot, *(const size_t *)(obj + f->aux));
 	else if (f->shape == OCI_S_MAP)
-		encode_map(c, f, p);
+		encode_map(c, f, *(void *const *)slot);
 	else
-		encode_value(c, f, obj + f->off);
+		encode_value(c, f, slot);
 }
 
 static void encode_object(ectx *c, const oci_type *t, const char *obj)

@@ -29,6 +29,9 @@ void oci_diags_addv(oci_diags *diags, int severity, const char *file, unsigned l
 		    unsigned col, const char *path, const char *fmt, va_list ap)
 	__attribute__((format(printf, 7, 0)));
 
+/* Stable sort of diags->items[start..] by position, unknown positions last. */
+void oci_diags_sort_from(oci_diags *diags, size_t start);
+
 /* ---- growable string ---- */
 
 typedef struct {

@@ -16,7 +16,7 @@ static size_t max_size(const oci_parse_opts *opts)
 static void *parse(const oci_type *t, const char *buf, size_t len, const oci_parse_opts *opts,
 		   const char *file, oci_diags *d)
 {
-	size_t before = oci_diags_errors(d);
+	size_t before = oci_diags_errors(d), first = d->len;
 	struct oci_positions *pos = NULL;
 	oci_json *doc;
 	void *obj;
@@ -28,8 +28,10 @@ static void *parse(const oci_type *t, const char *buf, size_t len, const oci_par
 		return NULL;
 	}
 	doc = oci_json_parse(buf, len, file, d);
-	if (!doc)
+	if (!doc) {
+		oci_diags_sort_from(d, first);
 		return NULL;
+	}
 	/* before decoding, which moves strings out of the DOM */
 	if (opts && opts->keep_positions && t->positions_off)
 		pos = oci_positions_build(doc);
@@ -39,6 +41,7 @@ static void *parse(const oci_type *t, const char *buf, size_t len, const oci_par
 		*(struct oci_positions **)((char *)obj + t->positions_off) = pos;
 	else
 		oci_positions_free(pos);
+	oci_diags_sort_from(d, first);
 	if (oci_diags_errors(d) > before) {
 		oci_free_object(t, obj);
 		return NULL;

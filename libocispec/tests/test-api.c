@@ -36,6 +36,14 @@ static void test_positions(void **state)
 	assert_true(oci_config_position(c, "linux.seccomp.syscalls[0].names[352]", &line, &col));
 	assert_false(oci_config_position(c, "linux.seccomp.syscalls[0].names[353]", &line, &col));
 	assert_false(oci_config_position(c, "nosuch", &line, &col));
+	assert_false(oci_config_position(c, "mounts[", &line, &col));
+	assert_false(oci_config_position(c, "mounts[x]", &line, &col));
+	assert_false(oci_config_position(c, "mounts[99999999999999999999999]", &line, &col));
+	assert_false(oci_config_position(c, "mounts.0", &line, &col));
+	assert_false(oci_config_position(c, "annotations[\"io.container.manager", &line, &col));
+	assert_false(oci_config_position(c, "process..cwd", &line, &col));
+	assert_false(oci_config_position(c, ".process", &line, &col));
+	assert_true(oci_config_position(c, "[\"process\"].cwd", &line, &col));
 	oci_config_free(c);
 
 	/* without the option there is no table */
@@ -44,6 +52,23 @@ static void test_positions(void **state)
 	assert_false(oci_config_position(c, "", &line, &col));
 	oci_config_free(c);
 	free(doc);
+}
+
+static void test_position_quoted_key(void **state)
+{
+	const char *doc = "{\"ociVersion\":\"1\",\"annotations\":{\"a\\\"b\\\\c\":\"x\"}}";
+	oci_parse_opts opts = { .keep_positions = true };
+	oci_state *s = oci_state_parse_data("{}", 2, &opts, NULL);
+	oci_config *c = oci_config_parse_data(doc, strlen(doc), &opts, NULL);
+	unsigned line = 0, col = 0;
+
+	assert_null(s);
+	assert_non_null(c);
+	assert_string_equal(c->annotations->keys[0], "a\"b\\c");
+	assert_true(oci_config_position(c, "annotations[\"a\\\"b\\\\c\"]", &line, &col));
+	assert_int_equal(line, 1);
+	assert_int_equal(col, 44);
+	oci_config_free(c);
 }
 
 static skiff_status *make_status(void)
@@ -168,6 +193,7 @@ int run_api_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_position_quoted_key),
 		cmocka_unit_test(test_emit_hand_built),
 		cmocka_unit_test(test_emit_errors),
 		cmocka_unit_test(test_emit_escapes),

@@ -192,6 +192,24 @@ static void test_all_errors_reported(void **state)
 			     "config.json:4:41: process.args[1]: expected a string, got a number");
 }
 
+/* Problems found while reading the text (duplicates, UTF-8) and while
+ * decoding come out sorted by position. */
+static void test_errors_in_document_order(void **state)
+{
+	expect_config_errors("{\n"
+			     "  \"ociVersion\": \"1\",\n"
+			     "  \"hostname\": 5,\n"
+			     "  \"hostname\": \"x\",\n"
+			     "  \"mounts\": [{\"destination\": \"/\xff\"}],\n"
+			     "  \"process\": {\"args\": [1]}\n"
+			     "}",
+			     "config.json:3:15: hostname: expected a string, got a number\n"
+			     "config.json:4:15: duplicate key \"hostname\"\n"
+			     "config.json:5:30: mounts[0].destination: invalid UTF-8 in string\n"
+			     "config.json:6:14: process: missing required field \"cwd\"\n"
+			     "config.json:6:24: process.args[0]: expected a string, got a number");
+}
+
 static void test_nesting_limit(void **state)
 {
 	oci_buf doc = { 0 };
@@ -282,6 +300,7 @@ int run_error_tests(void)
 		cmocka_unit_test(test_non_integer),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_errors_in_document_order),
 		cmocka_unit_test(test_nesting_limit),
 		cmocka_unit_test(test_error_budget),
 		cmocka_unit_test(test_missing_file),
