@@ -157,3 +157,27 @@ void oci_path_key(oci_buf *path, const char *key)
 	}
 	oci_buf_puts(path, "\"]");
 }
+
+void oci_segs_push_key(oci_segs *p, const char *key)
+{
+	oci_xgrow(&p->segs, &p->cap, p->len + 1, sizeof(*p->segs));
+	p->segs[p->len++] = (oci_seg){ key, 0 };
+}
+
+void oci_segs_push_index(oci_segs *p, size_t index)
+{
+	oci_xgrow(&p->segs, &p->cap, p->len + 1, sizeof(*p->segs));
+	p->segs[p->len++] = (oci_seg){ NULL, index };
+}
+
+void oci_segs_render(const oci_segs *p, oci_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < p->len; i++) {
+		if (p->segs[i].key)
+			oci_path_key(out, p->segs[i].key);
+		else
+			oci_path_index(out, p->segs[i].index);
+	}
+}

@@ -14,7 +14,7 @@
 typedef struct {
 	const char *file;
 	oci_diags *diags;
-	oci_buf path;
+	oci_segs path;
 	size_t errors;
 } dctx;
 
@@ -25,6 +25,7 @@ static void err(dctx *c, const oci_json *at, const char *fmt, ...)
 
 static void err(dctx *c, const oci_json *at, const char *fmt, ...)
 {
+	oci_buf path = { 0 };
 	va_list ap;
 
 	/* Past the budget only the verdict matters; a hostile document must not
@@ -36,10 +37,12 @@ static void err(dctx *c, const oci_json *at, const char *fmt, ...)
 	}
 	if (c->errors > OCI_MAX_ERRORS)
 		return;
+	oci_segs_render(&c->path, &path);
 	va_start(ap, fmt);
-	oci_diags_addv(c->diags, OCI_DIAG_ERROR, c->file, at->line, at->col,
-		       oci_buf_str(&c->path), fmt, ap);
+	oci_diags_addv(c->diags, OCI_DIAG_ERROR, c->file, at->line, at->col, oci_buf_str(&path),
+		       fmt, ap);
 	va_end(ap);
+	oci_buf_free(&path);
 }
 
 size_t oci_kind_size(int kind)
@@ -234,7 +237,7 @@ static bool decode_value(dctx *c, const oci_field *f, oci_json *v, void *dst)
 
 static void decode_array(dctx *c, const oci_field *f, oci_json *v, char *obj)
 {
-	size_t es = oci_kind_size(f->kind), i, n = 0, mark = c->path.len;
+	size_t es = oci_kind_size(f->kind), i, n = 0;
 	char *items;
 
 	if (!type_ok(c, OCI_S_ARRAY, f->kind, v))
@@ -242,9 +245,9 @@ static void decode_array(dctx *c, const oci_field *f, oci_json *v, char *obj)
 	/* never NULL, even when empty, so that "x": [] round-trips */
 	items = oci_xcalloc(v->len, es);
 	for (i = 0; i < v->len; i++) {
-		oci_path_index(&c->path, i);
+		oci_segs_push_index(&c->path, i);
 		n += decode_value(c, f, v->items[i], items + n * es);
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	*(void **)(obj + f->off) = items;
 	*(size_t *)(obj + f->aux) = n;
@@ -252,8 +255,8 @@ static void decode_array(dctx *c, const oci_field *f, oci_json *v, char *obj)
 
 static void decode_map(dctx *c, const oci_field *f, oci_json *v, char *obj)
 {
-	size_t i, mark = c->path.len;
 	oci_any_map *m;
+	size_t i;
 
 	if (!type_ok(c, OCI_S_MAP, f->kind, v))
 		return;
@@ -261,14 +264,14 @@ static void decode_map(dctx *c, const oci_field *f, oci_json *v, char *obj)
 	m->keys = oci_xcalloc(v->len, sizeof(*m->keys));
 	m->values = oci_xcalloc(v->len, sizeof(*m->values));
 	for (i = 0; i < v->len; i++) {
-		oci_path_key(&c->path, v->keys[i]);
+		oci_segs_push_key(&c->path, v->keys[i]);
 		if (f->keys && !in_enum(f->keys, v->keys[i]))
 			enum_error(c, v->items[i], f->keys, "key", v->keys[i]);
 		else if (decode_value(c, f, v->items[i], &m->values[m->len])) {
 			m->keys[m->len++] = v->keys[i];
 			v->keys[i] = NULL;
 		}
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	*(oci_any_map **)(obj + f->off) = m;
 }
@@ -312,7 +315,7 @@ static void *decode_object(dctx *c, const oci_type *t, oci_json *v)
 	char *obj = oci_xcalloc(1, t->size);
 	oci_json *unknown = NULL;
 	uint64_t seen = 0;
-	size_t i, mark = c->path.len;
+	size_t i;
 	int fi;
 
 	for (i = 0; i < v->len; i++) {
@@ -325,9 +328,9 @@ static void *decode_object(dctx *c, const oci_type *t, oci_json *v)
 		if (v->items[i]->type == OCI_JSON_NULL)
 			continue;
 		seen |= (uint64_t)1 << fi;
-		oci_path_field(&c->path, v->keys[i]);
+		oci_segs_push_key(&c->path, t->fields[fi].json);
 		decode_field(c, &t->fields[fi], v->items[i], obj);
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	for (fi = 0; fi < t->nfields; fi++)
 		if ((t->fields[fi].flags & OCI_F_REQUIRED) && !(seen & ((uint64_t)1 << fi)))
@@ -343,6 +346,6 @@ void *oci_decode_root(const oci_type *t, oci_json *doc, const char *file, oci_di
 
 	if (type_ok(&c, OCI_S_SCALAR, OCI_K_OBJECT, doc))
 		obj = decode_object(&c, t, doc);
-	oci_buf_free(&c.path);
+	free(c.path.segs);
 	return obj;
 }

@@ -102,11 +102,13 @@ static bool before(const oci_diag *a, const oci_diag *b)
 
 void oci_diags_sort_from(oci_diags *diags, size_t start)
 {
-	oci_diag *v = diags ? diags->items + start : NULL, *tmp;
-	size_t n = diags ? diags->len - start : 0, width, lo, i, j, k, mid, hi;
+	size_t n = diags && diags->len > start ? diags->len - start : 0;
+	size_t width, lo, i, j, k, mid, hi;
+	oci_diag *v, *tmp;
 
 	if (n < 2)
 		return;
+	v = diags->items + start;
 	/* bottom-up merge sort: stable, so equal positions keep the order in
 	 * which they were found, and O(n log n) for hostile inputs */
 	tmp = oci_xmalloc(n * sizeof(*tmp));

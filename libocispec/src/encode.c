@@ -11,7 +11,7 @@
 typedef struct {
 	oci_writer w;
 	oci_diags *diags;
-	oci_buf path;
+	oci_segs path;
 	bool failed;
 } ectx;
 
@@ -21,11 +21,14 @@ static void err(ectx *c, const char *fmt, ...) __attribute__((format(printf, 2, 
 
 static void err(ectx *c, const char *fmt, ...)
 {
+	oci_buf path = { 0 };
 	va_list ap;
 
+	oci_segs_render(&c->path, &path);
 	va_start(ap, fmt);
-	oci_diags_addv(c->diags, OCI_DIAG_ERROR, NULL, 0, 0, oci_buf_str(&c->path), fmt, ap);
+	oci_diags_addv(c->diags, OCI_DIAG_ERROR, NULL, 0, 0, oci_buf_str(&path), fmt, ap);
 	va_end(ap);
+	oci_buf_free(&path);
 	c->failed = true;
 }
 
@@ -132,30 +135,30 @@ static bool scalar_present(const oci_field *f, const char *obj)
 
 static void encode_array(ectx *c, const oci_field *f, const char *items, size_t n)
 {
-	size_t es = oci_kind_size(f->kind), i, mark = c->path.len;
+	size_t es = oci_kind_size(f->kind), i;
 
 	oci_w_open(&c->w, '[');
 	for (i = 0; i < n; i++) {
-		oci_path_index(&c->path, i);
+		oci_segs_push_index(&c->path, i);
 		encode_value(c, f, items + i * es);
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	oci_w_close(&c->w, ']');
 }
 
 static void encode_map(ectx *c, const oci_field *f, const oci_any_map *m)
 {
-	size_t i, mark = c->path.len;
+	size_t i;
 
 	oci_w_open(&c->w, '{');
 	for (i = 0; i < m->len; i++) {
 		const char *k = m->keys[i] ? m->keys[i] : "";
-		oci_path_key(&c->path, k);
+		oci_segs_push_key(&c->path, k);
 		if (oci_utf8_check(k, strlen(k)) != strlen(k))
 			err(c, "%s", "invalid UTF-8 in map key");
 		oci_w_key(&c->w, k);
 		encode_value(c, f, &m->values[i]);
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	oci_w_close(&c->w, '}');
 }
@@ -184,7 +187,7 @@ static void encode_field(ectx *c, const oci_field *f, const char *obj)
 static void encode_object(ectx *c, const oci_type *t, const char *obj)
 {
 	const oci_json *unknown = *(oci_json *const *)(obj + t->unknown_off);
-	size_t i, mark = c->path.len;
+	size_t i;
 
 	oci_w_open(&c->w, '{');
 	for (i = 0; i < t->nfields; i++) {
@@ -194,9 +197,9 @@ static void encode_object(ectx *c, const oci_type *t, const char *obj)
 				err(c, "missing required field \"%s\"", f->json);
 			continue;
 		}
-		oci_path_field(&c->path, f->json);
+		oci_segs_push_key(&c->path, f->json);
 		encode_field(c, f, obj);
-		oci_buf_truncate(&c->path, mark);
+		oci_segs_pop(&c->path);
 	}
 	for (i = 0; unknown && i < unknown->len; i++) {
 		oci_w_key(&c->w, unknown->keys[i]);
@@ -215,7 +218,7 @@ char *oci_encode_root(const oci_type *t, const void *obj, bool pretty, size_t *l
 		return NULL;
 	}
 	encode_object(&c, t, obj);
-	oci_buf_free(&c.path);
+	free(c.path.segs);
 	if (c.failed) {
 		oci_buf_free(&c.w.out);
 		return NULL;

@@ -54,6 +54,27 @@ void oci_path_field(oci_buf *path, const char *name);
 void oci_path_index(oci_buf *path, size_t i);
 void oci_path_key(oci_buf *path, const char *key);
 
+/* A path kept as segments and rendered only when a message needs it:
+ * formatting every array index eagerly cost a quarter of parse time. */
+typedef struct {
+	const char *key; /* member name or map key; NULL for an index */
+	size_t index;
+} oci_seg;
+
+typedef struct {
+	oci_seg *segs;
+	size_t len, cap;
+} oci_segs;
+
+void oci_segs_push_key(oci_segs *p, const char *key);
+void oci_segs_push_index(oci_segs *p, size_t index);
+static inline void oci_segs_pop(oci_segs *p)
+{
+	p->len--;
+}
+/* Appends the rendered path to out (same syntax as oci_path_*). */
+void oci_segs_render(const oci_segs *p, oci_buf *out);
+
 /* ---- UTF-8 ---- */
 
 /* Offset of the first invalid byte, or len when s[0..len) is valid UTF-8. */
