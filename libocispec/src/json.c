@@ -12,13 +12,15 @@ oci_json *oci_json_new(int type, unsigned line, unsigned col)
 
 void oci_json_append(oci_json *c, char *key, oci_json *value)
 {
+	/* keys and items share one capacity: both grow from the same old cap
+	 * to the same new one */
 	size_t cap = c->cap;
 
 	oci_xgrow(&c->items, &c->cap, c->len + 1, sizeof(*c->items));
-	if (c->type == OCI_JSON_OBJECT)
+	if (c->type == OCI_JSON_OBJECT) {
 		oci_xgrow(&c->keys, &cap, c->len + 1, sizeof(*c->keys));
-	if (c->type == OCI_JSON_OBJECT)
 		c->keys[c->len] = key;
+	}
 	c->items[c->len++] = value;
 }
 
