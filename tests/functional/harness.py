@@ -363,6 +363,7 @@ class Bundle:
 
 
 _counter = itertools.count(1)
+SAFE_ID = re.compile(r"[A-Za-z0-9_+.-]+")
 
 
 def unique(prefix: str) -> str:
@@ -717,6 +718,8 @@ class Runtime:
             if name not in ids and not name.startswith("."):
                 ids.append(name)
         for cid in ids:
+            if not SAFE_ID.fullmatch(cid) or cid in (".", ".."):
+                continue  # never hand a path-like id to delete --force
             try:
                 self("delete", "--force", cid, timeout=20)
             except AssertionError:

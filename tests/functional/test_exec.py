@@ -49,6 +49,7 @@ def test_exec_stdio(runtime, cid, running):
     assert r.stderr == "err\n"
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 exec does not start from config env")
 def test_exec_inherits_config_env_and_adds(runtime, bundle, cid):
     bundle.set_env("FROM_CONFIG", "1")
     runtime.create_started(cid, bundle)
@@ -65,6 +66,7 @@ def test_exec_cwd(runtime, cid, running):
     assert kv["cwd"] == "/tmp"
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 exec defaults cwd to /")
 def test_exec_default_cwd_from_config(runtime, bundle, cid):
     bundle.process["cwd"] = "/home/user"
     runtime.create_started(cid, bundle)
@@ -82,6 +84,7 @@ def test_exec_user_uid_only(runtime, cid, running):
     assert kv["uid"] == "1000" and kv["gid"] == "0"
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 has no exec --additional-gids")
 def test_exec_additional_gids(runtime, cid, running):
     kv = parse_kv(
         ex(
@@ -92,6 +95,7 @@ def test_exec_additional_gids(runtime, cid, running):
     assert sorted(kv["groups"].split(",")) == ["2000", "3000"]
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 exec --cap replaces the sets")
 def test_exec_cap_added(runtime, cid, running):
     base = parse_kv(ex(runtime, cid, "/init", "caps").ok().stdout)
     assert int(base["CapBnd"], 16) == cap_mask(DEFAULT_CAPS)
@@ -118,6 +122,7 @@ def test_exec_no_new_privs(runtime, bundle, cid):
     "in exec (opencontainers/runc#4195)",
     strict=False,
 )
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 exec keeps its own rlimits")
 def test_exec_inherits_process_settings(runtime, bundle, cid):
     """Caps, rlimits and nnp of config.process apply to exec'd processes."""
     bundle.process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]

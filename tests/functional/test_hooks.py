@@ -136,13 +136,24 @@ def test_hook_state_on_stdin(runtime, bundle, cid, hooks):
         s = hooks.state(name)
         assert s["id"] == cid, name
         assert s["ociVersion"], name
-        assert os.path.samefile(s["bundle"], bundle.path), name
-    for name in ("prestart", "createRuntime"):
+        if name != "startContainer":  # runs inside: the host path may not resolve
+            assert os.path.samefile(s["bundle"], bundle.path), name
+    for name in ("prestart", "createRuntime", "poststart"):
         assert hooks.state(name)["pid"] == st["pid"]
-        assert hooks.state(name)["status"] == "creating"
-    assert hooks.state("createContainer")["status"] == "creating"
+    assert hooks.state("poststop")["status"] == "stopped"
+
+
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 reports created during creation")
+def test_hook_status_values(runtime, bundle, cid, hooks):
+    hooks.install()
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid).ok()
+    wait_for(lambda: "startContainer" in hooks.ran(), what="startContainer")
+    runtime.delete(cid, force=True).ok()
+    for name in ("prestart", "createRuntime", "createContainer"):
+        assert hooks.state(name)["status"] == "creating", name
     assert hooks.state("startContainer")["status"] == "created"
-    assert hooks.state("poststart")["pid"] == st["pid"]
+    # runc 1.1 runs poststart at create time and reports created.
     assert hooks.state("poststart")["status"] in ("created", "running")
     assert hooks.state("poststop")["status"] == "stopped"
 
@@ -210,9 +221,16 @@ def test_failing_create_hook_fails_create(runtime, bundle, cid, hooks, failing):
     ran = hooks.ran()
     assert failing in ran
     assert "startContainer" not in ran and "poststart" not in ran
-    # The lifecycle continues with delete: poststop hooks are called.
-    assert hooks.host_ran()[-1] == "poststop"
     assert not (shared / "ran").exists()
+
+
+@pytest.mark.parametrize("failing", ["prestart", "createRuntime", "createContainer"])
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 skips poststop after a failed create")
+def test_failing_create_hook_runs_poststop(runtime, bundle, cid, hooks, failing):
+    """The lifecycle continues with the destroy steps: poststop runs."""
+    hooks.install(failing=failing)
+    runtime.create(cid, bundle).failed()
+    assert hooks.host_ran()[-1] == "poststop"
 
 
 def test_failing_hook_stops_later_hooks_of_same_kind(runtime, bundle, cid, hooks):

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from harness import DEFAULT_CAPS, TOKEN_VAR, cap_mask, parse_kv
+from harness import DEFAULT_CAPS, TOKEN_VAR, cap_mask, cgroup_hierarchies, parse_kv
 
 
 def run_init(runtime, bundle, cid, *args, **kw):
@@ -334,6 +334,7 @@ def test_preserve_fds_only_as_many_as_asked(runtime, bundle, cid):
     assert parse_kv(r.stdout)["fds"] == "0,1,2,3"
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 does not set LISTEN_FDS/LISTEN_PID")
 def test_listen_fds(runtime, bundle, cid):
     bundle.sh("/init env; /init fds; echo activated >&3")
     rd, wr = os.pipe()
@@ -351,6 +352,7 @@ def test_listen_fds(runtime, bundle, cid):
     os.close(rd)
 
 
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 does not check LISTEN_PID")
 def test_listen_fds_ignored_for_other_pid(runtime, bundle, cid):
     """LISTEN_FDS whose LISTEN_PID is not the runtime is not for it."""
     bundle.sh("/init env; /init fds")
@@ -451,10 +453,20 @@ def test_cgroup_path(runtime, bundle, cid):
     bundle.args = ["/init", "cgroup"]
     out = runtime.run(cid, bundle).ok().stdout
     path = bundle.linux["cgroupsPath"]
+    # Hierarchies mounted under /sys/fs/cgroup are the ones a runtime uses.
+    names = set()
+    for h in cgroup_hierarchies():
+        names.update(h.name.split(","))
     lines = out.splitlines()
     assert lines, out
+    checked = 0
     for line in lines:
-        assert line.split(":", 2)[2] == path, out
+        _n, ctrls, where = line.split(":", 2)
+        ctrl_names = {c.removeprefix("name=") for c in ctrls.split(",")} if ctrls else {"unified"}
+        if ctrl_names & names or not ctrls:
+            assert where == path, out
+            checked += 1
+    assert checked, out
 
 
 def test_masked_paths(runtime, bundle, cid):
