@@ -335,8 +335,39 @@ error_is (skiff_error_t *err, int errno_)
   return *err != NULL && (*err)->errno_ == errno_;
 }
 
-int
-safe_mkdir_all_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t *err)
+/* A dangling symlink `name` in dirfd, met while creating `path` at the
+   component that starts at offset `at`: the path to create instead, with
+   the link's target in place of the component (relative targets stay
+   relative to the link's directory).  The gateway resolves the result from
+   the root again, so whatever the target says, creation stays inside. */
+static char *
+through_dangling (int dirfd, const char *name, const char *path, size_t at, const char *rest,
+                  int *links, skiff_error_t *err)
+{
+  char target[PATH_MAX];
+  ssize_t len = readlinkat (dirfd, name, target, sizeof target - 1);
+  /* EINVAL: not a symlink after all, the tree changed under us */
+  if (len < 0)
+    {
+      skiff_error (err, errno == EINVAL ? EAGAIN : errno, "create \"%s\" in the rootfs", path);
+      return NULL;
+    }
+  if (++*links > FS_MAX_SYMLINKS)
+    {
+      skiff_error (err, ELOOP, "create \"%s\" in the rootfs", path);
+      return NULL;
+    }
+  target[len] = '\0';
+  char *next = NULL;
+  int n = target[0] == '/' ? asprintf (&next, "%s%s", target, rest)
+                           : asprintf (&next, "%.*s%s%s", (int) at, path, target, rest);
+  if (n < 0)
+    abort ();
+  return next;
+}
+
+static int
+mkdir_all (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *err)
 {
   int fd = safe_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0, err);
   if (fd >= 0 || !error_is (err, ENOENT))
@@ -369,7 +400,12 @@ safe_mkdir_all_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t
             return skiff_error (err, errno, "mkdir \"%s\" in the rootfs", buf);
           dir = safe_open_in_root (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
           if (dir < 0 && error_is (err, ENOENT))
-            return skiff_error (err, ENOENT, "mkdir \"%s\" in the rootfs: dangling symlink", buf);
+            {
+              skiff_error_free (err);
+              cleanup_free char *next = through_dangling (parent, p, path, (size_t) (p - buf),
+                                                          path + (end - buf), &links, err);
+              return next ? mkdir_all (rootfd, next, mode, links, err) : -1;
+            }
         }
       if (dir < 0)
         return -1;
@@ -382,7 +418,13 @@ safe_mkdir_all_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t
 }
 
 int
-safe_create_file_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t *err)
+safe_mkdir_all_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t *err)
+{
+  return mkdir_all (rootfd, path, mode, 0, err);
+}
+
+static int
+create_file (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *err)
 {
   cleanup_close int fd = safe_open_in_root (rootfd, path, O_PATH, 0, err);
   if (fd >= 0)
@@ -398,14 +440,10 @@ safe_create_file_in_root (int rootfd, const char *path, mode_t mode, skiff_error
   const char *base = slash ? slash + 1 : dir;
   if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
     return skiff_error (err, EISDIR, "create \"%s\" in the rootfs: names a directory", path);
-  cleanup_close int dirfd = -1;
+  size_t at = (size_t) (base - dir);
   if (slash)
-    {
-      *slash = '\0';
-      dirfd = safe_mkdir_all_in_root (rootfd, *dir ? dir : "/", 0755, err);
-    }
-  else
-    dirfd = safe_mkdir_all_in_root (rootfd, "/", 0755, err);
+    *slash = '\0';
+  cleanup_close int dirfd = mkdir_all (rootfd, slash && *dir ? dir : "/", 0755, links, err);
   if (dirfd < 0)
     return -1;
   if (mknodat (dirfd, base, S_IFREG | mode, 0) < 0 && errno != EEXIST)
@@ -413,16 +451,25 @@ safe_create_file_in_root (int rootfd, const char *path, mode_t mode, skiff_error
   fd = openat (dirfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return skiff_error (err, errno, "open \"%s\" in the rootfs", path);
-  /* EEXIST above and a symlink here: the name is a dangling symlink (the
-     first lookup would have followed a live one). */
   mode_t fmt;
   if (fs_fd_type (fd, &fmt, err) < 0)
     return -1;
+  /* EEXIST above and a symlink here: the name is a dangling symlink (the
+     first lookup would have followed a live one); create its target. */
   if (S_ISLNK (fmt))
-    return skiff_error (err, ENOENT, "create \"%s\" in the rootfs: dangling symlink", path);
+    {
+      cleanup_free char *next = through_dangling (dirfd, base, path, at, "", &links, err);
+      return next ? create_file (rootfd, next, mode, links, err) : -1;
+    }
   if (fs_expect_dir (fd, false, path, err) < 0)
     return -1;
   return steal_fd (&fd);
+}
+
+int
+safe_create_file_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t *err)
+{
+  return create_file (rootfd, path, mode, 0, err);
 }
 
 int

@@ -148,6 +148,7 @@ mount_plan_free (struct mount_plan *p)
       free (p->ops[i].what);
       free (p->ops[i].dest);
       free (p->ops[i].source);
+      free (p->ops[i].fstype);
       mount_opts_free (&p->ops[i].opts);
     }
   for (size_t i = 0; i < p->warnings_len; i++)
@@ -250,7 +251,7 @@ plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
                                                                                  : OP_FS;
   struct mount_op *op = plan_add (p, kind, m->destination, what);
   op->index = i;
-  op->fstype = bind ? NULL : type;
+  op->fstype = bind || type == NULL ? NULL : xstrdup (type);
   if (mount_opts_parse (m->options, m->options_len, &op->opts, err) < 0)
     return skiff_error_wrap (err, "%s", what);
   if (op->opts.remount)
@@ -275,6 +276,7 @@ plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
          without its own, the container gets the host's /sys, read-only
          as the options say, like runc. */
       op->kind = OP_BIND;
+      free (op->fstype);
       op->fstype = NULL;
       op->opts.bind = op->opts.rbind = true;
       op->source = xstrdup ("/sys");
@@ -328,11 +330,16 @@ plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
 {
   const oci_config *c = s->config;
   const oci_linux *l = c->linux;
+  /* Our mounts must not reach the host unless rootfsPropagation says
+     shared: rslave by default.  An unbindable tree could not be cloned for
+     the rootfs bind, so that one waits for the container's / (plan_pivot). */
   struct mount_op *op = plan_add (p, OP_ROOT_PROPAGATION, "/", xstrdup ("rootfsPropagation"));
   op->opts.propagation = MS_SLAVE | MS_REC;
   if (l && l->rootfs_propagation
       && parse_propagation (l->rootfs_propagation, &op->opts.propagation, err) < 0)
     return -1;
+  if (op->opts.propagation & MS_UNBINDABLE)
+    op->opts.propagation = MS_SLAVE | MS_REC;
   op = plan_add (p, OP_BIND_ROOTFS, "/", xstrdup ("root.path"));
   op->source = xstrdup (s->rootfs);
 
@@ -340,7 +347,7 @@ plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
   if (dev == NULL)
     {
       op = plan_add (p, OP_FS, "/dev", xstrdup ("default /dev"));
-      op->fstype = "tmpfs";
+      op->fstype = xstrdup ("tmpfs");
       op->source = xstrdup ("tmpfs");
       op->real_dir = true;
       static_opts (op, (const char *const[]){ "nosuid", "strictatime", "mode=755",
@@ -357,7 +364,7 @@ plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
       if (config_mount_at (c, "/dev/pts", NULL) == NULL)
         {
           op = plan_add (p, OP_FS, "/dev/pts", xstrdup ("default /dev/pts"));
-          op->fstype = "devpts";
+          op->fstype = xstrdup ("devpts");
           op->source = xstrdup ("devpts");
           static_opts (op, (const char *const[]){ "nosuid", "noexec", "newinstance",
                                                   "ptmxmode=0666", "mode=0620", NULL });
@@ -365,7 +372,7 @@ plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
       if (config_mount_at (c, "/dev/shm", NULL) == NULL)
         {
           op = plan_add (p, OP_FS, "/dev/shm", xstrdup ("default /dev/shm"));
-          op->fstype = "tmpfs";
+          op->fstype = xstrdup ("tmpfs");
           op->source = xstrdup ("shm");
           static_opts (op, (const char *const[]){ "nosuid", "noexec", "nodev", "mode=1777",
                                                   "size=65536k", NULL });
@@ -657,7 +664,6 @@ struct cgroup_ctx
   const struct mount_op *op;
   struct mountinfo *mi; /* the host's mounts, to find the hierarchies */
   size_t mi_len;
-  bool hybrid; /* v1 host with a cgroup2 mount too */
 };
 
 static void
@@ -683,24 +689,29 @@ hierarchy_matches (const char *super_opts, const char *ctrls)
   return true;
 }
 
-/* The host directory of our cgroup in the hierarchy fstype/ctrls. */
-static int
-host_cgroup_dir (struct cgroup_ctx *c, const char *fstype, const char *ctrls, const char *path,
-                 char **out, skiff_error_t *err)
+/* The host's mount of the hierarchy fstype/ctrls, or NULL. */
+static const struct mountinfo *
+find_hierarchy (const struct cgroup_ctx *c, const char *fstype, const char *ctrls)
 {
   for (size_t i = 0; i < c->mi_len; i++)
-    {
-      const struct mountinfo *m = &c->mi[i];
-      if (!streq (m->fstype, fstype) || (ctrls && !hierarchy_matches (m->super_opts, ctrls)))
-        continue;
-      size_t rl = strcmp (m->root, "/") == 0 ? 0 : strlen (m->root);
-      if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-        continue;
-      *out = xasprintf ("%s%s", m->point, path + rl);
-      return 0;
-    }
-  return skiff_error (err, ENOENT, "no host mount of the %s hierarchy holding \"%s\"",
-                      ctrls ? ctrls : fstype, path);
+    if (streq (c->mi[i].fstype, fstype)
+        && (ctrls == NULL || hierarchy_matches (c->mi[i].super_opts, ctrls)))
+      return &c->mi[i];
+  return NULL;
+}
+
+/* The host directory of our cgroup `path` in the hierarchy mounted as m. */
+static int
+host_cgroup_dir (const struct mountinfo *m, const char *path, char **out, skiff_error_t *err)
+{
+  if (m == NULL)
+    return skiff_error (err, ENOENT, "the host has no mount of this cgroup hierarchy");
+  size_t rl = strcmp (m->root, "/") == 0 ? 0 : strlen (m->root);
+  if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+    return skiff_error (err, ENOENT, "cgroup \"%s\" is not below the host's mount %s", path,
+                        m->point);
+  *out = xasprintf ("%s%s", m->point, path + rl);
+  return 0;
 }
 
 /* One hierarchy at dest: a fresh mount in a cgroup namespace (it shows the
@@ -724,7 +735,7 @@ cgroup_hierarchy (struct cgroup_ctx *c, const char *dest, const char *fstype, co
       return mount_new_fs (fstype, fstype, &t, &o, NULL, err);
     }
   cleanup_free char *src = NULL;
-  if (host_cgroup_dir (c, fstype, ctrls, path, &src, err) < 0)
+  if (host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, &src, err) < 0)
     return -1;
   o.bind = true;
   return mount_bind (-1, src, &t, &o, -1, err);
@@ -774,8 +785,13 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
       *ctrls++ = '\0';
       *path++ = '\0';
       bool v2 = *ctrls == '\0';
-      if (v2 && !c->hybrid)
-        continue;
+      /* only what the host has mounted: a hierarchy can exist unmounted */
+      if (find_hierarchy (c, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls) == NULL)
+        {
+          skiff_debug ("%s: cgroup hierarchy \"%s\" is not mounted on the host; skipped",
+                       op->what, ctrls);
+          continue;
+        }
       cleanup_free char *name
           = xstrdup (v2 ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls);
       cleanup_free char *sub = xasprintf ("%s/%s", op->dest, name);
@@ -796,17 +812,13 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
 static int
 do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
-  __attribute__ ((cleanup (cgroup_ctx_free))) struct cgroup_ctx c = { x, op, NULL, 0, false };
+  __attribute__ ((cleanup (cgroup_ctx_free))) struct cgroup_ctx c = { x, op, NULL, 0 };
   if (mountinfo_read (&c.mi, &c.mi_len, err) < 0)
     return -1;
   struct statfs sfs;
   bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   if (!v2_only)
-    {
-      for (size_t i = 0; i < c.mi_len; i++)
-        c.hybrid |= streq (c.mi[i].fstype, "cgroup2");
-      return cgroup_v1_tree (&c, err);
-    }
+    return cgroup_v1_tree (&c, err);
   cleanup_free char *text = NULL;
   if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
     return -1;

@@ -58,11 +58,12 @@ struct mount_op
   size_t index;       /* into mounts[], or SIZE_MAX for what the runtime adds */
   char *dest;         /* absolute, lexically cleaned path inside the container */
   char *source;       /* bind: absolute host path; new filesystem: its source */
-  const char *fstype; /* OP_FS, OP_CGROUP */
+  char *fstype;       /* OP_FS, OP_CGROUP */
   bool real_dir;      /* dest must be a directory reached without any symlink */
   struct mount_opts opts;
 };
 
+/* A plan owns all its strings: it may outlive the config it came from. */
 struct mount_plan
 {
   struct mount_op *ops;

@@ -91,6 +91,9 @@ setup (void **state)
   link_at (t->root, "self_loop", "self_loop");
   link_at (t->root, "/nonexistent-skiff/x", "dangling");
   link_at (t->root, "../outside-secret", "to_outside");
+  link_at (t->root, "/../../skiff-dangle/d", "dangle_up");
+  link_at (t->root, "/dl2/x", "dl1");
+  link_at (t->root, "/dl1/y", "dl2");
   t->rootfd = open (t->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   *state = t;
   return t->rootfd < 0 ? -1 : 0;
@@ -293,13 +296,41 @@ test_mkdir_all_refuses (void **state)
   assert_int_equal (safe_mkdir_all_in_root (t->rootfd, "plainfile/z", 0755, &err), -1);
   assert_int_equal (err->errno_, ENOTDIR);
   skiff_error_free (&err);
-  assert_int_equal (safe_mkdir_all_in_root (t->rootfd, "dangling/q", 0755, &err), -1);
-  assert_int_equal (err->errno_, ENOENT);
-  skiff_error_free (&err);
-  assert_false (host_exists ("/nonexistent-skiff"));
   assert_int_equal (safe_mkdir_all_in_root (t->rootfd, "loop1/q", 0755, &err), -1);
   assert_int_equal (err->errno_, ELOOP);
   skiff_error_free (&err);
+  /* dangling symlinks that point at each other */
+  assert_int_equal (safe_mkdir_all_in_root (t->rootfd, "dl1/q", 0755, &err), -1);
+  assert_int_equal (err->errno_, ELOOP);
+  skiff_error_free (&err);
+}
+
+/* A dangling symlink is created through, inside the root: its target is
+   resolved from the root like any other path. */
+static void
+test_create_through_dangling (void **state)
+{
+  struct tree *t = *state;
+  skiff_error_t err = NULL;
+  char p[PATH_MAX];
+  cleanup_close int d = safe_mkdir_all_in_root (t->rootfd, "dangling/q", 0755, &err);
+  assert_true (d >= 0);
+  assert_false (host_exists ("/nonexistent-skiff"));
+  snprintf (p, sizeof p, "%s/nonexistent-skiff/x/q", t->root);
+  assert_true (host_exists (p));
+  cleanup_close int up = safe_mkdir_all_in_root (t->rootfd, "dangle_up", 0755, &err);
+  assert_true (up >= 0);
+  assert_false (host_exists ("/skiff-dangle"));
+  snprintf (p, sizeof p, "%s/skiff-dangle/d", t->root);
+  assert_true (host_exists (p));
+  snprintf (p, sizeof p, "%s/skiff-dangle", t->top);
+  assert_false (host_exists (p));
+  link_at (t->root, "../../../skiff-file-dangle", "dir/fdangle");
+  cleanup_close int f = safe_create_file_in_root (t->rootfd, "dir/fdangle", 0644, &err);
+  assert_true (f >= 0);
+  assert_false (host_exists ("/skiff-file-dangle"));
+  snprintf (p, sizeof p, "%s/skiff-file-dangle", t->root);
+  assert_true (host_exists (p));
 }
 
 static void
@@ -327,10 +358,9 @@ test_create_file (void **state)
   assert_int_equal (safe_create_file_in_root (t->rootfd, "dir/..", 0644, &err), -1);
   assert_int_equal (err->errno_, EISDIR);
   skiff_error_free (&err);
-  assert_int_equal (safe_create_file_in_root (t->rootfd, "dangling", 0644, &err), -1);
-  assert_int_equal (err->errno_, ENOENT);
+  assert_int_equal (safe_create_file_in_root (t->rootfd, "dl1", 0644, &err), -1);
+  assert_int_equal (err->errno_, ELOOP);
   skiff_error_free (&err);
-  assert_false (host_exists ("/nonexistent-skiff"));
 }
 
 /* Magic links (/proc/self/exe, fd/N, root) are refused; plain procfs
@@ -463,6 +493,7 @@ main (void)
     T (test_mkdir_all),
     T (test_mkdir_all_refuses),
     T (test_create_file),
+    T (test_create_through_dangling),
     cmocka_unit_test (test_magic_links),
     cmocka_unit_test (test_proc_fd_path),
     cmocka_unit_test (test_procfs_real),
