@@ -44,13 +44,13 @@ static int
 sys_openat2 (int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .mode = (flags & O_CREAT) ? mode : 0,
     .resolve = resolve,
   };
   for (int tries = 0; tries < 64; tries++)
     {
-      int fd = (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+      int fd = (int)syscall (SYS_openat2, dirfd, path, &how, sizeof how);
       /* EAGAIN: a rename or mount raced with ".." under RESOLVE_IN_ROOT and
          the kernel could not prove the walk stayed inside; it asks us to
          retry rather than guess. */
@@ -136,7 +136,7 @@ expand_symlink (struct walk *w, int linkfd, char **rest, const char **tail)
   ssize_t len = readlinkat (linkfd, "", target, sizeof target);
   if (len < 0)
     return -1;
-  if ((size_t) len >= sizeof target)
+  if ((size_t)len >= sizeof target)
     {
       errno = ENAMETOOLONG;
       return -1;
@@ -360,7 +360,7 @@ through_dangling (int dirfd, const char *name, const char *path, size_t at, cons
   target[len] = '\0';
   char *next = NULL;
   int n = target[0] == '/' ? asprintf (&next, "%s%s", target, rest)
-                           : asprintf (&next, "%.*s%s%s", (int) at, path, target, rest);
+                           : asprintf (&next, "%.*s%s%s", (int)at, path, target, rest);
   if (n < 0)
     abort ();
   return next;
@@ -402,7 +402,7 @@ mkdir_all (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *
           if (dir < 0 && error_is (err, ENOENT))
             {
               skiff_error_free (err);
-              cleanup_free char *next = through_dangling (parent, p, path, (size_t) (p - buf),
+              cleanup_free char *next = through_dangling (parent, p, path, (size_t)(p - buf),
                                                           path + (end - buf), &links, err);
               return next ? mkdir_all (rootfd, next, mode, links, err) : -1;
             }
@@ -440,7 +440,7 @@ create_file (int rootfd, const char *path, mode_t mode, int links, skiff_error_t
   const char *base = slash ? slash + 1 : dir;
   if (*base == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
     return skiff_error (err, EISDIR, "create \"%s\" in the rootfs: names a directory", path);
-  size_t at = (size_t) (base - dir);
+  size_t at = (size_t)(base - dir);
   if (slash)
     *slash = '\0';
   cleanup_close int dirfd = mkdir_all (rootfd, slash && *dir ? dir : "/", 0755, links, err);

@@ -167,7 +167,7 @@ opt_apply (const struct opt_def *d, struct mount_opts *o)
       break;
     case OPT_REC_ATIME:
       o->rec_clr |= MOUNT_ATTR__ATIME;
-      o->rec_set = (o->rec_set & ~(uint64_t) MOUNT_ATTR__ATIME) | d->value;
+      o->rec_set = (o->rec_set & ~(uint64_t)MOUNT_ATTR__ATIME) | d->value;
       break;
     case OPT_BIND:
       o->bind = true;
@@ -247,8 +247,7 @@ opt_is_set (const struct opt_def *d, const struct mount_opts *o)
     case OPT_REC_CLR:
       return (o->rec_clr & d->value) != 0;
     case OPT_REC_ATIME:
-      return (o->rec_clr & MOUNT_ATTR__ATIME)
-             && (o->rec_set & MOUNT_ATTR__ATIME) == d->value;
+      return (o->rec_clr & MOUNT_ATTR__ATIME) && (o->rec_set & MOUNT_ATTR__ATIME) == d->value;
     case OPT_BIND:
       return o->bind && !o->rbind;
     case OPT_RBIND:
@@ -332,8 +331,8 @@ mount_opts_has_attrs (const struct mount_opts *o)
 unsigned long
 mount_opts_sb_flags (const struct mount_opts *o)
 {
-  return o->flags & (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME | MS_I_VERSION
-                     | MS_SILENT);
+  return o->flags
+         & (MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK | MS_LAZYTIME | MS_I_VERSION | MS_SILENT);
 }
 
 /* ---- syscalls: each one reports ENOSYS on its own ---------------------- */
@@ -353,41 +352,41 @@ static int
 sys_open_tree (int dfd, const char *path, unsigned flags)
 {
   FORCED_ENOSYS ();
-  return (int) syscall (SYS_open_tree, dfd, path, flags);
+  return (int)syscall (SYS_open_tree, dfd, path, flags);
 }
 
 static int
 sys_move_mount (int from, int to)
 {
   FORCED_ENOSYS ();
-  return (int) syscall (SYS_move_mount, from, "", to, "",
-                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  return (int)syscall (SYS_move_mount, from, "", to, "",
+                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 static int
 sys_mount_setattr (int fd, unsigned flags, struct mount_attr *attr)
 {
   FORCED_ENOSYS ();
-  return (int) syscall (SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, attr, sizeof *attr);
+  return (int)syscall (SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, attr, sizeof *attr);
 }
 
 static int
 sys_fsopen (const char *fstype)
 {
   FORCED_ENOSYS ();
-  return (int) syscall (SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+  return (int)syscall (SYS_fsopen, fstype, FSOPEN_CLOEXEC);
 }
 
 static int
 sys_fsconfig (int fd, unsigned cmd, const char *key, const char *value)
 {
-  return (int) syscall (SYS_fsconfig, fd, cmd, key, value, 0);
+  return (int)syscall (SYS_fsconfig, fd, cmd, key, value, 0);
 }
 
 static int
 sys_fsmount (int fd, unsigned attrs)
 {
-  return (int) syscall (SYS_fsmount, fd, FSMOUNT_CLOEXEC, attrs);
+  return (int)syscall (SYS_fsmount, fd, FSMOUNT_CLOEXEC, attrs);
 }
 
 static bool
@@ -417,9 +416,9 @@ remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t
   struct statvfs sv;
   if (fstatvfs (fd, &sv) < 0)
     return skiff_error (err, errno, "statvfs \"%s\"", what);
-  unsigned long flags = sv.f_flag
-                        & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME
-                           | ST_NODIRATIME | ST_RELATIME);
+  unsigned long flags
+      = sv.f_flag
+        & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
   if (sv.f_flag & ST_NOSYMFOLLOW)
     flags |= MS_NOSYMFOLLOW;
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -431,7 +430,7 @@ remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t
     }
   if (clr & MOUNT_ATTR__ATIME)
     {
-      flags &= ~(unsigned long) (MS_NOATIME | MS_RELATIME);
+      flags &= ~(unsigned long)(MS_NOATIME | MS_RELATIME);
       uint64_t mode = set & MOUNT_ATTR__ATIME;
       flags |= mode == MOUNT_ATTR_NOATIME       ? MS_NOATIME
                : mode == MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME
@@ -455,7 +454,7 @@ unescape_octal (const char *s)
       if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
           && r[3] <= '7')
         {
-          *w = (char) (((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+          *w = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
           r += 4;
         }
       else
@@ -611,7 +610,7 @@ mount_change_attrs (int fd, const char *what, uint64_t set, uint64_t clr, bool r
 int
 mount_set_propagation (int fd, const char *what, unsigned long propagation, skiff_error_t *err)
 {
-  struct mount_attr attr = { .propagation = propagation & ~(unsigned long) MS_REC };
+  struct mount_attr attr = { .propagation = propagation & ~(unsigned long)MS_REC };
   if (sys_mount_setattr (fd, (propagation & MS_REC) ? AT_RECURSIVE : 0, &attr) == 0)
     return 0;
   if (errno != ENOSYS)
@@ -707,7 +706,7 @@ open_tree_opts (int srcfd, const char *source, const struct mount_opts *o, int u
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "bind \"%s\": idmap without a user namespace", source);
       /* The kernel only idmaps a mount that is not attached yet. */
-      struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns_fd };
+      struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
       if (tree_setattr (tree, o->ridmap, &idmap, source, target, err) < 0)
         return -1;
     }
@@ -756,8 +755,8 @@ bind_classic (int srcfd, const char *source, const struct mount_target *t,
 }
 
 int
-mount_bind (int srcfd, const char *source, const struct mount_target *t,
-            const struct mount_opts *o, int userns_fd, skiff_error_t *err)
+mount_bind (int srcfd, const char *source, const struct mount_target *t, const struct mount_opts *o,
+            int userns_fd, skiff_error_t *err)
 {
   cleanup_close int tree = open_tree_opts (srcfd, source, o, userns_fd, t->path, err);
   if (tree >= 0)
@@ -856,14 +855,14 @@ new_fs_fd (const char *fstype, const char *source, const struct mount_target *t,
   for (size_t i = 0; i < o->data_len; i++)
     if (fsconfig_data (fsfd, o->data[i], fstype, t->path, err) < 0)
       return -1;
-  if (label && fsconfig_or_fail (fsfd, FSCONFIG_SET_STRING, "context", label, fstype, t->path, err)
-                   < 0)
+  if (label
+      && fsconfig_or_fail (fsfd, FSCONFIG_SET_STRING, "context", label, fstype, t->path, err) < 0)
     return -1;
   if (fsconfig_or_fail (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, fstype, t->path, err) < 0)
     return -1;
   uint64_t set, clr;
   flags_to_attrs (o->flags, o->clear, &set, &clr);
-  cleanup_close int mnt = sys_fsmount (fsfd, (unsigned) set);
+  cleanup_close int mnt = sys_fsmount (fsfd, (unsigned)set);
   if (mnt < 0)
     return skiff_error (err, errno, "mount %s on \"%s\": fsmount", fstype, t->path);
   if (sys_move_mount (mnt, t->fd) < 0)
@@ -954,7 +953,7 @@ static int
 write_map (pid_t pid, const char *file, const char *map, skiff_error_t *err)
 {
   char path[64];
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
   return write_file_at (AT_FDCWD, path, map, strlen (map), 0, 0, err);
 }
 
@@ -974,7 +973,7 @@ mount_userns_fd (const char *uid_map, const char *gid_map, skiff_error_t *err)
       /* helper: become a user namespace and wait until the parent is done */
       char c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'e';
       if (write (theirs, &c, 1) == 1 && c == 'u')
-        (void) !read (theirs, &c, 1);
+        (void)!read (theirs, &c, 1);
       _exit (0);
     }
   close (steal_fd (&theirs));
@@ -984,7 +983,7 @@ mount_userns_fd (const char *uid_map, const char *gid_map, skiff_error_t *err)
   if (write_map (pid, "uid_map", uid_map, err) < 0 || write_map (pid, "gid_map", gid_map, err) < 0)
     return skiff_error_wrap (err, "idmap helper");
   char path[64];
-  snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return skiff_error (err, errno, "open \"%s\"", path);

@@ -80,8 +80,7 @@ int mount_new_fs (const char *fstype, const char *source, const struct mount_tar
                   const struct mount_opts *o, const char *label, skiff_error_t *err);
 
 /* The "remount" option: change flags and data of the mount at t. */
-int mount_remount (const struct mount_target *t, const struct mount_opts *o,
-                   skiff_error_t *err);
+int mount_remount (const struct mount_target *t, const struct mount_opts *o, skiff_error_t *err);
 
 /* Change the per-mount attributes (MOUNT_ATTR_*) of the mount whose root
    is fd, and of every mount below it when recursive.  what names it. */
@@ -89,8 +88,7 @@ int mount_change_attrs (int fd, const char *what, uint64_t set, uint64_t clr, bo
                         skiff_error_t *err);
 /* Propagation (MS_SHARED etc., | MS_REC for the whole tree) of the mount
    whose root is fd. */
-int mount_set_propagation (int fd, const char *what, unsigned long propagation,
-                           skiff_error_t *err);
+int mount_set_propagation (int fd, const char *what, unsigned long propagation, skiff_error_t *err);
 
 /* One line of /proc/self/mountinfo, unescaped. */
 struct mountinfo

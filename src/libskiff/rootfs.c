@@ -22,24 +22,24 @@
 #include "fs.h"
 #include "fsutil.h"
 #include "log.h"
+#include "rootfs-internal.h"
 #include "strbuf.h"
 
 #define NO_INDEX SIZE_MAX
-#define UNIX98_PTY_SLAVE_MAJOR 136 /* ..143 */
 
 /* Files under /proc that may be bind-mounted over (lxcfs and friends);
    anything else under /proc could hide an LSM or sysctl file from the
    runtime (CVE-2019-16884, CVE-2019-19921). */
 static const char *const proc_bind_allowed[] = {
-  "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",    "/proc/swaps",
-  "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+  "/proc/cpuinfo", "/proc/diskstats",
+  "/proc/meminfo", "/proc/stat",
+  "/proc/swaps",   "/proc/uptime",
+  "/proc/loadavg", "/proc/slabinfo",
+  "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 
-static char *
-xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
-
-static char *
-xasprintf (const char *fmt, ...)
+char *
+rootfs_xasprintf (const char *fmt, ...)
 {
   char *s = NULL;
   va_list ap;
@@ -50,25 +50,10 @@ xasprintf (const char *fmt, ...)
   return s;
 }
 
-static char *
-xstrdup (const char *s)
-{
-  char *d = strdup (s);
-  if (d == NULL)
-    abort ();
-  return d;
-}
-
-static bool
-error_is (skiff_error_t *err, int errno_)
-{
-  return *err != NULL && (*err)->errno_ == errno_;
-}
-
 /* "/a/./b//../c/" -> "/a/c", with ".." stopping at "/".  Lexical: used to
    name and compare destinations; the gateway does the real resolution. */
-static char *
-path_clean (const char *path)
+char *
+rootfs_path_clean (const char *path)
 {
   char *out = malloc (strlen (path) + 2);
   if (out == NULL)
@@ -104,12 +89,6 @@ path_under (const char *path, const char *dir)
   return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-static bool
-streq (const char *a, const char *b)
-{
-  return a && b && strcmp (a, b) == 0;
-}
-
 /* ---- the plan ---------------------------------------------------------- */
 
 static struct mount_op *
@@ -126,7 +105,7 @@ plan_add (struct mount_plan *p, enum mount_op_kind kind, const char *dest, char 
   memset (op, 0, sizeof *op);
   op->kind = kind;
   op->index = NO_INDEX;
-  op->dest = dest ? path_clean (dest) : NULL;
+  op->dest = dest ? rootfs_path_clean (dest) : NULL;
   op->what = what;
   return op;
 }
@@ -165,7 +144,7 @@ static_opts (struct mount_op *op, const char *const *opts)
   size_t n = 0;
   while (opts[n])
     n++;
-  if (mount_opts_parse ((char *const *) opts, n, &op->opts, NULL) < 0)
+  if (mount_opts_parse ((char *const *)opts, n, &op->opts, NULL) < 0)
     abort ();
 }
 
@@ -174,7 +153,7 @@ config_mount_at (const oci_config *c, const char *dest, size_t *index)
 {
   for (size_t i = c->mounts_len; i-- > 0;)
     {
-      cleanup_free char *d = path_clean (c->mounts[i]->destination);
+      cleanup_free char *d = rootfs_path_clean (c->mounts[i]->destination);
       if (strcmp (d, dest) == 0)
         {
           if (index)
@@ -210,8 +189,9 @@ check_proc_dest (const struct mount_op *op, bool bind, skiff_error_t *err)
   if (!path_under (op->dest, "/proc"))
     return 0;
   if (strcmp (op->dest, "/proc") == 0)
-    return streq (op->fstype, "proc") ? 0
-                                      : invalid (err, op->what, "only proc may be mounted on /proc");
+    return streq (op->fstype, "proc")
+               ? 0
+               : invalid (err, op->what, "only proc may be mounted on /proc");
   for (size_t i = 0; i < sizeof proc_bind_allowed / sizeof proc_bind_allowed[0]; i++)
     if (bind && strcmp (op->dest, proc_bind_allowed[i]) == 0)
       return 0;
@@ -222,22 +202,22 @@ static void
 warn_ignored (struct mount_plan *p, const struct mount_op *op, bool bind)
 {
   if (bind && op->opts.data_len)
-    plan_warn (p, xasprintf ("%s: option \"%s\" means nothing for a bind mount; ignored", op->what,
-                             op->opts.data[0]));
+    plan_warn (p, rootfs_xasprintf ("%s: option \"%s\" means nothing for a bind mount; ignored",
+                                    op->what, op->opts.data[0]));
   if (bind && mount_opts_sb_flags (&op->opts))
-    plan_warn (p, xasprintf ("%s: superblock options (sync, dirsync, mand, lazytime...) do not "
-                             "apply to a bind mount; ignored",
-                             op->what));
+    plan_warn (p,
+               rootfs_xasprintf ("%s: superblock options (sync, dirsync, mand, lazytime...) do not "
+                                 "apply to a bind mount; ignored",
+                                 op->what));
   if (op->opts.tmpcopyup)
-    plan_warn (p, xasprintf ("%s: tmpcopyup is not supported; ignored", op->what));
+    plan_warn (p, rootfs_xasprintf ("%s: tmpcopyup is not supported; ignored", op->what));
 }
 
 static int
-plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
-                   skiff_error_t *err)
+plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p, skiff_error_t *err)
 {
   const oci_mount *m = s->config->mounts[i];
-  char *what = xasprintf ("mounts[%zu] (%s)", i, m->destination ? m->destination : "");
+  char *what = rootfs_xasprintf ("mounts[%zu] (%s)", i, m->destination ? m->destination : "");
   if (m->destination == NULL || m->destination[0] != '/')
     {
       invalid (err, what, "destination must be an absolute path");
@@ -246,9 +226,9 @@ plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
     }
   bool bind = mount_is_bind (m);
   const char *type = m->type;
-  enum mount_op_kind kind = bind                                                  ? OP_BIND
+  enum mount_op_kind kind = bind                                                ? OP_BIND
                             : streq (type, "cgroup") || streq (type, "cgroup2") ? OP_CGROUP
-                                                                                 : OP_FS;
+                                                                                : OP_FS;
   struct mount_op *op = plan_add (p, kind, m->destination, what);
   op->index = i;
   op->fstype = bind || type == NULL ? NULL : xstrdup (type);
@@ -267,7 +247,7 @@ plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p,
   op->real_dir = streq (type, "proc") || streq (type, "sysfs") || strcmp (op->dest, "/dev") == 0;
   if (bind && m->source)
     op->source = m->source[0] == '/' ? xstrdup (m->source)
-                                     : xasprintf ("%s/%s", s->bundle, m->source);
+                                     : rootfs_xasprintf ("%s/%s", s->bundle, m->source);
   else if (bind)
     return invalid (err, what, "a bind mount needs a source");
   else if (streq (type, "sysfs") && !s->netns)
@@ -291,7 +271,7 @@ static int
 parse_propagation (const char *value, unsigned long *out, skiff_error_t *err)
 {
   struct mount_opts o;
-  char *const opts[] = { (char *) value };
+  char *const opts[] = { (char *)value };
   if (mount_opts_parse (opts, 1, &o, err) < 0)
     return -1;
   bool ok = o.propagation && o.data_len == 0;
@@ -350,8 +330,8 @@ plan_setup (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
       op->fstype = xstrdup ("tmpfs");
       op->source = xstrdup ("tmpfs");
       op->real_dir = true;
-      static_opts (op, (const char *const[]){ "nosuid", "strictatime", "mode=755",
-                                              "size=65536k", NULL });
+      static_opts (
+          op, (const char *const[]){ "nosuid", "strictatime", "mode=755", "size=65536k", NULL });
     }
   for (size_t i = 0; i < c->mounts_len; i++)
     if (plan_config_mount (s, i, p, err) < 0)
@@ -394,16 +374,16 @@ plan_pivot (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
   plan_add (p, OP_PIVOT, "/", xstrdup (s->no_pivot ? "no-pivot" : "pivot_root"));
   for (size_t i = 0; l && i < l->readonly_paths_len; i++)
     plan_add (p, OP_READONLY, l->readonly_paths[i],
-              xasprintf ("readonlyPaths[%zu] (%s)", i, l->readonly_paths[i]));
+              rootfs_xasprintf ("readonlyPaths[%zu] (%s)", i, l->readonly_paths[i]));
   for (size_t i = 0; l && i < l->masked_paths_len; i++)
     plan_add (p, OP_MASK, l->masked_paths[i],
-              xasprintf ("maskedPaths[%zu] (%s)", i, l->masked_paths[i]));
+              rootfs_xasprintf ("maskedPaths[%zu] (%s)", i, l->masked_paths[i]));
   if (c->root && c->root->readonly)
     plan_add (p, OP_ROOT_READONLY, "/", xstrdup ("root.readonly"));
   if (l && l->rootfs_propagation)
     {
-      struct mount_op *op = plan_add (p, OP_ROOT_FINAL_PROPAGATION, "/",
-                                      xstrdup ("rootfsPropagation"));
+      struct mount_op *op
+          = plan_add (p, OP_ROOT_FINAL_PROPAGATION, "/", xstrdup ("rootfsPropagation"));
       if (parse_propagation (l->rootfs_propagation, &op->opts.propagation, err) < 0)
         return -1;
     }
@@ -484,14 +464,6 @@ mount_plan_describe (const struct mount_plan *p, struct skiff_strbuf *out)
 
 /* ---- execution --------------------------------------------------------- */
 
-struct rootfs_exec
-{
-  const struct rootfs_spec *s;
-  int rootfd;        /* the rootfs before the pivot, / after */
-  int nullfd;        /* the verified /dev/null, opened on first use */
-  const char *label; /* linux.mountLabel when SELinux is on */
-};
-
 static void
 rootfs_exec_free (struct rootfs_exec *x)
 {
@@ -557,8 +529,8 @@ proc_bind_ok (const struct mount_op *op)
   return false;
 }
 
-static int
-open_target (struct rootfs_exec *x, const struct mount_op *op, bool dir, skiff_error_t *err)
+int
+rootfs_open_target (struct rootfs_exec *x, const struct mount_op *op, bool dir, skiff_error_t *err)
 {
   cleanup_close int fd = -1;
   if (op->real_dir)
@@ -621,7 +593,7 @@ do_bind (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
   mode_t fmt;
   if (fs_fd_type (prepared >= 0 ? prepared : src, &fmt, err) < 0)
     return -1;
-  cleanup_close int target = open_target (x, op, S_ISDIR (fmt), err);
+  cleanup_close int target = rootfs_open_target (x, op, S_ISDIR (fmt), err);
   if (target < 0)
     return -1;
   struct mount_target t = { target, x->rootfd, op->dest };
@@ -638,7 +610,7 @@ do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
   if (op->opts.tmpcopyup)
     skiff_warn ("%s: tmpcopyup is not supported; ignored", op->what);
-  cleanup_close int target = open_target (x, op, true, err);
+  cleanup_close int target = rootfs_open_target (x, op, true, err);
   if (target < 0)
     return -1;
   struct mount_target t = { target, x->rootfd, op->dest };
@@ -654,322 +626,6 @@ do_remount (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err
     return -1;
   struct mount_target t = { fd, x->rootfd, op->dest };
   return mount_remount (&t, &op->opts, err);
-}
-
-/* ---- cgroups ----------------------------------------------------------- */
-
-struct cgroup_ctx
-{
-  struct rootfs_exec *x;
-  const struct mount_op *op;
-  struct mountinfo *mi; /* the host's mounts, to find the hierarchies */
-  size_t mi_len;
-};
-
-static void
-cgroup_ctx_free (struct cgroup_ctx *c)
-{
-  mountinfo_free (c->mi, c->mi_len);
-}
-
-/* Whether every controller of ctrls ("cpu,cpuacct", "name=systemd") is in
-   the super options of a cgroup v1 mount. */
-static bool
-hierarchy_matches (const char *super_opts, const char *ctrls)
-{
-  cleanup_free char *copy = xstrdup (ctrls);
-  char *save = NULL;
-  for (char *c = strtok_r (copy, ",", &save); c; c = strtok_r (NULL, ",", &save))
-    {
-      cleanup_free char *needle = xasprintf (",%s,", c);
-      cleanup_free char *hay = xasprintf (",%s,", super_opts);
-      if (strstr (hay, needle) == NULL)
-        return false;
-    }
-  return true;
-}
-
-/* The host's mount of the hierarchy fstype/ctrls, or NULL. */
-static const struct mountinfo *
-find_hierarchy (const struct cgroup_ctx *c, const char *fstype, const char *ctrls)
-{
-  for (size_t i = 0; i < c->mi_len; i++)
-    if (streq (c->mi[i].fstype, fstype)
-        && (ctrls == NULL || hierarchy_matches (c->mi[i].super_opts, ctrls)))
-      return &c->mi[i];
-  return NULL;
-}
-
-/* The host directory of our cgroup `path` in the hierarchy mounted as m. */
-static int
-host_cgroup_dir (const struct mountinfo *m, const char *path, char **out, skiff_error_t *err)
-{
-  if (m == NULL)
-    return skiff_error (err, ENOENT, "the host has no mount of this cgroup hierarchy");
-  size_t rl = strcmp (m->root, "/") == 0 ? 0 : strlen (m->root);
-  if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-    return skiff_error (err, ENOENT, "cgroup \"%s\" is not below the host's mount %s", path,
-                        m->point);
-  *out = xasprintf ("%s%s", m->point, path + rl);
-  return 0;
-}
-
-/* One hierarchy at dest: a fresh mount in a cgroup namespace (it shows the
-   namespace's root), else a bind of our own directory from the host so
-   the container sees nothing of the rest of the tree. */
-static int
-cgroup_hierarchy (struct cgroup_ctx *c, const char *dest, const char *fstype, const char *ctrls,
-                  const char *path, skiff_error_t *err)
-{
-  struct rootfs_exec *x = c->x;
-  cleanup_close int target = safe_mkdir_all_in_root (x->rootfd, dest, 0755, err);
-  if (target < 0)
-    return -1;
-  struct mount_target t = { target, x->rootfd, dest };
-  struct mount_opts o = { .flags = c->op->opts.flags, .clear = c->op->opts.clear };
-  if (x->s->cgroupns)
-    {
-      char *data[] = { (char *) ctrls };
-      o.data = ctrls ? data : NULL;
-      o.data_len = ctrls ? 1 : 0;
-      return mount_new_fs (fstype, fstype, &t, &o, NULL, err);
-    }
-  cleanup_free char *src = NULL;
-  if (host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, &src, err) < 0)
-    return -1;
-  o.bind = true;
-  return mount_bind (-1, src, &t, &o, -1, err);
-}
-
-/* cpu -> cpu,cpuacct: the names programs look for. */
-static int
-cgroup_comount_links (struct rootfs_exec *x, const char *dest, const char *name,
-                      skiff_error_t *err)
-{
-  cleanup_close int tmpfs = safe_open_in_root (x->rootfd, dest, O_PATH | O_DIRECTORY, 0, err);
-  if (tmpfs < 0)
-    return -1;
-  cleanup_free char *ctrls = xstrdup (name);
-  char *save = NULL;
-  for (char *ctl = strtok_r (ctrls, ",", &save); ctl; ctl = strtok_r (NULL, ",", &save))
-    if (symlinkat (name, tmpfs, ctl) < 0 && errno != EEXIST)
-      return skiff_error (err, errno, "symlink \"%s/%s\"", dest, ctl);
-  return 0;
-}
-
-/* v1 or hybrid host: a tmpfs with one directory per hierarchy of
-   /proc/self/cgroup, symlinks for co-mounted controllers (cpu ->
-   cpu,cpuacct), cgroup2 at "unified" on a hybrid host. */
-static int
-cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
-{
-  const struct mount_op *op = c->op;
-  struct rootfs_exec *x = c->x;
-  cleanup_close int dir = open_target (x, op, true, err);
-  struct mount_target t = { dir, x->rootfd, op->dest };
-  struct mount_opts o = { .flags = (op->opts.flags & ~(unsigned long) MS_RDONLY) };
-  char *data[] = { (char *) "mode=755" };
-  o.data = data;
-  o.data_len = 1;
-  if (dir < 0 || mount_new_fs ("tmpfs", "tmpfs", &t, &o, x->label, err) < 0)
-    return -1;
-  cleanup_free char *text = NULL;
-  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
-    return -1;
-  char *save = NULL;
-  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      char *ctrls = strchr (line, ':'), *path = ctrls ? strchr (ctrls + 1, ':') : NULL;
-      if (path == NULL)
-        continue;
-      *ctrls++ = '\0';
-      *path++ = '\0';
-      bool v2 = *ctrls == '\0';
-      /* only what the host has mounted: a hierarchy can exist unmounted */
-      if (find_hierarchy (c, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls) == NULL)
-        {
-          skiff_debug ("%s: cgroup hierarchy \"%s\" is not mounted on the host; skipped",
-                       op->what, ctrls);
-          continue;
-        }
-      cleanup_free char *name
-          = xstrdup (v2 ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls);
-      cleanup_free char *sub = xasprintf ("%s/%s", op->dest, name);
-      if (cgroup_hierarchy (c, sub, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls, path, err) < 0)
-        return -1;
-      if (strchr (ctrls, ',') && cgroup_comount_links (x, op->dest, name, err) < 0)
-        return -1;
-    }
-  cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_PATH | O_DIRECTORY, 0, err);
-  if (top < 0)
-    return -1;
-  if ((op->opts.flags & MS_RDONLY)
-      && mount_change_attrs (top, op->dest, MOUNT_ATTR_RDONLY, 0, false, err) < 0)
-    return -1;
-  return 0;
-}
-
-static int
-do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
-{
-  __attribute__ ((cleanup (cgroup_ctx_free))) struct cgroup_ctx c = { x, op, NULL, 0 };
-  if (mountinfo_read (&c.mi, &c.mi_len, err) < 0)
-    return -1;
-  struct statfs sfs;
-  bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
-  if (!v2_only)
-    return cgroup_v1_tree (&c, err);
-  cleanup_free char *text = NULL;
-  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
-    return -1;
-  /* a v2-only host has exactly one line, "0::/path" */
-  if (strncmp (text, "0::", 3) != 0)
-    return skiff_error (err, ENOENT, "no cgroup2 entry in /proc/self/cgroup");
-  char *path = text + 3;
-  path[strcspn (path, "\n")] = '\0';
-  return cgroup_hierarchy (&c, op->dest, "cgroup2", NULL, path, err);
-}
-
-/* ---- /dev -------------------------------------------------------------- */
-
-struct dev_node
-{
-  const char *path;
-  mode_t type;
-  unsigned major, minor;
-  mode_t mode;
-  uid_t uid;
-  gid_t gid;
-};
-
-static const struct dev_node default_devices[] = {
-  { "/dev/null", S_IFCHR, 1, 3, 0666, 0, 0 },    { "/dev/zero", S_IFCHR, 1, 5, 0666, 0, 0 },
-  { "/dev/full", S_IFCHR, 1, 7, 0666, 0, 0 },    { "/dev/random", S_IFCHR, 1, 8, 0666, 0, 0 },
-  { "/dev/urandom", S_IFCHR, 1, 9, 0666, 0, 0 }, { "/dev/tty", S_IFCHR, 5, 0, 0666, 0, 0 },
-};
-
-/* In a user namespace mknod is refused: bind the host's node instead. */
-static int
-bind_host_node (struct rootfs_exec *x, const struct dev_node *d, skiff_error_t *err)
-{
-  cleanup_close int target = safe_create_file_in_root (x->rootfd, d->path, 0644, err);
-  if (target < 0)
-    return -1;
-  struct mount_target t = { target, x->rootfd, d->path };
-  struct mount_opts o = { .bind = true };
-  return mount_bind (-1, d->path, &t, &o, -1, err);
-}
-
-static int
-make_node (struct rootfs_exec *x, const struct dev_node *d, skiff_error_t *err)
-{
-  if (x->s->userns)
-    return bind_host_node (x, d, err);
-  cleanup_free char *dir = path_clean (d->path);
-  char *slash = strrchr (dir, '/');
-  cleanup_free char *base = xstrdup (slash + 1);
-  slash[slash == dir ? 1 : 0] = '\0';
-  cleanup_close int parent = safe_mkdir_all_in_root (x->rootfd, dir, 0755, err);
-  if (parent < 0)
-    return -1;
-  dev_t rdev = d->type == S_IFIFO ? 0 : makedev (d->major, d->minor);
-  if (mknodat (parent, base, d->type | 0600, rdev) < 0 && errno != EEXIST)
-    return skiff_error (err, errno, "mknod \"%s\"", d->path);
-  cleanup_close int fd = openat (parent, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0)
-    return skiff_error (err, errno, "open \"%s\"", d->path);
-  if ((st.st_mode & S_IFMT) != d->type || st.st_rdev != rdev)
-    return skiff_error (err, EEXIST, "\"%s\" exists and is not the device asked for", d->path);
-  /* mknod obeys the umask: set the mode asked for through the fd. */
-  char p[FS_PROC_FD_PATH_MAX];
-  if (chmod (fs_proc_fd_path (fd, p), d->mode & 07777) < 0)
-    return skiff_error (err, errno, "chmod \"%s\"", d->path);
-  if (fchownat (fd, "", d->uid, d->gid, AT_EMPTY_PATH) < 0)
-    return skiff_error (err, errno, "chown \"%s\"", d->path);
-  return 0;
-}
-
-static struct dev_node
-dev_from_config (const oci_device *d)
-{
-  return (struct dev_node){
-    .path = d->path,
-    .type = streq (d->type, "b") ? S_IFBLK : streq (d->type, "p") ? S_IFIFO : S_IFCHR,
-    .major = (unsigned) d->major,
-    .minor = (unsigned) d->minor,
-    .mode = d->file_mode_present ? d->file_mode : 0666,
-    .uid = d->uid,
-    .gid = d->gid,
-  };
-}
-
-static bool
-config_has_device (const oci_linux *l, const char *path)
-{
-  for (size_t i = 0; l && i < l->devices_len; i++)
-    {
-      cleanup_free char *p = path_clean (l->devices[i]->path);
-      if (strcmp (p, path) == 0)
-        return true;
-    }
-  return false;
-}
-
-static int
-do_devices (struct rootfs_exec *x, skiff_error_t *err)
-{
-  const oci_linux *l = x->s->config->linux;
-  for (size_t i = 0; i < sizeof default_devices / sizeof default_devices[0]; i++)
-    if (!config_has_device (l, default_devices[i].path)
-        && make_node (x, &default_devices[i], err) < 0)
-      return -1;
-  for (size_t i = 0; l && i < l->devices_len; i++)
-    {
-      struct dev_node d = dev_from_config (l->devices[i]);
-      if (make_node (x, &d, err) < 0)
-        return skiff_error_wrap (err, "linux.devices[%zu]", i);
-    }
-  return 0;
-}
-
-static int
-open_dev (struct rootfs_exec *x, skiff_error_t *err)
-{
-  return safe_open_in_root_how (x->rootfd, "/dev", O_PATH | O_DIRECTORY, 0,
-                                FS_RESOLVE_NO_SYMLINKS, err);
-}
-
-static int
-do_dev_links (struct rootfs_exec *x, skiff_error_t *err)
-{
-  static const char *const links[][2] = {
-    { "fd", "/proc/self/fd" },         { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
-    { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },
-  };
-  cleanup_close int dev = open_dev (x, err);
-  if (dev < 0)
-    return -1;
-  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
-    if (symlinkat (links[i][1], dev, links[i][0]) < 0 && errno != EEXIST)
-      return skiff_error (err, errno, "symlink /dev/%s", links[i][0]);
-  return 0;
-}
-
-static int
-do_console (struct rootfs_exec *x, skiff_error_t *err)
-{
-  cleanup_close int dev = open_dev (x, err);
-  if (dev < 0)
-    return -1;
-  if (mknodat (dev, "console", S_IFREG | 0600, 0) < 0 && errno != EEXIST)
-    return skiff_error (err, errno, "create /dev/console");
-  struct stat st;
-  if (fstatat (dev, "console", &st, AT_SYMLINK_NOFOLLOW) < 0)
-    return skiff_error (err, errno, "stat /dev/console");
-  if (!S_ISREG (st.st_mode) && !S_ISCHR (st.st_mode))
-    return skiff_error (err, EEXIST, "/dev/console exists and is neither a file nor a device");
-  return 0;
 }
 
 /* ---- the switch and after ---------------------------------------------- */
@@ -1157,19 +813,19 @@ exec_op (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
       r = do_fs (x, op, err);
       break;
     case OP_CGROUP:
-      r = do_cgroup (x, op, err);
+      r = rootfs_do_cgroup (x, op, err);
       break;
     case OP_REMOUNT:
       r = do_remount (x, op, err);
       break;
     case OP_DEVICES:
-      r = do_devices (x, err);
+      r = rootfs_do_devices (x, err);
       break;
     case OP_DEV_LINKS:
-      r = do_dev_links (x, err);
+      r = rootfs_do_dev_links (x, err);
       break;
     case OP_CONSOLE:
-      r = do_console (x, err);
+      r = rootfs_do_console (x, err);
       break;
     case OP_PIVOT:
       r = do_pivot (x, err);
@@ -1220,36 +876,6 @@ int
 rootfs_pivot (const struct rootfs_spec *s, skiff_error_t *err)
 {
   return run_phase (s, plan_pivot, err);
-}
-
-int
-rootfs_bind_console (int pty, skiff_error_t *err)
-{
-  struct stat st;
-  struct statfs sfs;
-  if (fstat (pty, &st) < 0 || fstatfs (pty, &sfs) < 0)
-    return skiff_error (err, errno, "bind /dev/console: stat the pty");
-  unsigned maj = major (st.st_rdev);
-  /* Only a pty of the container's devpts goes there, never a file an
-     image could have planted in /dev/pts. */
-  if (!S_ISCHR (st.st_mode) || maj < UNIX98_PTY_SLAVE_MAJOR || maj > UNIX98_PTY_SLAVE_MAJOR + 7
-      || sfs.f_type != DEVPTS_SUPER_MAGIC)
-    return skiff_error (err, EINVAL, "bind /dev/console: fd %d is not a pty", pty);
-  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0)
-    return skiff_error (err, errno, "bind /dev/console: open /");
-  cleanup_close int console = safe_open_in_root_how (root, "/dev/console", O_PATH | O_NOFOLLOW, 0,
-                                                     FS_RESOLVE_NO_SYMLINKS, err);
-  mode_t fmt;
-  if (console < 0 || fs_fd_type (console, &fmt, err) < 0)
-    return skiff_error_wrap (err, "bind /dev/console");
-  if (!S_ISREG (fmt) && !S_ISCHR (fmt))
-    return skiff_error (err, EINVAL, "bind /dev/console: not a file or device");
-  struct mount_target t = { console, root, "/dev/console" };
-  struct mount_opts o = { .bind = true };
-  if (mount_bind (pty, "the pty", &t, &o, -1, err) < 0)
-    return skiff_error_wrap (err, "bind /dev/console");
-  return 0;
 }
 
 static void

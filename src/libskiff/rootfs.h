@@ -54,12 +54,12 @@ enum mount_op_kind
 struct mount_op
 {
   enum mount_op_kind kind;
-  char *what;         /* for errors: "mounts[3] (/data)", "maskedPaths[0] (/proc/kcore)" */
-  size_t index;       /* into mounts[], or SIZE_MAX for what the runtime adds */
-  char *dest;         /* absolute, lexically cleaned path inside the container */
-  char *source;       /* bind: absolute host path; new filesystem: its source */
-  char *fstype;       /* OP_FS, OP_CGROUP */
-  bool real_dir;      /* dest must be a directory reached without any symlink */
+  char *what;    /* for errors: "mounts[3] (/data)", "maskedPaths[0] (/proc/kcore)" */
+  size_t index;  /* into mounts[], or SIZE_MAX for what the runtime adds */
+  char *dest;    /* absolute, lexically cleaned path inside the container */
+  char *source;  /* bind: absolute host path; new filesystem: its source */
+  char *fstype;  /* OP_FS, OP_CGROUP */
+  bool real_dir; /* dest must be a directory reached without any symlink */
   struct mount_opts opts;
 };
 

@@ -23,8 +23,8 @@
 #endif
 
 static const long enosys_syscalls[] = {
-  SYS_openat2, SYS_open_tree, SYS_move_mount, SYS_fsopen,
-  SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_mount_setattr,
+  SYS_openat2,  SYS_open_tree, SYS_move_mount, SYS_fsopen,
+  SYS_fsconfig, SYS_fsmount,   SYS_fspick,     SYS_mount_setattr,
 };
 #define N_ENOSYS (sizeof enosys_syscalls / sizeof enosys_syscalls[0])
 
@@ -36,20 +36,20 @@ enosys_filter_install (void)
 #ifdef ENOSYS_TEST_ARCH
   struct sock_filter f[4 + 2 * N_ENOSYS + 1];
   size_t n = 0;
-  f[n++] = (struct sock_filter) BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof (struct seccomp_data, arch));
-  f[n++] = (struct sock_filter) BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, ENOSYS_TEST_ARCH, 1, 0);
-  f[n++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  f[n++] = (struct sock_filter) BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
-                                          offsetof (struct seccomp_data, nr));
+  f[n++] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
+                                         offsetof (struct seccomp_data, arch));
+  f[n++] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, ENOSYS_TEST_ARCH, 1, 0);
+  f[n++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  f[n++]
+      = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr));
   for (size_t i = 0; i < N_ENOSYS; i++)
     {
-      f[n++] = (struct sock_filter) BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K,
-                                              (unsigned) enosys_syscalls[i], 0, 1);
-      f[n++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+      f[n++] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K,
+                                             (unsigned)enosys_syscalls[i], 0, 1);
+      f[n++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
     }
-  f[n++] = (struct sock_filter) BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  struct sock_fprog prog = { .len = (unsigned short) n, .filter = f };
+  f[n++] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  struct sock_fprog prog = { .len = (unsigned short)n, .filter = f };
   /* root has CAP_SYS_ADMIN: no need for no_new_privs */
   return prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 #else

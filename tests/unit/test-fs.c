@@ -368,13 +368,13 @@ test_create_file (void **state)
 static void
 test_magic_links (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   cleanup_close int host = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   cleanup_close int status = safe_open_in_root (host, "/proc/self/status", O_RDONLY, 0, &err);
   assert_true (status >= 0);
-  const char *magic[] = { "/proc/self/exe", "/proc/self/root/etc", "/proc/self/cwd/x",
-                          "/proc/self/fd/0" };
+  const char *magic[]
+      = { "/proc/self/exe", "/proc/self/root/etc", "/proc/self/cwd/x", "/proc/self/fd/0" };
   for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
     {
       assert_int_equal (safe_open_in_root (host, magic[i], O_PATH, 0, &err), -1);
@@ -386,7 +386,7 @@ test_magic_links (void **state)
 static void
 test_proc_fd_path (void **state)
 {
-  (void) state;
+  (void)state;
   char buf[FS_PROC_FD_PATH_MAX];
   assert_string_equal (fs_proc_fd_path (7, buf), "/proc/self/fd/7");
   cleanup_close int fd = open ("/", O_PATH | O_CLOEXEC);
@@ -399,7 +399,7 @@ test_proc_fd_path (void **state)
 static void
 test_procfs_real (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   cleanup_close int proc = fs_open_procfs ("/proc", &err);
   assert_true (proc >= 0);
@@ -445,7 +445,7 @@ procfs_overmount_child (void)
 static void
 test_procfs_overmounted (void **state)
 {
-  (void) state;
+  (void)state;
   if (geteuid () != 0)
     skip ();
   fflush (NULL);
@@ -462,7 +462,7 @@ test_procfs_overmounted (void **state)
 static void
 test_mount_root (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   bool root;
   cleanup_close int proc = open ("/proc", O_PATH | O_CLOEXEC);

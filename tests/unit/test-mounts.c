@@ -177,7 +177,7 @@ static bool
 writable (const char *rel)
 {
   char p[PATH_MAX];
-  snprintf (p, sizeof p, "%s/.w%d", abspath (rel), (int) getpid ());
+  snprintf (p, sizeof p, "%s/.w%d", abspath (rel), (int)getpid ());
   int fd = open (p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return false;
@@ -442,7 +442,7 @@ run_case (int (*fn) (void))
 #define CASE(name)                                                                                 \
   static void test_##name (void **state)                                                           \
   {                                                                                                \
-    (void) state;                                                                                  \
+    (void)state;                                                                                   \
     run_case (case_##name);                                                                        \
   }
 CASE (tmpfs_options)
@@ -459,11 +459,11 @@ CASE (idmap)
 static void
 test_opts_parse (void **state)
 {
-  (void) state;
+  (void)state;
   struct mount_opts o;
   skiff_error_t err = NULL;
-  char *v[] = { "ro", "nosuid", "rbind", "rslave", "mode=755", "rro", "rnoatime", "rw", "tmpcopyup",
-                "idmap", "sync", "x-foo" };
+  char *v[] = { "ro",       "nosuid", "rbind",     "rslave", "mode=755", "rro",
+                "rnoatime", "rw",     "tmpcopyup", "idmap",  "sync",     "x-foo" };
   assert_int_equal (mount_opts_parse (v, sizeof v / sizeof v[0], &o, &err), 0);
   assert_true (o.bind && o.rbind && o.idmap && o.tmpcopyup && !o.remount);
   assert_true ((o.flags & MS_NOSUID) && !(o.flags & MS_RDONLY) && (o.clear & MS_RDONLY));
@@ -477,7 +477,8 @@ test_opts_parse (void **state)
   assert_string_equal (o.data[1], "x-foo");
   cleanup_strbuf struct skiff_strbuf d = { 0 };
   mount_opts_describe (&o, &d);
-  assert_string_equal (d.s, "rw,nosuid,sync,rbind,rslave,rro,rnoatime,idmap,tmpcopyup,mode=755,x-foo");
+  assert_string_equal (d.s,
+                       "rw,nosuid,sync,rbind,rslave,rro,rnoatime,idmap,tmpcopyup,mode=755,x-foo");
   assert_true (mount_opts_has_attrs (&o));
   mount_opts_free (&o);
 
@@ -511,7 +512,7 @@ main (void)
   mount_force_fallback = fs_force_fallback = true;
   failed += cmocka_run_group_tests_name ("mounts: mount(2) forced", tests, NULL, NULL);
   mount_force_fallback = fs_force_fallback = false;
-  failed += run_group_under_enosys ("mounts: ENOSYS (seccomp)", tests,
-                                    sizeof tests / sizeof tests[0]);
+  failed
+      += run_group_under_enosys ("mounts: ENOSYS (seccomp)", tests, sizeof tests / sizeof tests[0]);
   return failed ? 1 : 0;
 }

@@ -94,15 +94,15 @@ copy_busybox (void)
 static int
 setup (void **state)
 {
-  (void) state;
+  (void)state;
   if (geteuid () != 0)
     return 0;
   snprintf (top, sizeof top, "/tmp/skiff-rootfs-XXXXXX");
   if (mkdtemp (top) == NULL)
     return -1;
   snprintf (rootfs, sizeof rootfs, "%s/rootfs", top);
-  const char *dirs[] = { "rootfs/bin", "rootfs/proc", "rootfs/sys", "rootfs/tmp", "rootfs/etc",
-                         "hostdata" };
+  const char *dirs[]
+      = { "rootfs/bin", "rootfs/proc", "rootfs/sys", "rootfs/tmp", "rootfs/etc", "hostdata" };
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
     make_at (dirs[i], S_IFDIR, NULL);
   make_at ("rootfs/.skiff-test-root", S_IFREG, "yes");
@@ -114,7 +114,7 @@ setup (void **state)
 static int
 teardown (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   if (top[0])
     remove_tree_at (AT_FDCWD, top, &err);
@@ -240,9 +240,8 @@ host_mounts (void)
   assert_int_equal (mountinfo_read (&v, &n, &err), 0);
   struct skiff_strbuf b = { 0 };
   for (size_t i = 0; i < n; i++)
-    strbuf_printf (&b, "%lu %lu %s %s %s %s\n", (unsigned long) v[i].id,
-                   (unsigned long) v[i].parent, v[i].point, v[i].mnt_opts, v[i].optional,
-                   v[i].fstype);
+    strbuf_printf (&b, "%lu %lu %s %s %s %s\n", (unsigned long)v[i].id, (unsigned long)v[i].parent,
+                   v[i].point, v[i].mnt_opts, v[i].optional, v[i].fstype);
   mountinfo_free (v, n);
   return strbuf_steal (&b);
 }
@@ -494,10 +493,11 @@ have_root (void)
 static void
 test_default_container (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
-  struct run r = { .json = config_json ("", "", false, true), .ns_flags = CLONE_NEWNET,
+  struct run r = { .json = config_json ("", "", false, true),
+                   .ns_flags = CLONE_NEWNET,
                    .inside = inside_default };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
@@ -530,10 +530,11 @@ inside_cgroupns_no_netns (void)
 static void
 test_cgroupns_no_netns (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
-  struct run r = { .json = config_json ("", "", false, false), .ns_flags = CLONE_NEWCGROUP,
+  struct run r = { .json = config_json ("", "", false, false),
+                   .ns_flags = CLONE_NEWCGROUP,
                    .inside = inside_cgroupns_no_netns };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
@@ -551,11 +552,13 @@ inside_no_pivot (void)
 static void
 test_no_pivot (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
-  struct run r = { .json = config_json ("", "", false, false), .ns_flags = CLONE_NEWNET,
-                   .no_pivot = true, .inside = inside_no_pivot };
+  struct run r = { .json = config_json ("", "", false, false),
+                   .ns_flags = CLONE_NEWNET,
+                   .no_pivot = true,
+                   .inside = inside_no_pivot };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
 }
@@ -572,12 +575,13 @@ inside_propagation (void)
 static void
 test_rootfs_propagation (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
-  struct run r = { .json = config_json ("", ", \"rootfsPropagation\": \"runbindable\"", false,
-                                        false),
-                   .ns_flags = CLONE_NEWNET, .inside = inside_propagation };
+  struct run r
+      = { .json = config_json ("", ", \"rootfsPropagation\": \"runbindable\"", false, false),
+          .ns_flags = CLONE_NEWNET,
+          .inside = inside_propagation };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
 }
@@ -599,7 +603,7 @@ inside_default_dev (void)
 static void
 test_default_dev (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   const char *json = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
@@ -630,7 +634,7 @@ host_dir_empty (const char *rel)
 static void
 test_dev_symlink_to_host (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("hostdev", S_IFDIR, NULL);
@@ -663,7 +667,7 @@ inside_escape (void)
 static void
 test_dest_symlink_escape (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("rootfs/data2", S_IFLNK, "/../../somewhere-skiff");
@@ -675,7 +679,8 @@ test_dest_symlink_escape (void **state)
             ", {\"destination\": \"/data3\", \"type\": \"bind\", \"source\": \"%s/hostdata/file\","
             "   \"options\": [\"bind\"]}",
             top, top);
-  struct run r = { .json = config_json (extra, "", false, false), .ns_flags = CLONE_NEWNET,
+  struct run r = { .json = config_json (extra, "", false, false),
+                   .ns_flags = CLONE_NEWNET,
                    .inside = inside_escape };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
@@ -691,7 +696,7 @@ test_dest_symlink_escape (void **state)
 static void
 test_proc_not_a_directory (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   const char *json = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"},"
@@ -721,7 +726,7 @@ test_proc_not_a_directory (void **state)
 static void
 test_dest_into_procfs (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("rootfs/foo", S_IFLNK, "/proc/sys/kernel");
@@ -741,7 +746,7 @@ test_dest_into_procfs (void **state)
 static void
 test_dev_null_symlink (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("rootfs/devsrc", S_IFDIR, NULL);
@@ -803,7 +808,7 @@ inside_console (void)
 static void
 test_prepopulated_dev_pts (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("rootfs/dev", S_IFDIR, NULL);
@@ -811,7 +816,8 @@ test_prepopulated_dev_pts (void **state)
   make_at ("rootfs/dev/pts/planted", S_IFREG, "x");
   make_at ("rootfs/dev/pts/0", S_IFLNK, "/etc/shadow");
   make_at ("rootfs/dev/console", S_IFLNK, "/etc/shadow");
-  struct run r = { .json = config_json ("", "", true, false), .ns_flags = CLONE_NEWNET,
+  struct run r = { .json = config_json ("", "", true, false),
+                   .ns_flags = CLONE_NEWNET,
                    .inside = inside_console };
   assert_int_equal (run_container (&r), 0);
   free (r.json);
@@ -831,7 +837,7 @@ test_prepopulated_dev_pts (void **state)
 static void
 test_type_mismatch (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   make_at ("rootfs/afile", S_IFREG, "x");
@@ -858,7 +864,7 @@ test_type_mismatch (void **state)
 static void
 test_missing_source_message (void **state)
 {
-  (void) state;
+  (void)state;
   if (!have_root ())
     skip ();
   const char *extra = ", {\"destination\": \"/data9\", \"type\": \"bind\","
@@ -887,8 +893,9 @@ static void
 assert_plan_invalid (const char *mounts, const char *want)
 {
   cleanup_free char *json = NULL;
-  assert_true (asprintf (&json, "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"},"
-                                " \"mounts\": [%s]}",
+  assert_true (asprintf (&json,
+                         "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"},"
+                         " \"mounts\": [%s]}",
                          mounts)
                > 0);
   struct mount_plan plan;
@@ -903,7 +910,7 @@ assert_plan_invalid (const char *mounts, const char *want)
 static void
 test_plan_refuses (void **state)
 {
-  (void) state;
+  (void)state;
   assert_plan_invalid ("{\"destination\": \"data\", \"type\": \"tmpfs\"}",
                        "mounts[0] (data): destination must be an absolute path");
   assert_plan_invalid ("{\"destination\": \"/proc\", \"type\": \"tmpfs\"}",
@@ -924,7 +931,7 @@ test_plan_refuses (void **state)
 static void
 test_plan_describe (void **state)
 {
-  (void) state;
+  (void)state;
   const char *json
       = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
         " \"process\": {\"terminal\": true, \"cwd\": \"/\"},"
@@ -978,10 +985,10 @@ main (void)
     cmocka_unit_test (test_plan_describe),
   };
   const struct CMUnitTest tests[] = {
-    T (test_default_container),    T (test_cgroupns_no_netns),    T (test_no_pivot),
-    T (test_rootfs_propagation),   T (test_default_dev),          T (test_dev_symlink_to_host),
-    T (test_dest_symlink_escape),  T (test_proc_not_a_directory), T (test_dest_into_procfs),
-    T (test_dev_null_symlink),     T (test_prepopulated_dev_pts), T (test_type_mismatch),
+    T (test_default_container),      T (test_cgroupns_no_netns),    T (test_no_pivot),
+    T (test_rootfs_propagation),     T (test_default_dev),          T (test_dev_symlink_to_host),
+    T (test_dest_symlink_escape),    T (test_proc_not_a_directory), T (test_dest_into_procfs),
+    T (test_dev_null_symlink),       T (test_prepopulated_dev_pts), T (test_type_mismatch),
     T (test_missing_source_message),
   };
   int failed = cmocka_run_group_tests_name ("rootfs: plan", plan_tests, NULL, NULL);
@@ -989,7 +996,7 @@ main (void)
   fs_force_fallback = mount_force_fallback = true;
   failed += cmocka_run_group_tests_name ("rootfs: fallbacks forced", tests, NULL, NULL);
   fs_force_fallback = mount_force_fallback = false;
-  failed += run_group_under_enosys ("rootfs: ENOSYS (seccomp)", tests,
-                                    sizeof tests / sizeof tests[0]);
+  failed
+      += run_group_under_enosys ("rootfs: ENOSYS (seccomp)", tests, sizeof tests / sizeof tests[0]);
   return failed ? 1 : 0;
 }
