@@ -366,18 +366,26 @@ plan_entry (const oci_seccomp *s, size_t idx, struct plan *p,
         err, SKIFF_ERR_INVALID_CONFIG, 0,
         "linux.seccomp.syscalls[%zu].names: must name at least one syscall",
         idx);
-  /* libseccomp refuses a rule that repeats the default action; it would
-     change nothing anyway. */
-  if (action == p->default_action)
-    return 0;
-  if (action == SCMP_ACT_NOTIFY && check_notify_entry (sc, idx, err) < 0)
-    return -1;
   struct entry_plan *e = &p->entries[p->n_entries++];
   e->sc = sc;
   e->index = idx;
   e->action = action;
+  if (plan_args (sc, idx, e, err) < 0)
+    return -1;
+  /* libseccomp refuses a rule that repeats the default action; it would
+     change nothing anyway.  Checked after the arguments so a bad one is
+     reported whatever the action. */
+  if (action == p->default_action)
+    {
+      free (e->args);
+      memset (e, 0, sizeof *e);
+      p->n_entries--;
+      return 0;
+    }
+  if (action == SCMP_ACT_NOTIFY && check_notify_entry (sc, idx, err) < 0)
+    return -1;
   p->notify |= action == SCMP_ACT_NOTIFY;
-  return plan_args (sc, idx, e, err);
+  return 0;
 }
 
 static int
