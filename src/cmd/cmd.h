@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "libskiff/cleanup.h"
 #include "libskiff/skiff.h"
 
 struct skiff_command

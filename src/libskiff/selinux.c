@@ -1,6 +1,6 @@
 /* SELinux labels through libselinux. */
 #include "config.h"
 
-#include "features.h"
+#include "build-features.h"
 
 const char skiff_feature_selinux[] = "+SELINUX";

@@ -29,4 +29,86 @@ SKIFF_PUBLIC int skiff_spec_write (const char *bundle, bool rootless,
 /* The default config as a JSON string (static storage is not used: free). */
 SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid);
 
+
+/* ---- lifecycle ---- */
+
+struct skiff_create_opts
+{
+  const char *bundle;         /* default "." */
+  const char *pid_file;       /* NULL: none */
+  const char *console_socket; /* NULL: none */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  bool foreground; /* run: keep the pty master and the init as our child */
+};
+
+struct skiff_created
+{
+  pid_t pid;
+  int console; /* pty master kept for a foreground run, else -1 */
+};
+
+SKIFF_PUBLIC int skiff_container_create (struct skiff_context *ctx, const char *id,
+                                         const struct skiff_create_opts *opts,
+                                         struct skiff_created *out, skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_start (struct skiff_context *ctx, const char *id,
+                                        skiff_error_t *err);
+/* JSON of `skiff state`. */
+SKIFF_PUBLIC int skiff_container_state (struct skiff_context *ctx, const char *id,
+                                        char **json, skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_kill (struct skiff_context *ctx, const char *id,
+                                       int sig, bool all, skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_delete (struct skiff_context *ctx, const char *id,
+                                         bool force, skiff_error_t *err);
+
+struct skiff_list_entry
+{
+  char *id;
+  pid_t pid;
+  char *status;
+  char *bundle;
+  char *created;
+  char *owner;
+  char *json; /* the state document */
+};
+SKIFF_PUBLIC int skiff_container_list (struct skiff_context *ctx,
+                                       struct skiff_list_entry **out, size_t *n,
+                                       skiff_error_t *err);
+SKIFF_PUBLIC void skiff_list_free (struct skiff_list_entry *l, size_t n);
+
+/* Signal names with or without SIG, or numbers. */
+SKIFF_PUBLIC int skiff_parse_signal (const char *s, skiff_error_t *err);
+
+struct skiff_exec_opts
+{
+  const char *process_file; /* --process */
+  char **args;              /* CMD... when no process file */
+  const char *console_socket;
+  const char *pid_file;
+  const char *cwd;
+  char **env;
+  size_t env_len;
+  const char *user; /* UID[:GID] */
+  char **additional_gids;
+  size_t additional_gids_len;
+  char **caps;
+  size_t caps_len;
+  const char *process_label;
+  const char *apparmor;
+  int preserve_fds;
+  int tty;   /* -1 unset, 0, 1 */
+  bool no_new_privs;
+  bool detach;
+};
+/* Attached: returns the process's exit status (128+sig when killed) in
+   *status.  Detached: *status is 0. */
+SKIFF_PUBLIC int skiff_container_exec (struct skiff_context *ctx, const char *id,
+                                       const struct skiff_exec_opts *opts, int *status,
+                                       skiff_error_t *err);
+/* run: create + start, wait and forward signals; *status as for exec. */
+SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
+                                      const struct skiff_create_opts *opts, bool detach,
+                                      bool keep, int *status, skiff_error_t *err);
+
 #endif

@@ -1,5 +1,5 @@
 #include "config.h"
 
-#include "features.h"
+#include "build-features.h"
 
 const char skiff_feature_systemd[] = "+SYSTEMD";

@@ -2,7 +2,7 @@
 
 #include <stdio.h>
 
-#include "features.h"
+#include "build-features.h"
 #include "skiff.h"
 
 const char *

@@ -1,0 +1,317 @@
+#include "config.h"
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+enum cgroup_layout
+cgroup_detect_layout (void)
+{
+  static int cached = -1;
+  struct statfs st;
+  if (cached >= 0)
+    return (enum cgroup_layout) cached;
+  if (statfs ("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+    cached = CGROUP_LAYOUT_V2;
+  else if (statfs ("/sys/fs/cgroup/unified", &st) == 0
+           && st.f_type == CGROUP2_SUPER_MAGIC)
+    cached = CGROUP_LAYOUT_HYBRID;
+  else
+    cached = CGROUP_LAYOUT_V1;
+  return (enum cgroup_layout) cached;
+}
+
+const char *
+cgroup_layout_name (enum cgroup_layout l)
+{
+  switch (l)
+    {
+    case CGROUP_LAYOUT_V2:
+      return "v2";
+    case CGROUP_LAYOUT_HYBRID:
+      return "hybrid";
+    case CGROUP_LAYOUT_V1:
+      return "v1";
+    }
+  return "unknown";
+}
+
+/* Our own cgroup, from the v2 line ("0::/x") or, on v1, the memory line. */
+static char *
+own_cgroup (void)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
+  char line[4096];
+  char *found = NULL;
+  if (f == NULL)
+    return strdup ("/");
+  while (fgets (line, sizeof line, f))
+    {
+      line[strcspn (line, "\n")] = '\0';
+      char *c1 = strchr (line, ':'), *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c2 == NULL)
+        continue;
+      bool v2 = strncmp (line, "0::", 3) == 0;
+      bool mem = strstr (c1, "memory") && c2 > c1;
+      if ((cgroup_detect_layout () == CGROUP_LAYOUT_V2 && v2)
+          || (cgroup_detect_layout () != CGROUP_LAYOUT_V2 && mem))
+        {
+          free (found);
+          found = strdup (c2 + 1);
+        }
+    }
+  return found ? found : strdup ("/");
+}
+
+static bool
+path_is_sane (const char *p)
+{
+  /* No ".." component: the path must stay inside the hierarchy. */
+  for (const char *s = p; (s = strstr (s, "..")); s += 2)
+    if ((s == p || s[-1] == '/') && (s[2] == '\0' || s[2] == '/'))
+      return false;
+  return true;
+}
+
+int
+cgroup_new (const char *cgroups_path, const char *id,
+            struct skiff_cgroup **out, skiff_error_t *err)
+{
+  char *path = NULL;
+  if (cgroups_path == NULL || *cgroups_path == '\0')
+    {
+      if (asprintf (&path, "/%s", id) < 0)
+        abort ();
+    }
+  else if (cgroups_path[0] == '/')
+    path = strdup (cgroups_path);
+  else
+    {
+      cleanup_free char *own = own_cgroup ();
+      if (asprintf (&path, "%s%s%s", own,
+                    own[strlen (own) - 1] == '/' ? "" : "/", cgroups_path) < 0)
+        abort ();
+    }
+  if (path == NULL)
+    abort ();
+  if (!path_is_sane (path) || strcmp (path, "/") == 0)
+    {
+      skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                            "linux.cgroupsPath `%s`: must name a cgroup below the root, without `..`",
+                            path);
+      free (path);
+      return -1;
+    }
+  *out = cgroup_from_path (path);
+  free (path);
+  return 0;
+}
+
+struct skiff_cgroup *
+cgroup_from_path (const char *path)
+{
+  struct skiff_cgroup *cg = calloc (1, sizeof *cg);
+  if (cg == NULL || (cg->path = strdup (path)) == NULL)
+    abort ();
+  cg->layout = cgroup_detect_layout ();
+  cg->ops = cg->layout == CGROUP_LAYOUT_V2 ? &cgroup_v2_ops : &cgroup_v1_ops;
+  return cg;
+}
+
+void
+cgroup_free (struct skiff_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  free (cg->path);
+  free (cg);
+}
+
+void
+cgroup_freep (struct skiff_cgroup **cg)
+{
+  cgroup_free (*cg);
+}
+
+int
+cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err)
+{
+  if (cg->ops->create (cg, err) < 0)
+    return skiff_error_wrap (err, "create cgroup `%s`", cg->path);
+  return 0;
+}
+
+int
+cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
+{
+  if (cg->ops->enter (cg, pid, err) < 0)
+    return skiff_error_wrap (err, "join cgroup `%s`", cg->path);
+  return 0;
+}
+
+int
+cgroup_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
+{
+  return cg->ops->freeze (cg, frozen, err);
+}
+
+bool
+cgroup_is_frozen (struct skiff_cgroup *cg)
+{
+  bool frozen = false;
+  if (cg->ops->is_frozen (cg, &frozen) < 0)
+    return false;
+  return frozen;
+}
+
+int
+cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n,
+             skiff_error_t *err)
+{
+  return cg->ops->pids (cg, pids, n, err);
+}
+
+int
+cgroup_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err)
+{
+  return cg->ops->kill_all (cg, sig, err);
+}
+
+int
+cgroup_destroy (struct skiff_cgroup *cg, skiff_error_t *err)
+{
+  return cg->ops->destroy (cg, err);
+}
+
+int
+cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
+                       skiff_error_t *err)
+{
+  cleanup_fclose FILE *f = fopen (file, "re");
+  size_t cap = 0, len = 0;
+  pid_t *out = NULL;
+  long v;
+  *pids = NULL;
+  *n = 0;
+  if (f == NULL)
+    return errno == ENOENT ? 0 : skiff_error (err, errno, "open `%s`", file);
+  while (fscanf (f, "%ld", &v) == 1)
+    {
+      if (len == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          pid_t *np = realloc (out, cap * sizeof *out);
+          if (np == NULL)
+            abort ();
+          out = np;
+        }
+      out[len++] = (pid_t) v;
+    }
+  *pids = out;
+  *n = len;
+  return 0;
+}
+
+int
+cgroup_write_file (const char *dir, const char *name, const char *value,
+                   skiff_error_t *err)
+{
+  char p[PATH_MAX];
+  snprintf (p, sizeof p, "%s/%s", dir, name);
+  cleanup_close int fd = open (p, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open `%s`", p);
+  int r = write_all_fd (fd, value, strlen (value));
+  if (r < 0)
+    return skiff_error (err, -r, "write `%s` to `%s`", value, p);
+  return 0;
+}
+
+int
+cgroup_mkdir_p (const char *mount, const char *path,
+                int (*init_level) (const char *parent, const char *dir,
+                                   skiff_error_t *err),
+                skiff_error_t *err)
+{
+  char dir[PATH_MAX];
+  size_t n = (size_t) snprintf (dir, sizeof dir, "%s", mount);
+  const char *p = path;
+  while (*p)
+    {
+      while (*p == '/')
+        p++;
+      if (*p == '\0')
+        break;
+      size_t seg = strcspn (p, "/");
+      if (n + 1 + seg >= sizeof dir)
+        return skiff_error (err, ENAMETOOLONG, "cgroup path `%s`", path);
+      char parent[PATH_MAX];
+      memcpy (parent, dir, n + 1);
+      dir[n++] = '/';
+      memcpy (dir + n, p, seg);
+      n += seg;
+      dir[n] = '\0';
+      p += seg;
+      if (mkdir (dir, 0755) == 0)
+        {
+          if (init_level && init_level (parent, dir, err) < 0)
+            return -1;
+        }
+      else if (errno != EEXIST)
+        return skiff_error (err, errno, "mkdir `%s`", dir);
+    }
+  return 0;
+}
+
+static int
+rmdir_children (const char *dir, skiff_error_t *err)
+{
+  cleanup_closedir DIR *d = opendir (dir);
+  struct dirent *de;
+  if (d == NULL)
+    return 0;
+  while ((de = readdir (d)))
+    {
+      char sub[PATH_MAX];
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0
+          || strcmp (de->d_name, "..") == 0)
+        continue;
+      snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name);
+      if (cgroup_rmdir (sub, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+cgroup_rmdir (const char *dir, skiff_error_t *err)
+{
+  /* Sub-cgroups the container made go first. */
+  if (rmdir_children (dir, err) < 0)
+    return -1;
+  /* A cgroup whose last task just died may briefly refuse with EBUSY. */
+  for (int i = 0; i < 200; i++)
+    {
+      if (rmdir (dir) == 0 || errno == ENOENT)
+        return 0;
+      if (errno != EBUSY)
+        break;
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  return skiff_error (err, errno, "remove cgroup `%s`", dir);
+}

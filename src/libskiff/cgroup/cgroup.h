@@ -1,0 +1,82 @@
+/* cgroup manager: the layout of the host (v2, hybrid, v1) is detected once,
+   and a backend behind a small vtable does the work for one container. */
+#ifndef SKIFF_CGROUP_H
+#define SKIFF_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum cgroup_layout
+{
+  CGROUP_LAYOUT_V2 = 0, /* cgroup2 alone at /sys/fs/cgroup */
+  CGROUP_LAYOUT_HYBRID, /* v1 controllers plus cgroup2 at /sys/fs/cgroup/unified */
+  CGROUP_LAYOUT_V1,
+};
+
+struct skiff_cgroup;
+
+struct cgroup_ops
+{
+  const char *name;
+  int (*create) (struct skiff_cgroup *cg, skiff_error_t *err);
+  int (*enter) (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
+  int (*kill_all) (struct skiff_cgroup *cg, int sig, skiff_error_t *err);
+  int (*freeze) (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err);
+  int (*is_frozen) (struct skiff_cgroup *cg, bool *frozen);
+  /* pids: malloc'd array */
+  int (*pids) (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err);
+  int (*destroy) (struct skiff_cgroup *cg, skiff_error_t *err);
+};
+
+struct skiff_cgroup
+{
+  const struct cgroup_ops *ops;
+  enum cgroup_layout layout;
+  char *path; /* absolute inside each hierarchy, e.g. "/skiff/ctr" */
+};
+
+enum cgroup_layout cgroup_detect_layout (void);
+const char *cgroup_layout_name (enum cgroup_layout l);
+
+/* Resolve cgroupsPath (absolute, relative to our own cgroup, or default
+   "/<id>") and pick the backend.  Nothing is created yet. */
+int cgroup_new (const char *cgroups_path, const char *id,
+                struct skiff_cgroup **out, skiff_error_t *err);
+/* Rebuild from a stored path (state file). */
+struct skiff_cgroup *cgroup_from_path (const char *path);
+void cgroup_free (struct skiff_cgroup *cg);
+#define cleanup_cgroup __attribute__ ((cleanup (cgroup_freep)))
+void cgroup_freep (struct skiff_cgroup **cg);
+
+int cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err);
+int cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
+/* Signal every process; kills in a loop until the cgroup is empty when
+   sig is SIGKILL. */
+int cgroup_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err);
+int cgroup_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err);
+bool cgroup_is_frozen (struct skiff_cgroup *cg);
+int cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n,
+                 skiff_error_t *err);
+/* Remove the cgroup (kills leftovers first).  ENOENT is success. */
+int cgroup_destroy (struct skiff_cgroup *cg, skiff_error_t *err);
+
+/* Shared helpers of the backends. */
+int cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
+                           skiff_error_t *err);
+int cgroup_write_file (const char *dir, const char *name, const char *value,
+                       skiff_error_t *err);
+/* mkdir -p of dir, calling init_level(dir_so_far) for each new level. */
+int cgroup_mkdir_p (const char *mount, const char *path,
+                    int (*init_level) (const char *parent, const char *dir,
+                                       skiff_error_t *err),
+                    skiff_error_t *err);
+/* rmdir the leaf and then each empty parent up to (not including) the
+   first level that already existed is not tracked: only the leaf. */
+int cgroup_rmdir (const char *dir, skiff_error_t *err);
+
+extern const struct cgroup_ops cgroup_v1_ops;
+extern const struct cgroup_ops cgroup_v2_ops;
+
+#endif

@@ -1,0 +1,377 @@
+/* create: validate the bundle, record the container, make its cgroup,
+   spawn the init and leave it waiting for `start`.  Every failure unwinds
+   everything done so far. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "fsutil.h"
+#include "hooks.h"
+#include "log.h"
+#include "process.h"
+#include "seccomp.h"
+#include "spawn.h"
+#include "sysctl.h"
+#include "terminal.h"
+
+struct creation
+{
+  struct skiff_context *ctx;
+  const struct skiff_create_opts *opts;
+  const char *id;
+  char *bundle;
+  char *rootfs;
+  oci_config *config;
+  char *raw;
+  size_t raw_len;
+  struct state_dir sd;
+  bool state_made;
+  skiff_status status;
+  struct skiff_cgroup *cg;
+  bool cg_made;
+  struct seccomp_prog *seccomp;
+  struct create_job job;
+};
+
+static int
+check_rootfs (struct creation *c, skiff_error_t *err)
+{
+  const oci_root *root = c->config->root;
+  char path[PATH_MAX];
+  struct stat st;
+  if (root == NULL || root->path == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "%s/config.json: root.path: missing", c->bundle);
+  if (root->path[0] == '/')
+    snprintf (path, sizeof path, "%s", root->path);
+  else
+    snprintf (path, sizeof path, "%s/%s", c->bundle, root->path);
+  c->rootfs = realpath (path, NULL);
+  if (c->rootfs == NULL || stat (c->rootfs, &st) < 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno,
+                                 "root.path `%s`", path);
+  if (!S_ISDIR (st.st_mode))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOTDIR,
+                                 "root.path `%s`", path);
+  return 0;
+}
+
+static int
+check_preserved_fds (int n, skiff_error_t *err)
+{
+  for (int fd = 3; fd < 3 + n; fd++)
+    if (fcntl (fd, F_GETFD) < 0)
+      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, EBADF,
+                                   "--preserve-fds %d: fd %d is not open", n, fd);
+  return 0;
+}
+
+static int
+validate (struct creation *c, skiff_error_t *err)
+{
+  const oci_config *cfg = c->config;
+  if (cfg->process == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "%s/config.json: process: missing (a container needs a process to run)",
+                                 c->bundle);
+  if (check_rootfs (c, err) < 0)
+    return -1;
+  if (ns_plan_build (cfg, &c->job.ns, err) < 0)
+    return -1;
+  if (!ns_plan_has (&c->job.ns, CLONE_NEWNS))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.namespaces: a mount namespace is required");
+  if ((cfg->hostname || cfg->domainname) && !(c->job.ns.new_flags & CLONE_NEWUTS))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "%s: needs a new uts namespace in linux.namespaces",
+                                 cfg->hostname ? "hostname" : "domainname");
+  if (sysctl_validate (cfg->linux, &c->job.ns, err) < 0)
+    return -1;
+  if (process_check_caps (cfg->process, false, err) < 0)
+    return -1;
+  if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->foreground)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.terminal is true but there is no --console-socket to send the terminal to");
+  return check_preserved_fds (c->opts->preserve_fds, err);
+}
+
+static char **
+build_env (const oci_process *p, int preserve_fds)
+{
+  const char *listen = getenv ("LISTEN_FDS");
+  size_t n = p->env_len;
+  char **env = calloc (n + 4, sizeof *env);
+  bool has_home = false;
+  if (env == NULL)
+    abort ();
+  for (size_t i = 0; i < n; i++)
+    {
+      env[i] = p->env[i];
+      has_home |= strncmp (p->env[i], "HOME=", 5) == 0;
+    }
+  /* Socket activation: the listening fds sit right after stdio and are
+     passed on like preserved fds. */
+  if (listen && atoi (listen) > 0)
+    {
+      static char lf[32];
+      snprintf (lf, sizeof lf, "LISTEN_FDS=%d", atoi (listen));
+      env[n++] = lf;
+      env[n++] = (char *) "LISTEN_PID=1";
+    }
+  if (!has_home)
+    env[n++] = (char *) "HOME=/";
+  (void) preserve_fds;
+  return env;
+}
+
+static void
+fill_status (struct creation *c)
+{
+  skiff_status *s = &c->status;
+  struct passwd *pw = getpwuid (geteuid ());
+  s->id = (char *) c->id;
+  s->bundle = c->bundle;
+  s->rootfs = c->rootfs;
+  s->created = rfc3339_now ();
+  s->owner = strdup (pw ? pw->pw_name : "");
+  s->cgroup_path = c->cg ? c->cg->path : NULL;
+  s->cgroup_manager = (char *) (c->cg ? c->cg->ops->name : "none");
+  s->annotations = c->config->annotations;
+}
+
+static char *
+cb_state_json (void *data, pid_t pid, const char *status)
+{
+  struct creation *c = data;
+  return container_state_json (&c->status, pid, status, false, false);
+}
+
+static int
+cb_runtime_hooks (void *data, pid_t pid, skiff_error_t *err)
+{
+  struct creation *c = data;
+  const oci_hooks *h = c->config->hooks;
+  cleanup_free char *state = container_state_json (&c->status, pid, "creating", false, false);
+  if (fault_inject ("runtime-hooks", err) < 0)
+    return -1;
+  if (h == NULL)
+    return 0;
+  if (hooks_run ("prestart", h->prestart, h->prestart_len, state, err) < 0)
+    return -1;
+  return hooks_run ("createRuntime", h->create_runtime, h->create_runtime_len, state, err);
+}
+
+static int
+cb_enter_cgroup (void *data, pid_t pid, skiff_error_t *err)
+{
+  struct creation *c = data;
+  if (fault_inject ("cgroup-enter", err) < 0)
+    return -1;
+  return cgroup_enter (c->cg, pid, err);
+}
+
+static int
+prepare_state (struct creation *c, skiff_error_t *err)
+{
+  if (state_dir_create (c->ctx->root, c->id, &c->sd, err) < 0)
+    return -1;
+  c->state_made = true;
+  if (write_file_at (c->sd.dir_fd, "config.json", c->raw, c->raw_len, 0600, 0, err) < 0)
+    return -1;
+  if (cgroup_new (c->config->linux ? c->config->linux->cgroups_path : NULL, c->id, &c->cg,
+                  err) < 0)
+    return -1;
+  fill_status (c);
+  /* Recorded before anything exists outside, so that `delete --force`
+     finds the cgroup even if we are killed half-way. */
+  if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("state", err) < 0)
+    return -1;
+  if (cgroup_create (c->cg, err) < 0)
+    {
+      c->cg_made = true; /* may be partly made */
+      return -1;
+    }
+  c->cg_made = true;
+  if (fault_inject ("cgroup", err) < 0)
+    return -1;
+  if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
+    return skiff_error (err, errno, "create the exec fifo");
+  c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_PATH | O_CLOEXEC);
+  if (c->job.fifo_fd < 0)
+    return skiff_error (err, errno, "open the exec fifo");
+  return 0;
+}
+
+static bool
+has_in_container_hooks (const oci_hooks *h)
+{
+  return h && (h->create_container_len || h->start_container_len);
+}
+
+static int
+launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
+{
+  const oci_config *cfg = c->config;
+  cleanup_free char *cache = NULL;
+  if (asprintf (&cache, "%s/seccomp-cache", c->ctx->root) < 0)
+    abort ();
+  if (seccomp_prepare (cfg->linux ? cfg->linux->seccomp : NULL, cache, &c->seccomp, err) < 0)
+    return -1;
+  struct create_job *j = &c->job;
+  j->id = c->id;
+  j->bundle = c->bundle;
+  j->rootfs = c->rootfs;
+  j->config = cfg;
+  j->two_stage = j->ns.njoin > 0 || (j->ns.new_flags & CLONE_NEWTIME);
+  j->preserve_fds = c->opts->preserve_fds;
+  if (getenv ("LISTEN_FDS") && atoi (getenv ("LISTEN_FDS")) > 0)
+    j->preserve_fds += atoi (getenv ("LISTEN_FDS"));
+  j->no_pivot = c->opts->no_pivot;
+  j->no_new_keyring = c->opts->no_new_keyring;
+  /* One more round trip only when there is something to run (or a test
+     wants to fail there). */
+  j->run_hooks_sync = (cfg->hooks && (cfg->hooks->prestart_len || cfg->hooks->create_runtime_len))
+                      || getenv ("SKIFF_TEST_FAIL_AT") != NULL;
+  j->needs_state = has_in_container_hooks (cfg->hooks) || (cfg->linux && cfg->linux->seccomp);
+  j->seccomp = c->seccomp;
+  j->env = build_env (cfg->process, j->preserve_fds);
+  struct spawn_callbacks cb = { .state_json = cb_state_json,
+                                .run_runtime_hooks = cb_runtime_hooks,
+                                .enter_cgroup = cb_enter_cgroup,
+                                .data = c };
+  return spawn_container (j, &cb, res, err);
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
+{
+  char buf[32], tmp[PATH_MAX];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (snprintf (tmp, sizeof tmp, "%s.skiff-tmp", path) >= (int) sizeof tmp)
+    return skiff_error (err, ENAMETOOLONG, "--pid-file `%s`", path);
+  if (write_file_at (AT_FDCWD, tmp, buf, (size_t) n, 0644, 0, err) < 0)
+    return skiff_error_wrap (err, "--pid-file");
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return skiff_error (err, e, "--pid-file: rename to `%s`", path);
+    }
+  return 0;
+}
+
+static int
+finish (struct creation *c, struct spawn_result *res, struct skiff_created *out,
+        skiff_error_t *err)
+{
+  c->status.pid = res->pid;
+  c->status.pid_start = proc_start_time (res->pid);
+  c->status.pid_start_present = true;
+  if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("finish", err) < 0)
+    return -1;
+  if (res->console >= 0 && !c->opts->foreground)
+    {
+      if (terminal_send_to_socket (c->opts->console_socket, res->console, err) < 0)
+        return -1;
+      close (res->console);
+      res->console = -1;
+    }
+  if (c->opts->pid_file && write_pid_file (c->opts->pid_file, res->pid, err) < 0)
+    return -1;
+  out->pid = res->pid;
+  out->console = res->console;
+  res->console = -1;
+  return 0;
+}
+
+static void
+unwind (struct creation *c, struct spawn_result *res)
+{
+  skiff_error_t e = NULL;
+  if (res->pid > 0)
+    {
+      kill (res->pid, SIGKILL);
+      waitpid (res->pid, NULL, 0);
+    }
+  if (res->console >= 0)
+    close (res->console);
+  if (c->cg_made && cgroup_destroy (c->cg, &e) < 0)
+    {
+      skiff_warn ("cleanup: %s", e->msg);
+      skiff_error_free (&e);
+    }
+  if (c->state_made && state_dir_remove (&c->sd, &e) < 0)
+    {
+      skiff_warn ("cleanup: %s", e->msg);
+      skiff_error_free (&e);
+    }
+}
+
+static void
+release (struct creation *c)
+{
+  state_dir_close (&c->sd);
+  cgroup_free (c->cg);
+  seccomp_prog_free (c->seccomp);
+  ns_plan_release (&c->job.ns);
+  if (c->job.fifo_fd >= 0)
+    close (c->job.fifo_fd);
+  free (c->job.env);
+  free (c->status.created);
+  free (c->status.owner);
+  oci_config_free (c->config);
+  free (c->raw);
+  free (c->bundle);
+  free (c->rootfs);
+}
+
+int
+skiff_container_create (struct skiff_context *ctx, const char *id,
+                        const struct skiff_create_opts *opts, struct skiff_created *out,
+                        skiff_error_t *err)
+{
+  struct creation c = { .ctx = ctx, .opts = opts, .id = id, .sd = STATE_DIR_INIT };
+  struct spawn_result res = { .pid = -1, .console = -1 };
+  char cfg_path[PATH_MAX];
+  int ret = -1;
+
+  c.job.fifo_fd = -1;
+  out->pid = -1;
+  out->console = -1;
+  if (state_validate_id (id, err) < 0)
+    return -1;
+  c.bundle = realpath (opts->bundle ? opts->bundle : ".", NULL);
+  if (c.bundle == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "bundle `%s`",
+                                 opts->bundle ? opts->bundle : ".");
+  snprintf (cfg_path, sizeof cfg_path, "%s/config.json", c.bundle);
+  if (config_load_file (cfg_path, &c.config, &c.raw, &c.raw_len, err) < 0
+      || validate (&c, err) < 0)
+    goto out;
+  if (prepare_state (&c, err) < 0 || launch (&c, &res, err) < 0
+      || finish (&c, &res, out, err) < 0)
+    {
+      unwind (&c, &res);
+      goto out;
+    }
+  ret = 0;
+out:
+  if (ret < 0)
+    skiff_error_wrap (err, "create container `%s`", id);
+  release (&c);
+  return ret;
+}

@@ -1,0 +1,15 @@
+/* OCI hooks: each runs with the container state as JSON on stdin, its own
+   args and env, and an optional timeout.  A failure names the phase, the
+   index, the path, the exit status and the tail of the hook's stderr. */
+#ifndef SKIFF_HOOKS_H
+#define SKIFF_HOOKS_H
+
+#include "error.h"
+#include "ocispec.h"
+
+/* phase: "prestart", "createRuntime", ... (for messages).  state_json is
+   written to each hook's stdin. */
+int hooks_run (const char *phase, oci_hook **hooks, size_t n,
+               const char *state_json, skiff_error_t *err);
+
+#endif

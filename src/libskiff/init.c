@@ -1,0 +1,350 @@
+/* The container side of create: runs in the cloned process, sets the
+   container up in a fixed order, waits for `start` on the exec fifo and
+   execs the user process.  Any error goes back to the runtime over the
+   sync socket with its real cause, and the process exits. */
+#include "config.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "hooks.h"
+#include "process.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "sysctl.h"
+#include "terminal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int
+fault_inject (const char *step, skiff_error_t *err)
+{
+  const char *want = getenv ("SKIFF_TEST_FAIL_AT");
+  if (want == NULL || strcmp (want, step) != 0)
+    return 0;
+  return skiff_error (err, EIO, "fault injected at `%s`", step);
+}
+
+static __attribute__ ((noreturn)) void
+init_fail (struct create_job *job, skiff_error_t *err)
+{
+  sync_send_error (job->sync_fd, err);
+  _exit (1);
+}
+
+static int
+write_time_offsets (const oci_linux *l, skiff_error_t *err)
+{
+  if (l->time_offsets == NULL)
+    return 0;
+  cleanup_close int fd = open ("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "linux.timeOffsets: open timens_offsets");
+  for (size_t i = 0; i < l->time_offsets->len; i++)
+    {
+      char line[128];
+      const oci_time_offset *o = l->time_offsets->values[i];
+      int n = snprintf (line, sizeof line, "%s %lld %u\n", l->time_offsets->keys[i],
+                        (long long) o->secs, (unsigned) o->nanosecs);
+      if (write (fd, line, (size_t) n) < 0)
+        return skiff_error (err, errno, "linux.timeOffsets[\"%s\"]",
+                            l->time_offsets->keys[i]);
+    }
+  return 0;
+}
+
+/* Two-stage path: join namespaces by path, unshare the new ones, and fork
+   the real init when a pid or time namespace only applies to children.
+   Returns in the process that goes on as the init. */
+static void
+stage_namespaces (struct create_job *job)
+{
+  skiff_error_t err = NULL;
+  int flags = job->ns.new_flags;
+  if (ns_join_all (&job->ns, &err) < 0)
+    init_fail (job, &err);
+  if (flags & CLONE_NEWUSER)
+    {
+      if (unshare (CLONE_NEWUSER) < 0)
+        {
+          skiff_error (&err, errno, "unshare user namespace");
+          init_fail (job, &err);
+        }
+      if (sync_send (job->sync_fd, SYNC_USERNS_READY, NULL, 0, &err) < 0
+          || sync_expect (job->sync_fd, SYNC_MAPS_DONE, NULL, NULL, NULL, &err) < 0)
+        init_fail (job, &err);
+    }
+  if (unshare (flags & ~CLONE_NEWUSER) < 0)
+    {
+      skiff_error (&err, errno, "unshare namespaces");
+      init_fail (job, &err);
+    }
+  if ((flags & CLONE_NEWTIME) && write_time_offsets (job->config->linux, &err) < 0)
+    init_fail (job, &err);
+  /* The init becomes the runtime's child (CLONE_PARENT), so `run` can wait
+     for it like any direct child. */
+  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0)
+    {
+      skiff_error (&err, errno, "fork the container init");
+      init_fail (job, &err);
+    }
+  if (pid > 0)
+    {
+      int32_t p = pid;
+      sync_send (job->sync_fd, SYNC_PID, &p, sizeof p, NULL);
+      _exit (0);
+    }
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (sync_expect (job->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
+    _exit (1);
+}
+
+static int
+receive_state (struct create_job *job, skiff_error_t *err)
+{
+  char *buf = malloc (SYNC_MAX_PAYLOAD + 1);
+  size_t len = SYNC_MAX_PAYLOAD;
+  if (buf == NULL)
+    abort ();
+  if (sync_expect (job->sync_fd, SYNC_STATE, buf, &len, NULL, err) < 0)
+    {
+      free (buf);
+      return -1;
+    }
+  buf[len] = '\0';
+  job->state_json = buf;
+  return 0;
+}
+
+/* LISTEN_PID names the process that gets the sockets: us, as the
+   container sees it. */
+static void
+fix_listen_pid (char **env)
+{
+  static char buf[32];
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], "LISTEN_PID=", 11) == 0)
+      {
+        snprintf (buf, sizeof buf, "LISTEN_PID=%d", (int) getpid ());
+        env[i] = buf;
+      }
+}
+
+static int
+set_names (const oci_config *c, skiff_error_t *err)
+{
+  if (c->hostname && sethostname (c->hostname, strlen (c->hostname)) < 0)
+    return skiff_error (err, errno, "hostname `%s`", c->hostname);
+  if (c->domainname && setdomainname (c->domainname, strlen (c->domainname)) < 0)
+    return skiff_error (err, errno, "domainname `%s`", c->domainname);
+  return 0;
+}
+
+static int
+join_session_keyring (struct create_job *job, skiff_error_t *err)
+{
+  if (job->no_new_keyring)
+    return 0;
+  /* A fresh session keyring, so the container cannot read the host's. */
+  if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, job->id) < 0
+      && errno != ENOSYS && errno != EPERM && errno != EDQUOT)
+    return skiff_error (err, errno, "join a new session keyring");
+  return 0;
+}
+
+/* Before the rootfs: everything that uses the host's /proc or privilege. */
+static int
+setup_early (struct create_job *job, skiff_error_t *err)
+{
+  const oci_config *c = job->config;
+  if (job->ns.new_flags & CLONE_NEWUSER || ns_plan_has (&job->ns, CLONE_NEWUSER))
+    if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+      return skiff_error (err, errno, "become root in the user namespace");
+  if (fault_inject ("init-early", err) < 0)
+    return -1;
+  if (set_names (c, err) < 0 || join_session_keyring (job, err) < 0)
+    return -1;
+  if (sysctl_apply (c->linux, err) < 0)
+    return -1;
+  if (c->process && process_apply_early (c->process, err) < 0)
+    return -1;
+  return process_apply_personality (c->linux, err);
+}
+
+static struct rootfs_spec
+rootfs_spec_of (struct create_job *job)
+{
+  return (struct rootfs_spec){
+    .config = job->config,
+    .bundle = job->bundle,
+    .rootfs = job->rootfs,
+    .no_pivot = job->no_pivot,
+    .userns = ns_plan_has (&job->ns, CLONE_NEWUSER),
+    .cgroupns = ns_plan_has (&job->ns, CLONE_NEWCGROUP),
+    .netns = ns_plan_has (&job->ns, CLONE_NEWNET),
+  };
+}
+
+static int
+setup_rootfs (struct create_job *job, skiff_error_t *err)
+{
+  const oci_config *c = job->config;
+  struct rootfs_spec rs = rootfs_spec_of (job);
+  if (rootfs_setup (&rs, err) < 0 || fault_inject ("init-mounts", err) < 0)
+    return -1;
+  if (job->run_hooks_sync
+      && (sync_send (job->sync_fd, SYNC_RUN_HOOKS, NULL, 0, err) < 0
+          || sync_expect (job->sync_fd, SYNC_HOOKS_DONE, NULL, NULL, NULL, err) < 0))
+    return -1;
+  if (c->hooks
+      && hooks_run ("createContainer", c->hooks->create_container,
+                    c->hooks->create_container_len, job->state_json, err) < 0)
+    return -1;
+  if (rootfs_pivot (&rs, err) < 0 || fault_inject ("init-pivot", err) < 0)
+    return -1;
+  if (c->process && c->process->terminal)
+    {
+      cleanup_close int master = terminal_setup_in_container (c->process, true, err);
+      if (master < 0 || sync_send_fd (job->sync_fd, SYNC_CONSOLE, master, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static void
+wait_for_start (struct create_job *job)
+{
+  char path[64];
+  skiff_error_t err = NULL;
+  if (job->fifo_fd < 0)
+    return;
+  snprintf (path, sizeof path, "/proc/self/fd/%d", job->fifo_fd);
+  /* Blocks until `start` opens the other end. */
+  int fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, "0", 1) != 1)
+    {
+      skiff_error (&err, errno, "open the exec fifo");
+      dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
+      _exit (1);
+    }
+  close (fd);
+  close (job->fifo_fd);
+}
+
+static bool
+caps_keep_sys_admin (const oci_process *p)
+{
+  if (p->capabilities == NULL)
+    return false;
+  for (size_t i = 0; i < p->capabilities->effective_len; i++)
+    if (strcmp (p->capabilities->effective[i], "CAP_SYS_ADMIN") == 0)
+      return true;
+  return false;
+}
+
+/* After start: the last privileged steps, then exec.  Errors here can only
+   go to the container's stderr: the runtime has long returned. */
+static __attribute__ ((noreturn)) void
+finish_and_exec (struct create_job *job, const char *exe)
+{
+  const oci_process *p = job->config->process;
+  skiff_error_t err = NULL;
+  int notify_fd = -1;
+  /* Without no_new_privs the filter must go in while we still hold
+     CAP_SYS_ADMIN, unless the process keeps it anyway. */
+  bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
+  if (job->config->hooks
+      && hooks_run ("startContainer", job->config->hooks->start_container,
+                    job->config->hooks->start_container_len, job->state_json, &err) < 0)
+    goto fail;
+  if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
+    goto fail;
+  if (process_drop_privileges (p, &err) < 0)
+    goto fail;
+  if (p->no_new_privileges && process_set_no_new_privs (&err) < 0)
+    goto fail;
+  if (!early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
+    goto fail;
+  if (notify_fd >= 0)
+    {
+      if (seccomp_send_notify_fd (job->config->linux->seccomp, notify_fd,
+                                  job->state_json, &err) < 0)
+        goto fail;
+      close (notify_fd);
+    }
+  fix_listen_pid (job->env);
+  /* Generated arrays carry a length, execve wants a NULL terminator. */
+  char **argv = calloc (p->args_len + 1, sizeof *argv);
+  if (argv == NULL)
+    abort ();
+  memcpy (argv, p->args, p->args_len * sizeof *argv);
+  execve (exe, argv, job->env);
+  skiff_error (&err, errno, "exec `%s`", exe);
+fail:
+  dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
+  _exit (127);
+}
+
+/* The runtime may block or ignore signals (run forwards them through a
+   signalfd); the container starts with a clean slate. */
+static void
+reset_signals (void)
+{
+  sigset_t none;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
+
+void
+init_main (struct create_job *job)
+{
+  skiff_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+
+  reset_signals ();
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Not dumpable while the runtime's setup is visible (CVE-2016-9962). */
+  prctl (PR_SET_DUMPABLE, 0);
+  prctl (PR_SET_NAME, "skiff:init");
+  if (sync_expect (job->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
+    _exit (1);
+  if (job->two_stage)
+    stage_namespaces (job);
+  if (job->needs_state && receive_state (job, &err) < 0)
+    init_fail (job, &err);
+  if (setup_early (job, &err) < 0 || setup_rootfs (job, &err) < 0)
+    init_fail (job, &err);
+  if (process_resolve_exec (job->config->process, &exe, &err) < 0
+      || process_chdir (job->config->process, &err) < 0
+      || fault_inject ("init-ready", &err) < 0)
+    init_fail (job, &err);
+  /* Nothing of the runtime may reach the container (CVE-2024-21626). */
+  if (process_cloexec_from (3 + job->preserve_fds, &err) < 0)
+    init_fail (job, &err);
+  for (int fd = 3; fd < 3 + job->preserve_fds; fd++)
+    fcntl (fd, F_SETFD, 0);
+  prctl (PR_SET_PDEATHSIG, 0);
+  if (sync_send (job->sync_fd, SYNC_READY, NULL, 0, &err) < 0)
+    _exit (1);
+  close (job->sync_fd);
+  wait_for_start (job);
+  finish_and_exec (job, exe);
+}

@@ -1,0 +1,418 @@
+/* start, state, kill, delete and list: the verbs that act on an existing
+   container.  The allowed transitions are checked in one table. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "fsutil.h"
+#include "hooks.h"
+#include "log.h"
+
+enum verb
+{
+  VERB_START,
+  VERB_KILL,
+  VERB_DELETE,
+  VERB_EXEC,
+  VERB_PAUSE,
+  VERB_RESUME,
+  VERB_COUNT,
+};
+
+static const char *const verb_names[VERB_COUNT]
+    = { "start", "kill", "delete", "exec", "pause", "resume" };
+
+/* allowed[status][verb] */
+static const bool allowed[][VERB_COUNT] = {
+  [STATUS_CREATING] = { [VERB_DELETE] = true },
+  [STATUS_CREATED] = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true },
+  [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
+  [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
+  [STATUS_STOPPED] = { [VERB_DELETE] = true },
+};
+
+static int
+check_allowed (const char *id, container_status s, enum verb v, skiff_error_t *err)
+{
+  if (allowed[s][v])
+    return 0;
+  if (v == VERB_KILL || v == VERB_EXEC || v == VERB_PAUSE)
+    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
+                                 "cannot %s container `%s`: container not running (%s)",
+                                 verb_names[v], id, status_name (s));
+  if (v == VERB_DELETE)
+    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
+                                 "cannot delete container `%s` that is not stopped: %s (use --force)",
+                                 id, status_name (s));
+  return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
+                               "cannot %s container `%s`: it is %s", verb_names[v], id,
+                               status_name (s));
+}
+
+char *
+container_state_json (const skiff_status *st, pid_t pid, const char *status, bool full,
+                      bool pretty)
+{
+  oci_state s = {
+    .oci_version = (char *) OCI_SPEC_VERSION,
+    .id = st->id,
+    .status = (char *) status,
+    .pid = (int) pid,
+    .pid_present = true,
+    .bundle = st->bundle,
+    .annotations = st->annotations,
+  };
+  if (full)
+    {
+      s.rootfs = st->rootfs;
+      s.created = st->created;
+      s.owner = st->owner ? st->owner : (char *) "";
+    }
+  oci_diags d = { 0 };
+  char *json = oci_state_emit (&s, pretty, NULL, &d);
+  oci_diags_free (&d);
+  if (json == NULL)
+    abort ();
+  return json;
+}
+
+int
+config_load_file (const char *path, oci_config **out, char **raw, size_t *raw_len,
+                  skiff_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (read_file_at (AT_FDCWD, path, &data, &len, err) < 0)
+    {
+      (*err)->kind = SKIFF_ERR_INVALID_CONFIG;
+      return -1;
+    }
+  oci_diags d = { 0 };
+  oci_parse_opts opts = { .filename = path };
+  *out = oci_config_parse_data (data, len, &opts, &d);
+  if (*out == NULL)
+    {
+      cleanup_free char *first = d.len ? oci_diag_format (&d.items[0]) : NULL;
+      skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "%s%s", first ? first : path,
+                            d.len > 1 ? " (and more: run `skiff check`)" : "");
+      oci_diags_free (&d);
+      return -1;
+    }
+  oci_diags_free (&d);
+  if (raw)
+    {
+      *raw = steal_pointer (&data);
+      *raw_len = len;
+    }
+  return 0;
+}
+
+int
+container_load_config (struct state_dir *sd, oci_config **out, skiff_error_t *err)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/config.json", sd->path);
+  return config_load_file (path, out, NULL, NULL, err);
+}
+
+void
+container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char *state_json)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      skiff_error_t e = NULL;
+      if (hooks_run (phase, &hooks[i], 1, state_json, &e) < 0)
+        {
+          skiff_warn ("%s", e->msg);
+          skiff_error_free (&e);
+        }
+    }
+}
+
+struct opened
+{
+  struct state_dir sd;
+  skiff_status *st;
+  container_status status;
+};
+
+static void
+opened_release (struct opened *o)
+{
+  skiff_status_free (o->st);
+  state_dir_close (&o->sd);
+}
+#define cleanup_opened __attribute__ ((cleanup (opened_release)))
+
+static int
+open_container (struct skiff_context *ctx, const char *id, bool lock, struct opened *o,
+                skiff_error_t *err)
+{
+  o->sd = (struct state_dir) STATE_DIR_INIT;
+  o->st = NULL;
+  if (state_dir_open (ctx->root, id, lock, &o->sd, err) < 0
+      || state_read (&o->sd, &o->st, err) < 0)
+    return -1;
+  o->status = state_status (&o->sd, o->st);
+  return 0;
+}
+
+/* Wait for the init to open the fifo and take its byte; give up if the
+   init dies meanwhile (a blocking open would hang forever). */
+static int
+release_init (struct opened *o, skiff_error_t *err)
+{
+  cleanup_close int fd = openat (o->sd.dir_fd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open the exec fifo");
+  for (;;)
+    {
+      char b;
+      ssize_t n = read (fd, &b, 1);
+      if (n == 1)
+        return 0;
+      if (n < 0 && errno != EAGAIN && errno != EINTR)
+        return skiff_error (err, errno, "read the exec fifo");
+      if (!state_process_alive (o->st))
+        return skiff_error (err, ESRCH, "container `%s`: the init process died before start",
+                            o->st->id);
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      poll (&p, 1, 100);
+    }
+}
+
+int
+skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t *err)
+{
+  cleanup_opened struct opened o;
+  cleanup_oci_config oci_config *cfg = NULL;
+  if (open_container (ctx, id, true, &o, err) < 0
+      || check_allowed (id, o.status, VERB_START, err) < 0)
+    return -1;
+  if (container_load_config (&o.sd, &cfg, err) < 0 || release_init (&o, err) < 0)
+    return skiff_error_wrap (err, "start container `%s`", id);
+  unlinkat (o.sd.dir_fd, "exec.fifo", 0);
+  if (cfg->hooks && cfg->hooks->poststart_len)
+    {
+      cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
+      container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len,
+                            state);
+    }
+  return 0;
+}
+
+int
+skiff_container_state (struct skiff_context *ctx, const char *id, char **json,
+                       skiff_error_t *err)
+{
+  cleanup_opened struct opened o;
+  if (open_container (ctx, id, false, &o, err) < 0)
+    return -1;
+  pid_t pid = o.status == STATUS_STOPPED ? 0 : o.st->pid;
+  *json = container_state_json (o.st, pid, status_name (o.status), true, true);
+  return 0;
+}
+
+static int
+signal_init (const skiff_status *st, int sig, skiff_error_t *err)
+{
+  /* A pidfd pins the process: after the start-time check, the signal cannot
+     reach a recycled pid. */
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, st->pid, 0);
+  if (pidfd < 0)
+    {
+      if (errno == ESRCH)
+        return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, ESRCH, "container not running");
+      if (kill (st->pid, sig) < 0)
+        return skiff_error (err, errno, "kill");
+      return 0;
+    }
+  if (!state_process_alive (st))
+    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, ESRCH, "container not running");
+  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return skiff_error (err, errno, "send signal %d", sig);
+  return 0;
+}
+
+int
+skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool all,
+                      skiff_error_t *err)
+{
+  cleanup_opened struct opened o;
+  if (open_container (ctx, id, false, &o, err) < 0)
+    return -1;
+  if (check_allowed (id, o.status, VERB_KILL, err) < 0)
+    return -1;
+  if (all && o.st->cgroup_path)
+    {
+      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
+      return cgroup_kill_all (cg, sig, err);
+    }
+  return signal_init (o.st, sig, err);
+}
+
+int
+container_kill_and_wait (const skiff_status *st, skiff_error_t *err)
+{
+  if (st->cgroup_path)
+    {
+      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (st->cgroup_path);
+      cgroup_kill_all (cg, SIGKILL, NULL);
+    }
+  if (state_process_alive (st))
+    kill (st->pid, SIGKILL);
+  for (int i = 0; i < 1000 && state_process_alive (st); i++)
+    {
+      struct timespec ts = { 0, 5 * 1000 * 1000 };
+      nanosleep (&ts, NULL);
+    }
+  if (state_process_alive (st))
+    return skiff_error (err, ETIMEDOUT, "container `%s`: the init does not die", st->id);
+  return 0;
+}
+
+int
+skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
+                        skiff_error_t *err)
+{
+  cleanup_opened struct opened o;
+  cleanup_oci_config oci_config *cfg = NULL;
+  if (open_container (ctx, id, true, &o, err) < 0)
+    return -1;
+  if (!force && o.status != STATUS_CREATED && check_allowed (id, o.status, VERB_DELETE, err) < 0)
+    return -1;
+  if (container_kill_and_wait (o.st, err) < 0)
+    return -1;
+  skiff_error_t e = NULL;
+  if (container_load_config (&o.sd, &cfg, &e) == 0 && cfg->hooks && cfg->hooks->poststop_len)
+    {
+      cleanup_free char *state = container_state_json (o.st, 0, "stopped", false, false);
+      container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state);
+    }
+  skiff_error_free (&e);
+  if (o.st->cgroup_path)
+    {
+      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
+      if (cgroup_destroy (cg, err) < 0)
+        return skiff_error_wrap (err, "delete container `%s`", id);
+    }
+  return state_dir_remove (&o.sd, err);
+}
+
+static int
+list_one (struct skiff_context *ctx, const char *id, struct skiff_list_entry *e)
+{
+  cleanup_opened struct opened o;
+  skiff_error_t err = NULL;
+  if (open_container (ctx, id, false, &o, &err) < 0)
+    {
+      skiff_error_free (&err);
+      return -1;
+    }
+  pid_t pid = o.status == STATUS_STOPPED ? 0 : o.st->pid;
+  e->id = strdup (id);
+  e->pid = pid;
+  e->status = strdup (status_name (o.status));
+  e->bundle = strdup (o.st->bundle);
+  e->created = strdup (o.st->created ? o.st->created : "");
+  e->owner = strdup (o.st->owner ? o.st->owner : "");
+  e->json = container_state_json (o.st, pid, e->status, true, false);
+  return 0;
+}
+
+int
+skiff_container_list (struct skiff_context *ctx, struct skiff_list_entry **out, size_t *n,
+                      skiff_error_t *err)
+{
+  cleanup_closedir DIR *d = opendir (ctx->root);
+  struct dirent *de;
+  size_t cap = 0;
+  *out = NULL;
+  *n = 0;
+  if (d == NULL)
+    return errno == ENOENT ? 0 : skiff_error (err, errno, "open `%s`", ctx->root);
+  while ((de = readdir (d)))
+    {
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR || strcmp (de->d_name, "seccomp-cache") == 0)
+        continue;
+      if (*n == cap)
+        {
+          cap = cap ? cap * 2 : 16;
+          *out = realloc (*out, cap * sizeof **out);
+          if (*out == NULL)
+            abort ();
+        }
+      if (list_one (ctx, de->d_name, &(*out)[*n]) == 0)
+        (*n)++;
+    }
+  return 0;
+}
+
+void
+skiff_list_free (struct skiff_list_entry *l, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (l[i].id);
+      free (l[i].status);
+      free (l[i].bundle);
+      free (l[i].created);
+      free (l[i].owner);
+      free (l[i].json);
+    }
+  free (l);
+}
+
+int
+skiff_parse_signal (const char *s, skiff_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    int sig;
+  } table[] = {
+    { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+    { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "IOT", SIGIOT },   { "BUS", SIGBUS },
+    { "FPE", SIGFPE },     { "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU }, { "URG", SIGURG },
+    { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
+    { "PROF", SIGPROF },   { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },
+    { "PWR", SIGPWR },     { "SYS", SIGSYS },
+  };
+  char *end;
+  long v = strtol (s, &end, 10);
+  if (*s && *end == '\0')
+    {
+      if (v <= 0 || v >= NSIG)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "invalid signal `%s`", s);
+      return (int) v;
+    }
+  const char *name = strncasecmp (s, "SIG", 3) == 0 ? s + 3 : s;
+  for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+    if (strcasecmp (table[i].name, name) == 0)
+      return table[i].sig;
+  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      long off = name[5] ? strtol (name + 5, &end, 10) : 0;
+      int sig = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + (int) off;
+      if (*end == '\0' && sig >= SIGRTMIN && sig <= SIGRTMAX)
+        return sig;
+    }
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "unknown signal `%s`", s);
+}

@@ -1,0 +1,451 @@
+#include "config.h"
+#include "process.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/close_range.h>
+#include <linux/openat2.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+#include "log.h"
+
+static const struct
+{
+  const char *name;
+  int resource;
+} rlimit_table[] = {
+  { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
+  { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
+  { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+  { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+};
+
+static int
+apply_rlimits (const oci_process *p, skiff_error_t *err)
+{
+  for (size_t i = 0; i < p->rlimits_len; i++)
+    {
+      const oci_rlimit *r = p->rlimits[i];
+      int res = -1;
+      for (size_t j = 0; j < sizeof rlimit_table / sizeof *rlimit_table; j++)
+        if (strcmp (rlimit_table[j].name, r->type) == 0)
+          res = rlimit_table[j].resource;
+      if (res < 0)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.rlimits[%zu].type: unknown rlimit `%s`",
+                                     i, r->type);
+      struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
+      if (setrlimit (res, &rl) < 0)
+        return skiff_error (err, errno, "process.rlimits[%zu]: setrlimit %s", i,
+                            r->type);
+    }
+  return 0;
+}
+
+static int
+apply_oom_score_adj (const oci_process *p, skiff_error_t *err)
+{
+  char buf[32];
+  if (!p->oom_score_adj_present)
+    return 0;
+  snprintf (buf, sizeof buf, "%d", (int) p->oom_score_adj);
+  cleanup_close int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write_all_fd (fd, buf, strlen (buf)) < 0)
+    return skiff_error (err, errno, "process.oomScoreAdj: write %s", buf);
+  return 0;
+}
+
+int
+process_apply_personality (const oci_linux *l, skiff_error_t *err)
+{
+  if (l == NULL || l->personality == NULL)
+    return 0;
+  unsigned long persona = PER_LINUX;
+  if (strcmp (l->personality->domain, "LINUX32") == 0)
+    persona = PER_LINUX32;
+  else if (strcmp (l->personality->domain, "LINUX") != 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.personality.domain: unknown domain `%s`",
+                                 l->personality->domain);
+  if (personality (persona) < 0)
+    return skiff_error (err, errno, "linux.personality: %s", l->personality->domain);
+  return 0;
+}
+
+static int
+apply_io_priority (const oci_process *p, skiff_error_t *err)
+{
+  static const char *const classes[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
+                                         "IOPRIO_CLASS_IDLE" };
+  if (p->io_priority == NULL)
+    return 0;
+  int cls = 0;
+  for (int i = 1; i < 4; i++)
+    if (strcmp (p->io_priority->class, classes[i]) == 0)
+      cls = i;
+  if (cls == 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.ioPriority.class: unknown class `%s`",
+                                 p->io_priority->class);
+  long prio = ((long) cls << 13) | (long) p->io_priority->priority;
+  if (syscall (SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
+    return skiff_error (err, errno, "process.ioPriority: ioprio_set");
+  return 0;
+}
+
+static int
+apply_affinity (const char *list, const char *what, skiff_error_t *err)
+{
+  cpu_set_t set;
+  CPU_ZERO (&set);
+  for (const char *p = list; *p;)
+    {
+      char *end;
+      long a = strtol (p, &end, 10), b;
+      if (end == p || a < 0 || a >= CPU_SETSIZE)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "%s: invalid CPU list `%s`", what, list);
+      b = a;
+      if (*end == '-')
+        {
+          p = end + 1;
+          b = strtol (p, &end, 10);
+          if (end == p || b < a || b >= CPU_SETSIZE)
+            return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                         "%s: invalid CPU list `%s`", what, list);
+        }
+      for (long c = a; c <= b; c++)
+        CPU_SET ((int) c, &set);
+      p = *end == ',' ? end + 1 : end;
+      if (*end && *end != ',')
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "%s: invalid CPU list `%s`", what, list);
+    }
+  if (sched_setaffinity (0, sizeof set, &set) < 0)
+    return skiff_error (err, errno, "%s: sched_setaffinity `%s`", what, list);
+  return 0;
+}
+
+static int
+apply_scheduler (const oci_process *p, skiff_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    int policy;
+  } policies[] = {
+    { "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
+    { "SCHED_RR", SCHED_RR },       { "SCHED_BATCH", SCHED_BATCH },
+    { "SCHED_IDLE", SCHED_IDLE },   { "SCHED_DEADLINE", 6 },
+  };
+  const oci_scheduler *s = p->scheduler;
+  if (s == NULL)
+    return 0;
+  int policy = -1;
+  for (size_t i = 0; i < sizeof policies / sizeof *policies; i++)
+    if (strcmp (policies[i].name, s->policy) == 0)
+      policy = policies[i].policy;
+  if (policy < 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.scheduler.policy: unknown policy `%s`",
+                                 s->policy);
+  struct
+  {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+  } attr = { .size = 48, .policy = (uint32_t) policy,
+             .nice = s->nice_present ? s->nice : 0,
+             .priority = s->priority_present ? (uint32_t) s->priority : 0,
+             .runtime = s->runtime, .deadline = s->deadline, .period = s->period };
+  if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
+    return skiff_error (err, errno, "process.scheduler: sched_setattr %s", s->policy);
+  return 0;
+}
+
+int
+process_apply_early (const oci_process *p, skiff_error_t *err)
+{
+  if (apply_rlimits (p, err) < 0 || apply_oom_score_adj (p, err) < 0
+      || apply_io_priority (p, err) < 0 || apply_scheduler (p, err) < 0)
+    return -1;
+  if (p->exec_cpu_affinity && p->exec_cpu_affinity->initial
+      && apply_affinity (p->exec_cpu_affinity->initial,
+                         "process.execCPUAffinity.initial", err) < 0)
+    return -1;
+  return 0;
+}
+
+static bool
+is_executable_at (int dirfd, const char *path)
+{
+  struct stat st;
+  if (fstatat (dirfd, path, &st, 0) < 0 || !S_ISREG (st.st_mode))
+    return false;
+  return faccessat (dirfd, path, X_OK, AT_EACCESS) == 0;
+}
+
+static const char *
+env_path (const oci_process *p)
+{
+  for (size_t i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], "PATH=", 5) == 0)
+      return p->env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+int
+process_resolve_exec (const oci_process *p, char **path_out,
+                      skiff_error_t *err)
+{
+  if (p->args_len == 0 || p->args[0][0] == '\0')
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.args: must name the program to run");
+  const char *arg0 = p->args[0];
+  if (strchr (arg0, '/'))
+    {
+      if (!is_executable_at (AT_FDCWD, arg0))
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
+                                     "process.args[0] `%s`: not an executable file in the container",
+                                     arg0);
+      *path_out = strdup (arg0);
+      return 0;
+    }
+  const char *path = env_path (p);
+  cleanup_free char *copy = strdup (path);
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *cand = NULL;
+      if (asprintf (&cand, "%s/%s", *dir ? dir : ".", arg0) < 0)
+        abort ();
+      if (is_executable_at (AT_FDCWD, cand))
+        {
+          *path_out = cand;
+          return 0;
+        }
+      free (cand);
+    }
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
+                               "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)",
+                               arg0, path);
+}
+
+/* After chdir, the kernel tells whether cwd is reachable from our root:
+   getcwd fails or prefixes "(unreachable)" when it is not. */
+static int
+verify_cwd_inside (const char *cwd, skiff_error_t *err)
+{
+  char buf[4096];
+  if (getcwd (buf, sizeof buf) == NULL || buf[0] != '/')
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, EPERM,
+                                 "process.cwd `%s`: resolves outside the container", cwd);
+  return 0;
+}
+
+int
+process_chdir (const oci_process *p, skiff_error_t *err)
+{
+  const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+  if (cwd[0] != '/')
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.cwd `%s`: must be an absolute path", cwd);
+  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int fd = (int) syscall (SYS_openat2, root, cwd, &how, sizeof how);
+  if (fd < 0 && errno != ENOSYS)
+    return skiff_error (err, errno, "process.cwd `%s`", cwd);
+  if (fd >= 0 ? fchdir (fd) < 0 : chdir (cwd) < 0)
+    return skiff_error (err, errno, "process.cwd `%s`: chdir", cwd);
+  return verify_cwd_inside (cwd, err);
+}
+
+/* Names in config.json are "CAP_SYS_ADMIN"; libcap wants "cap_sys_admin". */
+static int
+cap_value (const char *name, cap_value_t *out)
+{
+  char lower[64];
+  size_t n = strlen (name);
+  if (n >= sizeof lower)
+    return -1;
+  for (size_t i = 0; i <= n; i++)
+    lower[i] = (char) tolower ((unsigned char) name[i]);
+  if (cap_from_name (lower, out) < 0 || *out > cap_max_bits () - 1)
+    return -1;
+  return 0;
+}
+
+struct capset_ref
+{
+  const char *field;
+  char **names;
+  size_t len;
+};
+
+static size_t
+cap_sets (const oci_capabilities *c, struct capset_ref refs[5])
+{
+  refs[0] = (struct capset_ref){ "bounding", c->bounding, c->bounding_len };
+  refs[1] = (struct capset_ref){ "effective", c->effective, c->effective_len };
+  refs[2] = (struct capset_ref){ "inheritable", c->inheritable, c->inheritable_len };
+  refs[3] = (struct capset_ref){ "permitted", c->permitted, c->permitted_len };
+  refs[4] = (struct capset_ref){ "ambient", c->ambient, c->ambient_len };
+  return 5;
+}
+
+int
+process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
+{
+  struct capset_ref refs[5];
+  if (p->capabilities == NULL)
+    return 0;
+  size_t n = cap_sets (p->capabilities, refs);
+  for (size_t s = 0; s < n; s++)
+    for (size_t i = 0; i < refs[s].len; i++)
+      {
+        cap_value_t v;
+        if (cap_value (refs[s].names[i], &v) == 0)
+          continue;
+        if (strict)
+          return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                       "process.capabilities.%s[%zu]: unknown capability `%s`",
+                                       refs[s].field, i, refs[s].names[i]);
+        skiff_warn ("process.capabilities.%s[%zu]: ignoring unknown capability `%s`",
+                    refs[s].field, i, refs[s].names[i]);
+      }
+  return 0;
+}
+
+static bool
+in_list (char **names, size_t len, cap_value_t cap)
+{
+  for (size_t i = 0; i < len; i++)
+    {
+      cap_value_t v;
+      if (cap_value (names[i], &v) == 0 && v == cap)
+        return true;
+    }
+  return false;
+}
+
+static int
+set_caps (const oci_capabilities *c, skiff_error_t *err)
+{
+  cap_t caps = cap_init ();
+  int last = cap_max_bits ();
+  if (caps == NULL)
+    return skiff_error (err, errno, "cap_init");
+  for (cap_value_t v = 0; v < last; v++)
+    {
+      if (in_list (c->effective, c->effective_len, v))
+        cap_set_flag (caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
+      if (in_list (c->permitted, c->permitted_len, v))
+        cap_set_flag (caps, CAP_PERMITTED, 1, &v, CAP_SET);
+      if (in_list (c->inheritable, c->inheritable_len, v))
+        cap_set_flag (caps, CAP_INHERITABLE, 1, &v, CAP_SET);
+    }
+  int r = cap_set_proc (caps);
+  int e = errno;
+  cap_free (caps);
+  if (r < 0)
+    return skiff_error (err, e, "process.capabilities: capset");
+  for (size_t i = 0; i < c->ambient_len; i++)
+    {
+      cap_value_t v;
+      if (cap_value (c->ambient[i], &v) < 0)
+        continue;
+      /* Ambient needs the cap in permitted and inheritable; runc skips
+         the rest with a warning rather than failing. */
+      if (cap_set_ambient (v, CAP_SET) < 0)
+        skiff_debug ("process.capabilities.ambient[%zu] `%s`: %s", i,
+                     c->ambient[i], strerror (errno));
+    }
+  return 0;
+}
+
+static int
+drop_bounding (const oci_capabilities *c, skiff_error_t *err)
+{
+  int last = cap_max_bits ();
+  for (cap_value_t v = 0; v < last; v++)
+    if (!in_list (c->bounding, c->bounding_len, v) && cap_drop_bound (v) < 0
+        && errno != EINVAL)
+      return skiff_error (err, errno, "process.capabilities.bounding: drop %d", v);
+  return 0;
+}
+
+static int
+set_user (const oci_process *p, skiff_error_t *err)
+{
+  const oci_user *u = p->user;
+  uid_t uid = u ? u->uid : 0;
+  gid_t gid = u ? u->gid : 0;
+  if (u && u->additional_gids_len)
+    {
+      if (setgroups (u->additional_gids_len, (gid_t *) u->additional_gids) < 0)
+        return skiff_error (err, errno, "process.user.additionalGids: setgroups");
+    }
+  else if (setgroups (0, NULL) < 0 && errno != EPERM)
+    return skiff_error (err, errno, "setgroups");
+  if (setresgid (gid, gid, gid) < 0)
+    return skiff_error (err, errno, "process.user.gid: setresgid %u", (unsigned) gid);
+  if (setresuid (uid, uid, uid) < 0)
+    return skiff_error (err, errno, "process.user.uid: setresuid %u", (unsigned) uid);
+  if (u && u->umask_present)
+    umask ((mode_t) u->umask);
+  return 0;
+}
+
+int
+process_drop_privileges (const oci_process *p, skiff_error_t *err)
+{
+  static const oci_capabilities none = { 0 };
+  const oci_capabilities *c = p->capabilities ? p->capabilities : &none;
+  if (drop_bounding (c, err) < 0)
+    return -1;
+  /* Keep the permitted set across the uid change; capset below decides. */
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return skiff_error (err, errno, "prctl PR_SET_KEEPCAPS");
+  if (set_user (p, err) < 0)
+    return -1;
+  if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return skiff_error (err, errno, "prctl PR_SET_KEEPCAPS");
+  return set_caps (c, err);
+}
+
+int
+process_set_no_new_privs (skiff_error_t *err)
+{
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return skiff_error (err, errno, "process.noNewPrivileges: prctl");
+  return 0;
+}
+
+int
+process_cloexec_from (int first_fd, skiff_error_t *err)
+{
+  if (close_range ((unsigned) first_fd, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return skiff_error (err, errno, "close_range");
+  return 0;
+}

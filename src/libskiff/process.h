@@ -1,0 +1,31 @@
+/* The process attributes of config.json's `process` (and exec's
+   process.json), applied in the container's init or exec'd child. */
+#ifndef SKIFF_PROCESS_H
+#define SKIFF_PROCESS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "ocispec.h"
+
+/* Attributes that need privilege or the host's /proc: rlimits,
+   oom_score_adj, personality, ioPriority, scheduler, initial CPU affinity. */
+int process_apply_early (const oci_process *p, skiff_error_t *err);
+int process_apply_personality (const oci_linux *l, skiff_error_t *err);
+/* Find args[0] in the container (PATH from process.env). */
+int process_resolve_exec (const oci_process *p, char **path_out,
+                          skiff_error_t *err);
+/* chdir into process.cwd, resolved inside the current root with no magic
+   links (CVE-2024-21626: a leaked fd as cwd). */
+int process_chdir (const oci_process *p, skiff_error_t *err);
+/* Bounding set, user/groups, the other capability sets, umask.  Call with
+   seccomp_before_caps when the filter must be loaded while we still may. */
+int process_drop_privileges (const oci_process *p, skiff_error_t *err);
+int process_set_no_new_privs (skiff_error_t *err);
+/* Validate capability names; unknown names are warned about and skipped
+   (as runc does) unless strict. */
+int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
+/* Last fd the container may keep; everything above gets CLOEXEC. */
+int process_cloexec_from (int first_fd, skiff_error_t *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* seccomp: the filter is compiled in the runtime before the clone (so a
+   bad profile fails early and compiled programs can be cached) and loaded
+   by the container as its very last step before exec. */
+#ifndef SKIFF_SECCOMP_H
+#define SKIFF_SECCOMP_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "ocispec.h"
+
+struct seccomp_prog;
+
+/* NULL *out when the config has no seccomp section.  cache_dir may be NULL
+   (no cache). */
+int seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
+                     struct seccomp_prog **out, skiff_error_t *err);
+/* Load the filter into the calling thread.  *notify_fd gets the user
+   notification fd when the profile has SCMP_ACT_NOTIFY rules, else -1. */
+int seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err);
+/* Send the notify fd and the container state to linux.seccomp.listenerPath. */
+int seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
+                            const char *state_json, skiff_error_t *err);
+void seccomp_prog_free (struct seccomp_prog *p);
+
+#endif

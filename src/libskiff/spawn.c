@@ -1,0 +1,151 @@
+/* The runtime side of create: clone the container's first process and
+   serve it over the sync socket until it waits for `start`. */
+#include "config.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "sync.h"
+
+static pid_t
+clone_child (int flags)
+{
+  struct clone_args args = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
+  pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS)
+    pid = (pid_t) syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+  return pid;
+}
+
+static void
+kill_and_reap (pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static int
+write_maps (struct create_job *job, pid_t pid, skiff_error_t *err)
+{
+  if (ns_write_id_maps (pid, job->config->linux, err) < 0)
+    return skiff_error_wrap (err, "user namespace");
+  return 0;
+}
+
+/* Two-stage: the intermediate may ask for maps, then reports the init. */
+static int
+serve_intermediate (struct create_job *job, pid_t mid, pid_t *init,
+                    skiff_error_t *err)
+{
+  int32_t p = 0;
+  size_t len = sizeof p;
+  if (job->ns.new_flags & CLONE_NEWUSER)
+    {
+      if (sync_expect (job->sync_fd, SYNC_USERNS_READY, NULL, NULL, NULL, err) < 0
+          || write_maps (job, mid, err) < 0
+          || sync_send (job->sync_fd, SYNC_MAPS_DONE, NULL, 0, err) < 0)
+        return -1;
+    }
+  if (sync_expect (job->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
+    return -1;
+  *init = p;
+  int status = 0;
+  while (waitpid (mid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return sync_send (job->sync_fd, SYNC_GO, NULL, 0, err);
+}
+
+static int
+serve_init (struct create_job *job, const struct spawn_callbacks *cb, pid_t init,
+            struct spawn_result *out, skiff_error_t *err)
+{
+  if (job->needs_state)
+    {
+      cleanup_free char *state = cb->state_json (cb->data, init, "creating");
+      if (sync_send (job->sync_fd, SYNC_STATE, state, strlen (state), err) < 0)
+        return -1;
+    }
+  if (job->run_hooks_sync)
+    {
+      if (sync_expect (job->sync_fd, SYNC_RUN_HOOKS, NULL, NULL, NULL, err) < 0)
+        return -1;
+      if (cb->run_runtime_hooks (cb->data, init, err) < 0)
+        return -1;
+      if (sync_send (job->sync_fd, SYNC_HOOKS_DONE, NULL, 0, err) < 0)
+        return -1;
+    }
+  if (job->config->process && job->config->process->terminal
+      && sync_expect (job->sync_fd, SYNC_CONSOLE, NULL, NULL, &out->console, err) < 0)
+    return -1;
+  return sync_expect (job->sync_fd, SYNC_READY, NULL, NULL, NULL, err);
+}
+
+int
+spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
+                 struct spawn_result *out, skiff_error_t *err)
+{
+  int sp[2];
+  pid_t child, init = -1;
+  out->pid = -1;
+  out->console = -1;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return skiff_error (err, errno, "socketpair");
+  job->sync_fd = sp[1];
+  child = clone_child (job->two_stage ? 0 : job->ns.new_flags);
+  if (child < 0)
+    {
+      int e = errno;
+      close (sp[0]);
+      close (sp[1]);
+      return skiff_error (err, e, "clone the container process");
+    }
+  if (child == 0)
+    {
+      close (sp[0]);
+      init_main (job);
+    }
+  close (sp[1]);
+  cleanup_close int sync_fd = sp[0];
+  job->sync_fd = sync_fd;
+  if (cb->enter_cgroup (cb->data, child, err) < 0)
+    goto fail;
+  if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER)
+      && write_maps (job, child, err) < 0)
+    goto fail;
+  if (sync_send (sync_fd, SYNC_GO, NULL, 0, err) < 0)
+    goto fail;
+  if (job->two_stage)
+    {
+      if (serve_intermediate (job, child, &init, err) < 0)
+        goto fail;
+    }
+  else
+    init = child;
+  if (serve_init (job, cb, init, out, err) < 0)
+    goto fail;
+  out->pid = init;
+  return 0;
+fail:
+  if (out->console >= 0)
+    close (out->console);
+  out->console = -1;
+  if (init > 0 && init != child)
+    kill_and_reap (init);
+  kill_and_reap (child);
+  return -1;
+}

@@ -1,0 +1,86 @@
+#include "config.h"
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "cleanup.h"
+#include "fsutil.h"
+
+/* Which namespace owns a sysctl (after the kernel's own split). */
+static int
+owner_ns (const char *name)
+{
+  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
+                                     "kernel.sem", "kernel.shmall", "kernel.shmmax",
+                                     "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+  for (size_t i = 0; ipc[i]; i++)
+    if (strcmp (name, ipc[i]) == 0)
+      return CLONE_NEWIPC;
+  if (strncmp (name, "fs.mqueue.", 10) == 0)
+    return CLONE_NEWIPC;
+  if (strncmp (name, "net.", 4) == 0)
+    return CLONE_NEWNET;
+  if (strcmp (name, "kernel.hostname") == 0 || strcmp (name, "kernel.domainname") == 0)
+    return CLONE_NEWUTS;
+  return 0;
+}
+
+int
+sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
+                 skiff_error_t *err)
+{
+  if (l == NULL || l->sysctl == NULL)
+    return 0;
+  for (size_t i = 0; i < l->sysctl->len; i++)
+    {
+      const char *k = l->sysctl->keys[i];
+      int flag = owner_ns (k);
+      if (strstr (k, "..") || strchr (k, '/') == k)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.sysctl[\"%s\"]: invalid name", k);
+      if (flag == 0)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.sysctl[\"%s\"]: not owned by a namespace of the container; it would change the host",
+                                     k);
+      if (!(ns->new_flags & flag))
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.sysctl[\"%s\"]: needs a new %s namespace", k,
+                                     ns_type_name (flag));
+    }
+  return 0;
+}
+
+int
+sysctl_apply (const oci_linux *l, skiff_error_t *err)
+{
+  if (l == NULL || l->sysctl == NULL || l->sysctl->len == 0)
+    return 0;
+  cleanup_close int dir = open ("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct statfs st;
+  if (dir < 0 || fstatfs (dir, &st) < 0 || st.f_type != PROC_SUPER_MAGIC)
+    return skiff_error (err, dir < 0 ? errno : EXDEV, "linux.sysctl: /proc/sys is not procfs");
+  for (size_t i = 0; i < l->sysctl->len; i++)
+    {
+      char rel[512];
+      const char *k = l->sysctl->keys[i], *v = l->sysctl->values[i];
+      size_t n = strlen (k);
+      if (n >= sizeof rel)
+        return skiff_error (err, ENAMETOOLONG, "linux.sysctl[\"%s\"]", k);
+      for (size_t j = 0; j <= n; j++)
+        rel[j] = k[j] == '.' ? '/' : k[j];
+      cleanup_close int fd = openat (dir, rel, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return skiff_error (err, errno, "linux.sysctl[\"%s\"]: open /proc/sys/%s", k, rel);
+      int r = write_all_fd (fd, v, strlen (v));
+      if (r < 0)
+        return skiff_error (err, -r, "linux.sysctl[\"%s\"]: write `%s`", k, v);
+    }
+  return 0;
+}
