@@ -257,24 +257,6 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
 }
 
 static int
-write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
-{
-  char buf[32], tmp[PATH_MAX];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (snprintf (tmp, sizeof tmp, "%s.skiff-tmp", path) >= (int) sizeof tmp)
-    return skiff_error (err, ENAMETOOLONG, "--pid-file `%s`", path);
-  if (write_file_at (AT_FDCWD, tmp, buf, (size_t) n, 0644, 0, err) < 0)
-    return skiff_error_wrap (err, "--pid-file");
-  if (rename (tmp, path) < 0)
-    {
-      int e = errno;
-      unlink (tmp);
-      return skiff_error (err, e, "--pid-file: rename to `%s`", path);
-    }
-  return 0;
-}
-
-static int
 finish (struct creation *c, struct spawn_result *res, struct skiff_created *out,
         skiff_error_t *err)
 {

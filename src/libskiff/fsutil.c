@@ -2,6 +2,7 @@
 #include "fsutil.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,3 +162,23 @@ remove_tree_at (int dirfd, const char *name, skiff_error_t *err)
     return skiff_error (err, errno, "remove directory `%s`", name);
   return 0;
 }
+
+/* --pid-file: the decimal pid, no newline, written atomically. */
+int
+write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
+{
+  char buf[32], tmp[PATH_MAX];
+  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
+  if (snprintf (tmp, sizeof tmp, "%s.skiff-tmp", path) >= (int) sizeof tmp)
+    return skiff_error (err, ENAMETOOLONG, "--pid-file `%s`", path);
+  if (write_file_at (AT_FDCWD, tmp, buf, (size_t) n, 0644, 0, err) < 0)
+    return skiff_error_wrap (err, "--pid-file");
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      unlink (tmp);
+      return skiff_error (err, e, "--pid-file: rename to `%s`", path);
+    }
+  return 0;
+}
+

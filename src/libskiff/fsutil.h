@@ -18,6 +18,8 @@ int read_file_at (int dirfd, const char *name, char **out, size_t *len_out,
                   skiff_error_t *err);
 int read_all_fd (int fd, char **out, size_t *len_out, size_t max);
 int write_all_fd (int fd, const void *data, size_t len);
+/* Write a pid file (decimal, no newline) via tmp + rename. */
+int write_pid_file (const char *path, pid_t pid, skiff_error_t *err);
 /* rm -rf below dirfd/name without following symlinks. */
 int remove_tree_at (int dirfd, const char *name, skiff_error_t *err);
 

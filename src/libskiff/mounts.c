@@ -950,11 +950,27 @@ kill_helper (pid_t *pid)
 }
 
 static int
-write_map (pid_t pid, const char *file, const char *map, skiff_error_t *err)
+write_map (const char *dir, const char *file, const char *map, skiff_error_t *err)
 {
-  char path[64];
-  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  char path[96];
+  snprintf (path, sizeof path, "%s/%s", dir, file);
   return write_file_at (AT_FDCWD, path, map, strlen (map), 0, 0, err);
+}
+
+/* The helper: become a user namespace, say where /proc shows us, and wait
+   until the parent is done.  The pid fork() returned is no good for that:
+   the container's init runs in its own pid namespace while /proc is still
+   the host's. */
+static __attribute__ ((noreturn)) void
+userns_helper (int sock)
+{
+  char self[32] = "";
+  ssize_t n = -1;
+  if (unshare (CLONE_NEWUSER) == 0)
+    n = readlink ("/proc/self", self, sizeof self - 1);
+  if (write (sock, self, n > 0 ? (size_t)n : 0) >= 0 && n > 0)
+    (void)!read (sock, self, 1);
+  _exit (0);
 }
 
 int
@@ -969,21 +985,21 @@ mount_userns_fd (const char *uid_map, const char *gid_map, skiff_error_t *err)
   if (pid < 0)
     return skiff_error (err, errno, "fork");
   if (pid == 0)
-    {
-      /* helper: become a user namespace and wait until the parent is done */
-      char c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'e';
-      if (write (theirs, &c, 1) == 1 && c == 'u')
-        (void)!read (theirs, &c, 1);
-      _exit (0);
-    }
+    userns_helper (theirs);
   close (steal_fd (&theirs));
-  char c = 0;
-  if (read (ours, &c, 1) != 1 || c != 'u')
-    return skiff_error (err, EPERM, "idmap helper: unshare user namespace");
-  if (write_map (pid, "uid_map", uid_map, err) < 0 || write_map (pid, "gid_map", gid_map, err) < 0)
+  char self[32];
+  ssize_t n = read (ours, self, sizeof self - 1);
+  if (n <= 0)
+    return skiff_error (err, EPERM, "idmap helper: unshare a user namespace");
+  self[n] = '\0';
+  if (strspn (self, "0123456789") != (size_t)n)
+    return skiff_error (err, EINVAL, "idmap helper: bad pid \"%s\"", self);
+  char dir[48];
+  snprintf (dir, sizeof dir, "/proc/%s", self);
+  if (write_map (dir, "uid_map", uid_map, err) < 0 || write_map (dir, "gid_map", gid_map, err) < 0)
     return skiff_error_wrap (err, "idmap helper");
   char path[64];
-  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  snprintf (path, sizeof path, "%s/ns/user", dir);
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return skiff_error (err, errno, "open \"%s\"", path);

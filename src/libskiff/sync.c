@@ -181,3 +181,25 @@ send_fd_unix (int sock, int fd, const char *name, skiff_error_t *err)
     return skiff_error (err, errno, "send the console to the console socket");
   return 0;
 }
+
+int
+sync_expect_exec (int fd, skiff_error_t *err)
+{
+  char buf[sizeof (struct sync_msg) + SYNC_MAX_PAYLOAD + 1];
+  struct sync_msg hdr;
+  ssize_t r;
+  do
+    r = recv (fd, buf, sizeof buf - 1, 0);
+  while (r < 0 && errno == EINTR);
+  if (r == 0)
+    return 0; /* the socket closed on exec */
+  if (r < 0)
+    return skiff_error (err, errno, "sync: waiting for exec");
+  if ((size_t) r < sizeof hdr)
+    return skiff_error (err, EPROTO, "sync: short message");
+  memcpy (&hdr, buf, sizeof hdr);
+  buf[r] = '\0';
+  if (hdr.type == SYNC_ERROR)
+    return skiff_error_from_msg (err, SKIFF_ERR_GENERIC, hdr.errno_, buf + sizeof hdr);
+  return skiff_error (err, EPROTO, "sync: unexpected `%s` before exec", sync_name (hdr.type));
+}

@@ -46,6 +46,10 @@ void sync_send_error (int fd, skiff_error_t *err);
 int sync_expect (int fd, enum sync_type type, void *payload, size_t *len,
                  int *fd_out, skiff_error_t *err);
 
+/* Wait until the peer execs (EOF on the CLOEXEC socket) or reports an
+   error. */
+int sync_expect_exec (int fd, skiff_error_t *err);
+
 /* Send one fd over a unix socket, as --console-socket receivers expect
    (one SCM_RIGHTS message; the payload names the fd). */
 int send_fd_unix (int sock, int fd, const char *name, skiff_error_t *err);

@@ -1,0 +1,24 @@
+/* What `exec` runs: the process.json given with --process, or the
+   container's own process with the command line's overrides. */
+#ifndef SKIFF_EXEC_PROCESS_H
+#define SKIFF_EXEC_PROCESS_H
+
+#include "ocispec.h"
+#include "skiff.h"
+
+struct exec_target
+{
+  oci_config *config;   /* the container's config */
+  oci_process *process; /* what to run */
+  pid_t pid;            /* the container's init */
+  struct skiff_cgroup *cgroup;
+};
+
+int exec_target_open (struct skiff_context *ctx, const char *id,
+                      const struct skiff_exec_opts *opts, struct exec_target *t,
+                      skiff_error_t *err);
+void exec_target_release (struct exec_target *t);
+/* NULL-terminated environment for execve (HOME added when missing). */
+char **exec_build_env (const oci_process *p);
+
+#endif

@@ -1,0 +1,281 @@
+/* exec: run another process in a running container.  A child joins the
+   container's namespaces (pidfd setns: all at once), forks the process
+   that will exec (so the pid namespace applies), and that process takes
+   the container's security settings before exec. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "exec-process.h"
+#include "fsutil.h"
+#include "log.h"
+#include "namespaces.h"
+#include "process.h"
+#include "seccomp.h"
+#include "sync.h"
+#include "terminal.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct exec_job
+{
+  oci_process *process;
+  const oci_config *config;
+  pid_t target;
+  int ns_flags;
+  int sync_fd;
+  int preserve_fds;
+  struct seccomp_prog *seccomp;
+  char **env;
+  char *state_json;
+};
+
+/* The namespaces where the container differs from us. */
+static int
+container_ns_flags (pid_t pid)
+{
+  static const int flags[] = { CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
+                               CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
+  int out = 0;
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+    {
+      char a[64], b[64];
+      struct stat sa, sb;
+      snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, ns_proc_name (flags[i]));
+      snprintf (b, sizeof b, "/proc/self/ns/%s", ns_proc_name (flags[i]));
+      if (stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_ino != sb.st_ino)
+        out |= flags[i];
+    }
+  return out;
+}
+
+static int
+join_namespaces (struct exec_job *j, skiff_error_t *err)
+{
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, j->target, 0);
+  if (pidfd >= 0 && setns (pidfd, j->ns_flags) == 0)
+    return 0;
+  /* Older kernels: one namespace file at a time, user first so that the
+     others are joined with its privileges. */
+  static const int order[] = { CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+                               CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS };
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+    {
+      if (!(j->ns_flags & order[i]))
+        continue;
+      char p[64];
+      snprintf (p, sizeof p, "/proc/%d/ns/%s", (int) j->target, ns_proc_name (order[i]));
+      cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns (fd, order[i]) < 0)
+        return skiff_error (err, errno, "join the container's %s namespace",
+                            ns_type_name (order[i]));
+    }
+  return 0;
+}
+
+static __attribute__ ((noreturn)) void
+exec_fail (struct exec_job *j, skiff_error_t *err)
+{
+  sync_send_error (j->sync_fd, err);
+  _exit (1);
+}
+
+static __attribute__ ((noreturn)) void
+exec_final (struct exec_job *j)
+{
+  const oci_process *p = j->process;
+  skiff_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  int notify_fd = -1;
+  if (sync_expect (j->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
+    _exit (1);
+  if (process_apply_early (p, &err) < 0)
+    exec_fail (j, &err);
+  if (p->terminal)
+    {
+      cleanup_close int master = terminal_setup_in_container (p, false, &err);
+      if (master < 0 || sync_send_fd (j->sync_fd, SYNC_CONSOLE, master, &err) < 0)
+        exec_fail (j, &err);
+    }
+  if (process_resolve_exec (p, &exe, &err) < 0 || process_chdir (p, &err) < 0
+      || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
+    exec_fail (j, &err);
+  if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+    exec_fail (j, &err);
+  bool early_seccomp = !p->no_new_privileges;
+  if (early_seccomp && j->seccomp && seccomp_install (j->seccomp, &notify_fd, &err) < 0)
+    exec_fail (j, &err);
+  if (process_drop_privileges (p, &err) < 0)
+    exec_fail (j, &err);
+  if (p->no_new_privileges && process_set_no_new_privs (&err) < 0)
+    exec_fail (j, &err);
+  if (!early_seccomp && j->seccomp && seccomp_install (j->seccomp, &notify_fd, &err) < 0)
+    exec_fail (j, &err);
+  if (notify_fd >= 0)
+    close (notify_fd);
+  char **argv = calloc (p->args_len + 1, sizeof *argv);
+  if (argv == NULL)
+    abort ();
+  memcpy (argv, p->args, p->args_len * sizeof *argv);
+  execve (exe, argv, j->env);
+  skiff_error (&err, errno, "exec `%s`", exe);
+  exec_fail (j, &err);
+}
+
+static __attribute__ ((noreturn)) void
+exec_child (struct exec_job *j)
+{
+  skiff_error_t err = NULL;
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Not dumpable: the container must not reach us through /proc while we
+     still hold the runtime's view (CVE-2016-9962, CVE-2019-5736). */
+  prctl (PR_SET_DUMPABLE, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (sync_expect (j->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
+    _exit (1);
+  if (join_namespaces (j, &err) < 0)
+    exec_fail (j, &err);
+  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  if (pid < 0)
+    {
+      skiff_error (&err, errno, "fork");
+      exec_fail (j, &err);
+    }
+  if (pid == 0)
+    {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      exec_final (j);
+    }
+  int32_t p = pid;
+  sync_send (j->sync_fd, SYNC_PID, &p, sizeof p, NULL);
+  _exit (0);
+}
+
+/* Parent: put the child in the cgroup, release it, learn the exec'd pid,
+   take the console, and wait until exec closes the socket. */
+static int
+serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, const char *console_socket,
+            bool detach, pid_t *pid_out, int *console_out, skiff_error_t *err)
+{
+  int32_t p = 0;
+  size_t len = sizeof p;
+  int status;
+  if (cg && cgroup_enter (cg, child, err) < 0)
+    return -1;
+  if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0
+      || sync_expect (j->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
+    return -1;
+  while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+    ;
+  *pid_out = p;
+  if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0)
+    return -1;
+  if (j->process->terminal)
+    {
+      if (sync_expect (j->sync_fd, SYNC_CONSOLE, NULL, NULL, console_out, err) < 0)
+        return -1;
+      if (console_socket)
+        {
+          int r = terminal_send_to_socket (console_socket, *console_out, err);
+          close (*console_out);
+          *console_out = -1;
+          if (r < 0)
+            return -1;
+        }
+      else if (detach)
+        return skiff_error (err, EINVAL, "--tty with --detach needs --console-socket");
+    }
+  return sync_expect_exec (j->sync_fd, err);
+}
+
+int
+skiff_container_exec (struct skiff_context *ctx, const char *id,
+                      const struct skiff_exec_opts *opts, int *status, skiff_error_t *err)
+{
+  struct exec_target t;
+  struct exec_job j = { .sync_fd = -1 };
+  int sp[2] = { -1, -1 }, console = -1, ret = -1, sfd = -1;
+  pid_t child = -1, pid = -1;
+  sigset_t old;
+  *status = 0;
+  if (exec_target_open (ctx, id, opts, &t, err) < 0)
+    return -1;
+  j.process = t.process;
+  j.config = t.config;
+  j.target = t.pid;
+  j.ns_flags = container_ns_flags (t.pid);
+  j.preserve_fds = opts->preserve_fds;
+  j.env = exec_build_env (t.process);
+  if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err) < 0)
+    goto out;
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    {
+      skiff_error (err, errno, "socketpair");
+      goto out;
+    }
+  if (!opts->detach)
+    sfd = skiff_block_signals (&old);
+  j.sync_fd = sp[1];
+  child = (pid_t) syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (child == 0)
+    {
+      close (sp[0]);
+      exec_child (&j);
+    }
+  close (sp[1]);
+  j.sync_fd = sp[0];
+  if (child < 0)
+    {
+      skiff_error (err, errno, "fork");
+      goto out;
+    }
+  if (serve_exec (&j, child, t.cgroup, opts->console_socket, opts->detach, &pid, &console, err) < 0)
+    {
+      kill (child, SIGKILL);
+      if (pid > 0)
+        kill (pid, SIGKILL);
+      goto out;
+    }
+  if (opts->pid_file && write_pid_file (opts->pid_file, pid, err) < 0)
+    goto out;
+  if (!opts->detach)
+    skiff_wait_forwarding (pid, console, sfd, status);
+  ret = 0;
+out:
+  if (ret < 0)
+    skiff_error_wrap (err, "exec in container `%s`", id);
+  if (sfd >= 0)
+    {
+      close (sfd);
+      sigprocmask (SIG_SETMASK, &old, NULL);
+    }
+  if (console >= 0)
+    close (console);
+  if (j.sync_fd >= 0)
+    close (j.sync_fd);
+  while (waitpid (-1, NULL, WNOHANG) > 0)
+    ;
+  seccomp_prog_free (j.seccomp);
+  free (j.env);
+  exec_target_release (&t);
+  return ret;
+}
