@@ -426,11 +426,18 @@ run_case (int (*fn) (void))
   assert_true (pid >= 0);
   if (pid == 0)
     {
-      if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0
+      /* a pid namespace too: the init of a container runs in one while
+         /proc is still the host's (pids differ between the two) */
+      if (unshare (CLONE_NEWNS | CLONE_NEWPID) < 0
+          || mount (NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0
           || mount ("tmpfs", base, "tmpfs", 0, NULL) < 0)
         _exit (2);
       basefd = open (base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      _exit (fn ());
+      pid_t init = fork ();
+      if (init == 0)
+        _exit (fn ());
+      int st;
+      _exit (init > 0 && waitpid (init, &st, 0) == init && WIFEXITED (st) ? WEXITSTATUS (st) : 3);
     }
   int status;
   assert_int_equal (waitpid (pid, &status, 0), pid);

@@ -1,0 +1,380 @@
+"""The container's filesystem: mounts[] with their options and propagation,
+/dev, masked and read-only paths, root.readonly, cgroup mounts, and the
+security regressions of hostile rootfs trees.  Each test reads
+/proc/self/mountinfo (or stats files) inside a real container; the leak
+checker of conftest.py fails any test after which the host's mount table
+differs."""
+
+import os
+import subprocess
+
+import pytest
+
+import mountinfo
+from harness import ConsoleSocket, parse_kv, parse_sections
+
+
+def mounts_of(runtime, bundle, cid):
+    bundle.args = ["/init", "mounts"]
+    return mountinfo.parse(runtime.run(cid, bundle).ok().stdout)
+
+
+def sh_sections(runtime, bundle, cid, *commands):
+    """Run the /init commands in one container; their key=value outputs
+    (a command that reports a failing errno does not fail the run)."""
+    bundle.sh("; echo ---; ".join(commands) + "; true")
+    return parse_sections(runtime.run(cid, bundle).ok().stdout)
+
+
+def host_mount(test_env, target, fstype="tmpfs", options="size=1m"):
+    """A mount on the host for the test's duration (for submounts of bind
+    sources); unmounted before the leak check."""
+    os.makedirs(target, exist_ok=True)
+    subprocess.run(["mount", "-t", fstype, "-o", options, fstype, str(target)], check=True)
+    test_env.add_cleanup(lambda: subprocess.run(["umount", "-l", str(target)], check=True))
+
+
+# ------------------------------------------------------------- defaults
+
+
+def test_default_mounts(runtime, bundle, cid):
+    ms = mounts_of(runtime, bundle, cid)
+    root = mountinfo.at(ms, "/")
+    assert root is not None and "ro" in root.opts  # root.readonly
+    proc = mountinfo.at(ms, "/proc")
+    assert proc.fstype == "proc"
+    dev = mountinfo.at(ms, "/dev")
+    assert dev.fstype == "tmpfs" and dev.has("nosuid", "mode=755", "size=65536k")
+    assert "relatime" not in dev.opts and "noatime" not in dev.opts  # strictatime
+    pts = mountinfo.at(ms, "/dev/pts")
+    assert pts.fstype == "devpts" and pts.has("nosuid", "noexec", "ptmxmode=666", "gid=5")
+    shm = mountinfo.at(ms, "/dev/shm")
+    assert shm.fstype == "tmpfs" and shm.has("nosuid", "nodev", "noexec", "size=65536k")
+    assert mountinfo.at(ms, "/dev/mqueue").fstype == "mqueue"
+    sys = mountinfo.at(ms, "/sys")
+    assert sys.fstype == "sysfs" and sys.has("ro", "nosuid", "nodev", "noexec")
+    cg = mountinfo.at(ms, "/sys/fs/cgroup")
+    assert cg is not None and "ro" in cg.opts
+    # nothing the container mounts can travel back to the host
+    for m in ms:
+        assert "shared:" not in m.optional, m
+
+
+def test_cgroup_mounts_read_only(runtime, bundle, cid):
+    ms = mounts_of(runtime, bundle, cid)
+    below = [m for m in mountinfo.visible(ms) if m.point.startswith("/sys/fs/cgroup")]
+    assert below
+    for m in below:
+        assert "ro" in m.opts, m
+        assert m.fstype in ("tmpfs", "cgroup", "cgroup2"), m
+    if mountinfo.at(ms, "/sys/fs/cgroup").fstype == "tmpfs":  # v1 or hybrid host
+        assert any(m.fstype == "cgroup" for m in below)
+
+
+def test_cgroup_namespace_sees_its_root(runtime, bundle, cid):
+    bundle.add_namespace("cgroup")
+    ms = mounts_of(runtime, bundle, cid)
+    for m in mountinfo.visible(ms):
+        if m.fstype in ("cgroup", "cgroup2") and m.point.startswith("/sys/fs/cgroup"):
+            assert m.root == "/", m
+
+
+def test_read_only_root_refuses_writes(runtime, bundle, cid):
+    mkdir, write, tmp = sh_sections(
+        runtime, bundle, cid, "/init mkdir /newdir", "/init write /etc/x y", "/init mkdir /dev/ok"
+    )
+    assert mkdir["errno"] == "EROFS"
+    assert write["errno"] == "EROFS"
+    assert tmp["errno"] == "0"  # the mounts on it stay writable
+
+
+def test_writable_root(runtime, bundle, cid):
+    bundle.config["root"]["readonly"] = False
+    (kv,) = sh_sections(runtime, bundle, cid, "/init mkdir /newdir")
+    assert kv["errno"] == "0"
+    assert (bundle.rootfs / "newdir").is_dir()
+
+
+def test_dev_contents(runtime, bundle, cid):
+    bundle.linux["devices"] = [
+        {"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229, "fileMode": 0o600},
+        {"type": "c", "path": "/dev/net/tun", "major": 10, "minor": 200, "fileMode": 0o666},
+    ]
+    want = {
+        "null": "1:3", "zero": "1:5", "full": "1:7", "random": "1:8",
+        "urandom": "1:9", "tty": "5:0", "fuse": "10:229", "net/tun": "10:200",
+    }
+    links = {
+        "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+        "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx",
+    }
+    cmds = [f"/init stat /dev/{n}" for n in want]
+    cmds.append("; ".join(f"echo {n}=$(readlink /dev/{n})" for n in links))
+    out = sh_sections(runtime, bundle, cid, *cmds)
+    for (name, rdev), kv in zip(want.items(), out):
+        assert kv["type"] == "char", (name, kv)
+        assert kv["rdev"] == rdev, (name, kv)
+        assert kv["mode"] == ("0600" if name == "fuse" else "0666"), (name, kv)
+    assert out[-1] == links
+
+
+def test_no_console_without_terminal(runtime, bundle, cid):
+    (kv,) = sh_sections(runtime, bundle, cid, "/init stat /dev/console")
+    assert kv["errno"] == "ENOENT"
+
+
+def test_default_dev_when_config_has_none(runtime, bundle, cid):
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if not m["destination"].startswith("/dev")]
+    ms = mounts_of(runtime, bundle, cid)
+    assert mountinfo.at(ms, "/dev").fstype == "tmpfs"
+    assert mountinfo.at(ms, "/dev/pts").fstype == "devpts"
+    assert mountinfo.at(ms, "/dev/shm").has("nosuid", "nodev", "noexec")
+
+
+# ------------------------------------------------------ masked / read-only
+
+
+def test_masked_paths(runtime, bundle, cid):
+    bundle.linux["maskedPaths"].append("/proc/does-not-exist")
+    keys, content, firmware, firmware_mkdir, write, reread = sh_sections(
+        runtime, bundle, cid,
+        "/init stat /proc/keys", "echo content=$(cat /proc/keys)",
+        "echo entries=$(ls -A /sys/firmware | wc -l)",
+        "/init mkdir /sys/firmware/x",
+        "/init write /proc/keys secret", "echo content=$(cat /proc/keys)",
+    )
+    assert keys["type"] == "char" and keys["rdev"] == "1:3"
+    assert content["content"] == ""
+    assert firmware["entries"] == "0"
+    assert firmware_mkdir["errno"] == "EROFS"
+    # writes to a masked file go nowhere
+    assert write["errno"] == "0"
+    assert reread["content"] == ""
+
+
+def test_readonly_paths(runtime, bundle, cid):
+    sysctl, proc_self = sh_sections(
+        runtime, bundle, cid,
+        "/init write /proc/sys/kernel/domainname skiff-test",
+        "/init write /proc/self/comm skiff-test",
+    )
+    assert sysctl["errno"] == "EROFS"
+    assert proc_self["errno"] == "0"
+    ms = mounts_of(runtime, bundle, cid + "-2")
+    assert "ro" in mountinfo.at(ms, "/proc/sys").opts
+
+
+# ------------------------------------------------------------- mounts[]
+
+
+def test_bind_options(runtime, bundle, cid, workdir):
+    src = workdir / "bindsrc"
+    src.mkdir()
+    (src / "file").write_text("hello")
+    for d in ("b1", "b2", "b3"):
+        (bundle.rootfs / d).mkdir()
+    bundle.add_mount("/b1", src, options=["rbind", "ro", "nosuid", "nodev", "noexec", "noatime"])
+    bundle.add_mount("/b2", src, options=["bind", "rw", "strictatime", "nodiratime"])
+    bundle.add_mount("/b3", src, options=["rbind", "ro", "unbindable"])
+    ms = mounts_of(runtime, bundle, cid)
+    b1 = mountinfo.at(ms, "/b1")
+    assert {"ro", "nosuid", "nodev", "noexec", "noatime"} <= b1.opts
+    b2 = mountinfo.at(ms, "/b2")
+    assert "rw" in b2.opts and "nodiratime" in b2.opts
+    assert "relatime" not in b2.opts and "noatime" not in b2.opts
+    assert "unbindable" in mountinfo.at(ms, "/b3").optional
+
+
+def test_read_only_rbind_covers_submounts(runtime, bundle, cid, workdir, test_env):
+    src = workdir / "rsrc"
+    host_mount(test_env, src / "sub")
+    (bundle.rootfs / "r1").mkdir()
+    (bundle.rootfs / "r2").mkdir()
+    bundle.add_mount("/r1", src, options=["rbind", "ro"])
+    bundle.add_mount("/r2", src, options=["rbind", "rro"])
+    ms = mounts_of(runtime, bundle, cid)
+    for point in ("/r1", "/r1/sub", "/r2", "/r2/sub"):
+        m = mountinfo.at(ms, point)
+        assert m is not None and "ro" in m.opts, (point, m)
+    (write,) = sh_sections(runtime, bundle, cid + "-w", "/init write /r1/sub/x y")
+    assert write["errno"] == "EROFS"
+
+
+def test_recursive_attributes(runtime, bundle, cid, workdir, test_env):
+    src = workdir / "attrsrc"
+    host_mount(test_env, src / "sub")
+    (bundle.rootfs / "a").mkdir()
+    bundle.add_mount("/a", src, options=["rbind", "rnosuid", "rnodev", "rnoexec", "rnoatime"])
+    ms = mounts_of(runtime, bundle, cid)
+    for point in ("/a", "/a/sub"):
+        assert {"nosuid", "nodev", "noexec", "noatime"} <= mountinfo.at(ms, point).opts
+
+
+def test_file_bind(runtime, bundle, cid, workdir):
+    f = workdir / "hostfile"
+    f.write_text("from-host")
+    bundle.add_mount("/etc/injected", f, options=["bind", "ro"])
+    read, write = sh_sections(runtime, bundle, cid, "echo content=$(cat /etc/injected)",
+                              "/init write /etc/injected x")
+    assert read["content"] == "from-host"
+    assert write["errno"] == "EROFS"
+    assert f.read_text() == "from-host"
+
+
+def test_tmpfs_options(runtime, bundle, cid):
+    bundle.add_tmpfs("/scratch", ["size=2m", "mode=0700", "nosuid", "nodev", "noexec"])
+    ms = mounts_of(runtime, bundle, cid)
+    m = mountinfo.at(ms, "/scratch")
+    assert m.fstype == "tmpfs" and m.has("size=2048k", "mode=700", "nosuid", "nodev", "noexec")
+
+
+def test_bind_propagation_shared(runtime, bundle, cid, workdir):
+    src = workdir / "psrc"
+    src.mkdir()
+    (bundle.rootfs / "p").mkdir()
+    bundle.add_mount("/p", src, options=["rbind", "rshared"])
+    ms = mounts_of(runtime, bundle, cid)
+    assert "shared:" in mountinfo.at(ms, "/p").optional
+
+
+def test_rootfs_propagation_private(runtime, bundle, cid):
+    bundle.linux["rootfsPropagation"] = "rprivate"
+    ms = mounts_of(runtime, bundle, cid)
+    for m in ms:
+        assert "shared:" not in m.optional and "master:" not in m.optional, m
+
+
+def test_idmapped_bind(runtime, bundle, cid, workdir):
+    src = workdir / "idsrc"
+    src.mkdir()
+    (src / "owned-by-root").write_text("x")
+    (bundle.rootfs / "id").mkdir()
+    bundle.config["mounts"].append({
+        "destination": "/id", "type": "bind", "source": str(src),
+        "options": ["rbind", "idmap"],
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+    })
+    (kv,) = sh_sections(runtime, bundle, cid, "/init stat /id/owned-by-root")
+    assert kv["uid"] == "1000" and kv["gid"] == "1000"
+    assert os.stat(src / "owned-by-root").st_uid == 0
+
+
+@pytest.mark.skiff_only
+def test_missing_bind_source_names_the_mount(runtime, bundle, cid):
+    bundle.add_mount("/data", "/srv/skiff-does-not-exist")
+    r = runtime.create(cid, bundle).failed()
+    assert 'mount "/srv/skiff-does-not-exist" on "/data"' in r.stderr
+    assert "mounts[7] (/data)" in r.stderr
+
+
+@pytest.mark.skiff_only
+def test_mount_over_proc_refused(runtime, bundle, cid):
+    bundle.add_tmpfs("/proc/sys")
+    r = runtime.create(cid, bundle).failed()
+    assert "/proc" in r.stderr
+
+
+def test_no_pivot(runtime, bundle, cid):
+    bundle.args = ["/init", "stat", "/init"]
+    r = runtime.run(cid, bundle, "--no-pivot").ok()
+    assert parse_kv(r.stdout)["type"] == "file"
+
+
+# ------------------------------------------------- security regressions
+
+
+def test_dev_symlink_to_host_dir(runtime, bundle, cid, workdir):
+    """A rootfs whose /dev points at a host directory: nothing is created
+    there (CVE-2025-52881 class)."""
+    hostdir = workdir / "hostdev"
+    hostdir.mkdir()
+    dev = bundle.rootfs / "dev"
+    if dev.is_dir() and not dev.is_symlink():
+        dev.rmdir()
+    dev.symlink_to(hostdir)
+    runtime.create(cid, bundle).failed()
+    assert list(hostdir.iterdir()) == []
+
+
+def test_destination_symlink_escape_lands_inside(runtime, bundle, cid, workdir):
+    """mounts[].destination is a symlink to /../../somewhere: the mount goes
+    to <rootfs>/somewhere, the host's / is untouched (CVE-2015-1395,
+    CVE-2021-30465 class)."""
+    name = f"skiff-escape-{cid}"
+    src = workdir / "esrc"
+    src.mkdir()
+    (src / "marker").write_text("m")
+    (bundle.rootfs / "data").symlink_to(f"/../../{name}")
+    bundle.add_mount("/data", src, options=["rbind", "ro"])
+    ms = mounts_of(runtime, bundle, cid)
+    assert mountinfo.at(ms, f"/{name}") is not None
+    assert not os.path.lexists(f"/{name}")
+    assert (bundle.rootfs / name).is_dir()
+
+
+@pytest.mark.parametrize("kind", ["symlink-root", "symlink-host", "file"])
+def test_proc_must_be_a_directory(runtime, bundle, cid, workdir, kind):
+    """/proc replaced by a symlink or a file: create fails (CVE-2019-19921)."""
+    proc = bundle.rootfs / "proc"
+    proc.rmdir()
+    if kind == "symlink-root":
+        proc.symlink_to("/")
+    elif kind == "symlink-host":
+        (workdir / "fakeproc").mkdir()
+        proc.symlink_to(workdir / "fakeproc")
+    else:
+        proc.write_text("not a directory")
+    r = runtime.create(cid, bundle).failed()
+    assert "/proc" in r.stderr
+
+
+def test_dev_null_symlink_to_procfs(runtime, bundle, cid):
+    """/dev (bound from the image) with null -> a procfs file: masking must
+    not bind that file over the masked paths (CVE-2025-31133)."""
+    devsrc = bundle.rootfs / "devsrc"
+    devsrc.mkdir()
+    (devsrc / "null").symlink_to("/proc/sys/kernel/core_pattern")
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if not m["destination"].startswith("/dev")]
+    bundle.add_mount("/dev", "rootfs/devsrc", options=["rbind"])
+    bundle.linux["maskedPaths"] = ["/proc/keys"]
+    bundle.linux["readonlyPaths"] = []
+    r = runtime.create(cid, bundle).failed()
+    assert "/dev/null" in r.stderr
+
+
+def test_prepopulated_dev_pts_console_is_real_pty(runtime, bundle, cid, test_env):
+    """Files planted in the image's /dev/pts and /dev/console: with a
+    terminal, /dev/console is the container's own pty (CVE-2025-52565)."""
+    pts = bundle.rootfs / "dev" / "pts"
+    pts.mkdir(parents=True, exist_ok=True)
+    (pts / "0").symlink_to("/etc/passwd")
+    (pts / "ptmx").write_text("planted")
+    console = bundle.rootfs / "dev" / "console"
+    if not console.exists():
+        console.symlink_to("/etc/passwd")
+    sock = ConsoleSocket(test_env.workdir / "console.sock")
+    test_env.add_cleanup(sock.close)
+    bundle.process["terminal"] = True
+    bundle.sh("/init tty; exec /init ready")
+    runtime.create(cid, bundle, "--console-socket", sock.path).ok()
+    sock.receive()
+    runtime.start(cid).ok()
+    kv = parse_kv(sock.read_until(b"ready").decode(errors="replace").replace("\r", ""))
+    cons = kv["console"]
+    assert cons.startswith("char "), cons
+    assert cons.split()[1] == kv["tty_dev"]
+    assert (bundle.rootfs / "dev" / "pts" / "ptmx").read_text() == "planted"
+
+
+def test_type_mismatch_refused(runtime, bundle, cid, workdir):
+    """A directory bound onto a file of the image (or a file onto a
+    directory) fails instead of replacing it."""
+    src = workdir / "dsrc"
+    src.mkdir()
+    (bundle.rootfs / "afile").write_text("x")
+    bundle.add_mount("/afile", src)
+    runtime.create(cid, bundle).failed()
+    assert (bundle.rootfs / "afile").read_text() == "x"
