@@ -1,0 +1,50 @@
+"""A smoke test of linux.resources through the helper's fork-bomb and hog
+(the cgroup suite proper belongs to the cgroup work; this keeps the helper
+and the harness honest)."""
+
+import signal
+
+from harness import CGROUP_ROOT, parse_kv
+
+
+def test_pids_limit(runtime, bundle, cid):
+    bundle.linux["resources"]["pids"] = {"limit": 10}
+    bundle.args = ["/init", "fork-bomb", "40"]
+    kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    forked = int(kv["forked"])
+    assert 0 < forked < 10, kv
+    assert kv["errno"] == "EAGAIN"
+
+
+def test_no_pids_limit_control(runtime, bundle, cid):
+    bundle.args = ["/init", "fork-bomb", "40"]
+    kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert kv["forked"] == "40" and kv["errno"] == "0"
+
+
+def test_memory_limit_oom_kills(runtime, bundle, cid):
+    limit = 32 * 1024 * 1024
+    bundle.linux["resources"]["memory"] = {"limit": limit, "swap": limit}
+    bundle.args = ["/init", "hog", "256m"]
+    r = runtime.run(cid, bundle)
+    # Killed by the OOM killer, or the allocation refused.
+    assert r.returncode == 128 + signal.SIGKILL or "errno=ENOMEM" in r.stdout, r.describe()
+    assert "hogged=268435456" not in r.stdout
+
+
+def test_memory_under_limit(runtime, bundle, cid):
+    limit = 64 * 1024 * 1024
+    bundle.linux["resources"]["memory"] = {"limit": limit, "swap": limit}
+    bundle.args = ["/init", "hog", "16m"]
+    kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert kv["hogged"] == str(16 * 1024 * 1024)
+
+
+def test_limits_written_to_cgroup(runtime, bundle, cid):
+    bundle.linux["resources"]["pids"] = {"limit": 77}
+    runtime.create(cid, bundle).ok()
+    path = bundle.linux["cgroupsPath"]
+    if (CGROUP_ROOT / "pids").is_dir():
+        assert (CGROUP_ROOT / "pids" / path.lstrip("/") / "pids.max").read_text().strip() == "77"
+    else:
+        assert (CGROUP_ROOT / path.lstrip("/") / "pids.max").read_text().strip() == "77"
