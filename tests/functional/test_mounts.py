@@ -6,12 +6,11 @@ checker of conftest.py fails any test after which the host's mount table
 differs."""
 
 import os
-import subprocess
 
 import pytest
 
 import mountinfo
-from harness import ConsoleSocket, parse_kv, parse_sections
+from harness import IS_SKIFF, ConsoleSocket, parse_kv, parse_sections
 
 
 def mounts_of(runtime, bundle, cid):
@@ -26,17 +25,22 @@ def sh_sections(runtime, bundle, cid, *commands):
     return parse_sections(runtime.run(cid, bundle).ok().stdout)
 
 
-def host_mount(test_env, target, fstype="tmpfs", options="size=1m"):
-    """A mount on the host for the test's duration (for submounts of bind
-    sources); unmounted before the leak check."""
-    os.makedirs(target, exist_ok=True)
-    subprocess.run(["mount", "-t", fstype, "-o", options, fstype, str(target)], check=True)
-    test_env.add_cleanup(lambda: subprocess.run(["umount", "-l", str(target)], check=True))
+def host_dev_submount():
+    """A submount of the host's /dev (pts, shm, mqueue): bind sources with
+    submounts without mounting anything on the host, where a concurrent
+    test session's leak checker would take it for a leak."""
+    with open("/proc/self/mountinfo") as f:
+        points = [m.point for m in mountinfo.parse(f.read())]
+    subs = sorted(p for p in points if p.startswith("/dev/") and p.count("/") == 2)
+    if not subs:
+        pytest.skip("the host's /dev has no submount")
+    return subs[0].removeprefix("/dev/")
 
 
 # ------------------------------------------------------------- defaults
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 leaves the cgroup tmpfs writable")
 def test_default_mounts(runtime, bundle, cid):
     ms = mounts_of(runtime, bundle, cid)
     root = mountinfo.at(ms, "/")
@@ -60,6 +64,7 @@ def test_default_mounts(runtime, bundle, cid):
         assert "shared:" not in m.optional, m
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 leaves the cgroup tmpfs writable")
 def test_cgroup_mounts_read_only(runtime, bundle, cid):
     ms = mounts_of(runtime, bundle, cid)
     below = [m for m in mountinfo.visible(ms) if m.point.startswith("/sys/fs/cgroup")]
@@ -123,6 +128,7 @@ def test_no_console_without_terminal(runtime, bundle, cid):
     assert kv["errno"] == "ENOENT"
 
 
+@pytest.mark.skiff_only
 def test_default_dev_when_config_has_none(runtime, bundle, cid):
     bundle.config["mounts"] = [m for m in bundle.config["mounts"]
                                if not m["destination"].startswith("/dev")]
@@ -186,29 +192,28 @@ def test_bind_options(runtime, bundle, cid, workdir):
     assert "unbindable" in mountinfo.at(ms, "/b3").optional
 
 
-def test_read_only_rbind_covers_submounts(runtime, bundle, cid, workdir, test_env):
-    src = workdir / "rsrc"
-    host_mount(test_env, src / "sub")
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 leaves submounts of a ro rbind writable")
+def test_read_only_rbind_covers_submounts(runtime, bundle, cid):
+    sub = host_dev_submount()
     (bundle.rootfs / "r1").mkdir()
     (bundle.rootfs / "r2").mkdir()
-    bundle.add_mount("/r1", src, options=["rbind", "ro"])
-    bundle.add_mount("/r2", src, options=["rbind", "rro"])
+    bundle.add_mount("/r1", "/dev", options=["rbind", "ro"])
+    bundle.add_mount("/r2", "/dev", options=["rbind", "rro"])
     ms = mounts_of(runtime, bundle, cid)
-    for point in ("/r1", "/r1/sub", "/r2", "/r2/sub"):
+    for point in ("/r1", f"/r1/{sub}", "/r2", f"/r2/{sub}"):
         m = mountinfo.at(ms, point)
         assert m is not None and "ro" in m.opts, (point, m)
-    (write,) = sh_sections(runtime, bundle, cid + "-w", "/init write /r1/sub/x y")
+    (write,) = sh_sections(runtime, bundle, cid + "-w", f"/init mkdir /r1/{sub}/x")
     assert write["errno"] == "EROFS"
 
 
-def test_recursive_attributes(runtime, bundle, cid, workdir, test_env):
-    src = workdir / "attrsrc"
-    host_mount(test_env, src / "sub")
+def test_recursive_attributes(runtime, bundle, cid):
+    sub = host_dev_submount()
     (bundle.rootfs / "a").mkdir()
-    bundle.add_mount("/a", src, options=["rbind", "rnosuid", "rnodev", "rnoexec", "rnoatime"])
+    bundle.add_mount("/a", "/dev", options=["rbind", "rnosuid", "rnoexec", "rnoatime"])
     ms = mounts_of(runtime, bundle, cid)
-    for point in ("/a", "/a/sub"):
-        assert {"nosuid", "nodev", "noexec", "noatime"} <= mountinfo.at(ms, point).opts
+    for point in ("/a", f"/a/{sub}"):
+        assert {"nosuid", "noexec", "noatime"} <= mountinfo.at(ms, point).opts
 
 
 def test_file_bind(runtime, bundle, cid, workdir):
@@ -245,6 +250,7 @@ def test_rootfs_propagation_private(runtime, bundle, cid):
         assert "shared:" not in m.optional and "master:" not in m.optional, m
 
 
+@pytest.mark.xfail_runtime("runc", reason="idmapped mounts need runc 1.2")
 def test_idmapped_bind(runtime, bundle, cid, workdir):
     src = workdir / "idsrc"
     src.mkdir()
@@ -285,6 +291,7 @@ def test_no_pivot(runtime, bundle, cid):
 # ------------------------------------------------- security regressions
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 creates /dev/fd etc. through the link")
 def test_dev_symlink_to_host_dir(runtime, bundle, cid, workdir):
     """A rootfs whose /dev points at a host directory: nothing is created
     there (CVE-2025-52881 class)."""
@@ -294,7 +301,9 @@ def test_dev_symlink_to_host_dir(runtime, bundle, cid, workdir):
     if dev.is_dir() and not dev.is_symlink():
         dev.rmdir()
     dev.symlink_to(hostdir)
-    runtime.create(cid, bundle).failed()
+    r = runtime.create(cid, bundle)
+    if IS_SKIFF:  # others resolve the link inside the rootfs and go on
+        r.failed()
     assert list(hostdir.iterdir()) == []
 
 
@@ -330,6 +339,7 @@ def test_proc_must_be_a_directory(runtime, bundle, cid, workdir, kind):
     assert "/proc" in r.stderr
 
 
+@pytest.mark.xfail_runtime("runc", reason="CVE-2025-31133, fixed in runc 1.2.8")
 def test_dev_null_symlink_to_procfs(runtime, bundle, cid):
     """/dev (bound from the image) with null -> a procfs file: masking must
     not bind that file over the masked paths (CVE-2025-31133)."""
