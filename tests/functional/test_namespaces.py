@@ -116,26 +116,17 @@ def test_user_namespace_multiple_ranges(runtime, bundle, cid):
 # ------------------------------------------------------------ join by path
 
 
-def _is_mountpoint(path):
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == path for line in f)
-
-
 @pytest.fixture
 def netns(test_env):
-    """A named network namespace (ip netns add), deleted at teardown; the
-    /run/netns mount ip makes on first use is undone if it was not there."""
-    name = unique("skiff-netns-")
-    had_mount = _is_mountpoint("/run/netns")
-    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
-
-    def cleanup():
-        subprocess.run(["ip", "netns", "delete", name], check=True, timeout=10)
-        if not had_mount and _is_mountpoint("/run/netns"):
-            subprocess.run(["umount", "/run/netns"], check=True, timeout=10)
-
-    test_env.add_cleanup(cleanup)
-    return f"/run/netns/{name}"
+    """A network namespace kept alive by a bind mount on a file in the
+    test's work dir (what `ip netns add` does under /run/netns, without
+    touching a directory other sessions share), unmounted at teardown."""
+    path = test_env.workdir / "netns"
+    path.touch()
+    subprocess.run(["unshare", f"--net={path}", "true"], check=True, timeout=10)
+    test_env.add_cleanup(lambda: subprocess.run(["umount", str(path)], check=True, timeout=10))
+    assert os.stat(path).st_ino != host_ns_inodes()["net"]
+    return str(path)
 
 
 @pytest.fixture
@@ -159,6 +150,7 @@ def test_join_network_namespace_by_path(runtime, bundle, cid, netns):
 
 
 def test_join_held_namespaces_by_path(runtime, bundle, cid, ns_holder):
+    del bundle.config["hostname"]  # joining, not configuring, the uts ns
     bundle.add_namespace("uts", f"/proc/{ns_holder}/ns/uts")
     bundle.add_namespace("ipc", f"/proc/{ns_holder}/ns/ipc")
     seen = ns_of(runtime, bundle, cid)
