@@ -38,3 +38,14 @@ skiff_cleanup_strvp (char ***v)
     free (*p);
   free (*v);
 }
+
+char **
+strv_terminate (char *const *v, size_t n)
+{
+  char **out = calloc (n + 1, sizeof *out);
+  if (out == NULL)
+    abort ();
+  for (size_t i = 0; i < n; i++)
+    out[i] = v[i];
+  return out;
+}

@@ -36,4 +36,8 @@ steal_fd (int *fd)
     _stolen;                                                                   \
   })
 
+/* A NULL-terminated copy of the pointers v[0..n) (strings not copied), as
+   execve wants from the generated arrays that carry a length. */
+char **strv_terminate (char *const *v, size_t n);
+
 #endif

@@ -27,7 +27,7 @@ int config_load_file (const char *path, oci_config **out, char **raw,
 int container_kill_and_wait (const skiff_status *st, skiff_error_t *err);
 /* Run poststart/poststop-style hooks whose failure is only a warning. */
 void container_hooks_warn (const char *phase, oci_hook **hooks, size_t n,
-                           const char *state_json);
+                           const char *state_json, const char *cwd);
 
 #endif
 

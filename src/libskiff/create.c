@@ -45,6 +45,7 @@ struct creation
   bool cg_made;
   struct seccomp_prog *seccomp;
   struct create_job job;
+  bool spawned;
 };
 
 static int
@@ -170,9 +171,10 @@ cb_runtime_hooks (void *data, pid_t pid, skiff_error_t *err)
     return -1;
   if (h == NULL)
     return 0;
-  if (hooks_run ("prestart", h->prestart, h->prestart_len, state, err) < 0)
+  if (hooks_run ("prestart", h->prestart, h->prestart_len, state, c->bundle, err) < 0)
     return -1;
-  return hooks_run ("createRuntime", h->create_runtime, h->create_runtime_len, state, err);
+  return hooks_run ("createRuntime", h->create_runtime, h->create_runtime_len, state, c->bundle,
+                    err);
 }
 
 static int
@@ -253,6 +255,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
                                 .run_runtime_hooks = cb_runtime_hooks,
                                 .enter_cgroup = cb_enter_cgroup,
                                 .data = c };
+  c->spawned = true;
   return spawn_container (j, &cb, res, err);
 }
 
@@ -284,6 +287,14 @@ static void
 unwind (struct creation *c, struct spawn_result *res)
 {
   skiff_error_t e = NULL;
+  const oci_hooks *h = c->config->hooks;
+  /* As runc: once the container began to exist, poststop hooks run even
+     when create fails. */
+  if (c->spawned && h && h->poststop_len)
+    {
+      cleanup_free char *state = container_state_json (&c->status, 0, "stopped", false, false);
+      container_hooks_warn ("poststop", h->poststop, h->poststop_len, state, c->bundle);
+    }
   if (res->pid > 0)
     {
       kill (res->pid, SIGKILL);

@@ -130,11 +130,7 @@ exec_final (struct exec_job *j)
     exec_fail (j, &err);
   if (notify_fd >= 0)
     close (notify_fd);
-  char **argv = calloc (p->args_len + 1, sizeof *argv);
-  if (argv == NULL)
-    abort ();
-  memcpy (argv, p->args, p->args_len * sizeof *argv);
-  execve (exe, argv, j->env);
+  execve (exe, strv_terminate (p->args, p->args_len), j->env);
   skiff_error (&err, errno, "exec `%s`", exe);
   exec_fail (j, &err);
 }

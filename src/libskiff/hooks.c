@@ -19,15 +19,19 @@
 #define STDERR_TAIL 512
 
 static void
-exec_hook (const oci_hook *h, int in_fd, int err_fd)
+exec_hook (const oci_hook *h, int in_fd, int err_fd, const char *cwd)
 {
   char *default_args[] = { h->path, NULL };
+  if (cwd && chdir (cwd) < 0)
+    {
+      /* keep going: a hook must not depend on where it starts */
+    }
   dup2 (in_fd, STDIN_FILENO);
   dup2 (err_fd, STDERR_FILENO);
   /* Hooks get nothing of ours beyond stdio. */
   close_range (3, ~0U, 0);
-  char **env = h->env ? h->env : (char *[]){ NULL };
-  execve (h->path, h->args_len ? h->args : default_args, env);
+  execve (h->path, h->args_len ? strv_terminate (h->args, h->args_len) : default_args,
+          strv_terminate (h->env, h->env_len));
   dprintf (STDERR_FILENO, "exec: %s", strerror (errno));
   _exit (127);
 }
@@ -75,7 +79,7 @@ drain_until (int fd, long timeout_ms, char *tail, size_t *tail_len)
 
 static int
 run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
-         skiff_error_t *err)
+         const char *cwd, skiff_error_t *err)
 {
   int in[2], errp[2];
   char tail[STDERR_TAIL + 1];
@@ -97,7 +101,7 @@ run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
       return skiff_error (err, errno, "hooks.%s[%zu]: fork", phase, idx);
     }
   if (pid == 0)
-    exec_hook (h, in[0], errp[1]);
+    exec_hook (h, in[0], errp[1], cwd);
   close (in[0]);
   close (errp[1]);
   /* A hook that does not read stdin must not block us: ignore EPIPE. */
@@ -131,10 +135,10 @@ run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
 
 int
 hooks_run (const char *phase, oci_hook **hooks, size_t n,
-           const char *state_json, skiff_error_t *err)
+           const char *state_json, const char *cwd, skiff_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
-    if (run_one (phase, i, hooks[i], state_json, err) < 0)
+    if (run_one (phase, i, hooks[i], state_json, cwd, err) < 0)
       return -1;
   return 0;
 }

@@ -126,8 +126,11 @@ receive_state (struct create_job *job, skiff_error_t *err)
       free (buf);
       return -1;
     }
+  /* Two documents: status "creating", then status "created". */
   buf[len] = '\0';
   job->state_json = buf;
+  size_t first = strlen (buf);
+  job->state_json_created = first < len ? buf + first + 1 : buf;
   return 0;
 }
 
@@ -213,7 +216,7 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
     return -1;
   if (c->hooks
       && hooks_run ("createContainer", c->hooks->create_container,
-                    c->hooks->create_container_len, job->state_json, err) < 0)
+                    c->hooks->create_container_len, job->state_json, job->bundle, err) < 0)
     return -1;
   if (rootfs_pivot (&rs, err) < 0 || fault_inject ("init-pivot", err) < 0)
     return -1;
@@ -226,19 +229,28 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
   return 0;
 }
 
+/* Blocks until `start` opens the fifo.  startContainer hooks run before
+   the byte is written: if one fails we exit without writing and `start`
+   sees the init die and fails. */
 static void
 wait_for_start (struct create_job *job)
 {
   char path[64];
   skiff_error_t err = NULL;
+  const oci_hooks *h = job->config->hooks;
   if (job->fifo_fd < 0)
     return;
   snprintf (path, sizeof path, "/proc/self/fd/%d", job->fifo_fd);
-  /* Blocks until `start` opens the other end. */
   int fd = open (path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write (fd, "0", 1) != 1)
+  if (fd < 0)
+    skiff_error (&err, errno, "open the exec fifo");
+  else if (h && hooks_run ("startContainer", h->start_container, h->start_container_len,
+                           job->state_json_created, NULL, &err) < 0)
+    ;
+  else if (write (fd, "0", 1) != 1)
+    skiff_error (&err, errno, "write the exec fifo");
+  if (err)
     {
-      skiff_error (&err, errno, "open the exec fifo");
       dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
       _exit (1);
     }
@@ -268,10 +280,6 @@ finish_and_exec (struct create_job *job, const char *exe)
   /* Without no_new_privs the filter must go in while we still hold
      CAP_SYS_ADMIN, unless the process keeps it anyway. */
   bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
-  if (job->config->hooks
-      && hooks_run ("startContainer", job->config->hooks->start_container,
-                    job->config->hooks->start_container_len, job->state_json, &err) < 0)
-    goto fail;
   if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
   if (process_drop_privileges (p, &err) < 0)
@@ -288,12 +296,7 @@ finish_and_exec (struct create_job *job, const char *exe)
       close (notify_fd);
     }
   fix_listen_pid (job->env);
-  /* Generated arrays carry a length, execve wants a NULL terminator. */
-  char **argv = calloc (p->args_len + 1, sizeof *argv);
-  if (argv == NULL)
-    abort ();
-  memcpy (argv, p->args, p->args_len * sizeof *argv);
-  execve (exe, argv, job->env);
+  execve (exe, strv_terminate (p->args, p->args_len), job->env);
   skiff_error (&err, errno, "exec `%s`", exe);
 fail:
   dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);

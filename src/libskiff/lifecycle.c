@@ -130,12 +130,13 @@ container_load_config (struct state_dir *sd, oci_config **out, skiff_error_t *er
 }
 
 void
-container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char *state_json)
+container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
+                      const char *cwd)
 {
   for (size_t i = 0; i < n; i++)
     {
       skiff_error_t e = NULL;
-      if (hooks_run (phase, &hooks[i], 1, state_json, &e) < 0)
+      if (hooks_run (phase, &hooks[i], 1, state_json, cwd, &e) < 0)
         {
           skiff_warn ("%s", e->msg);
           skiff_error_free (&e);
@@ -188,7 +189,8 @@ release_init (struct opened *o, skiff_error_t *err)
       if (n < 0 && errno != EAGAIN && errno != EINTR)
         return skiff_error (err, errno, "read the exec fifo");
       if (!state_process_alive (o->st))
-        return skiff_error (err, ESRCH, "container `%s`: the init process died before start",
+        return skiff_error (err, ESRCH,
+                            "container `%s`: the init process exited during start (a startContainer hook failed or the container was killed; see the container's stderr)",
                             o->st->id);
       struct pollfd p = { .fd = fd, .events = POLLIN };
       poll (&p, 1, 100);
@@ -210,7 +212,7 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
       container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len,
-                            state);
+                            state, o.st->bundle);
     }
   return 0;
 }
@@ -292,7 +294,14 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
   cleanup_opened struct opened o;
   cleanup_oci_config oci_config *cfg = NULL;
   if (open_container (ctx, id, true, &o, err) < 0)
-    return -1;
+    {
+      /* --force: a missing container is already deleted, and one whose
+         create died before state.json was written is just a directory. */
+      if (!force || (*err)->kind != SKIFF_ERR_NOT_FOUND)
+        return -1;
+      skiff_error_free (err);
+      return o.sd.dir_fd >= 0 ? state_dir_remove (&o.sd, err) : 0;
+    }
   if (!force && o.status != STATUS_CREATED && check_allowed (id, o.status, VERB_DELETE, err) < 0)
     return -1;
   if (container_kill_and_wait (o.st, err) < 0)
@@ -301,7 +310,8 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
   if (container_load_config (&o.sd, &cfg, &e) == 0 && cfg->hooks && cfg->hooks->poststop_len)
     {
       cleanup_free char *state = container_state_json (o.st, 0, "stopped", false, false);
-      container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state);
+      container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state,
+                            o.st->bundle);
     }
   skiff_error_free (&e);
   if (o.st->cgroup_path)

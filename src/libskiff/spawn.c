@@ -76,8 +76,17 @@ serve_init (struct create_job *job, const struct spawn_callbacks *cb, pid_t init
 {
   if (job->needs_state)
     {
-      cleanup_free char *state = cb->state_json (cb->data, init, "creating");
-      if (sync_send (job->sync_fd, SYNC_STATE, state, strlen (state), err) < 0)
+      cleanup_free char *creating = cb->state_json (cb->data, init, "creating");
+      cleanup_free char *created = cb->state_json (cb->data, init, "created");
+      size_t a = strlen (creating), b = strlen (created);
+      cleanup_free char *both = malloc (a + b + 2);
+      if (both == NULL)
+        abort ();
+      memcpy (both, creating, a + 1);
+      memcpy (both + a + 1, created, b + 1);
+      if (a + b + 2 > SYNC_MAX_PAYLOAD)
+        return skiff_error (err, E2BIG, "container state too large for the hooks");
+      if (sync_send (job->sync_fd, SYNC_STATE, both, a + b + 2, err) < 0)
         return -1;
     }
   if (job->run_hooks_sync)

@@ -28,7 +28,8 @@ struct create_job
   bool no_new_keyring;
   bool run_hooks_sync; /* prestart/createRuntime hooks need a stop */
   bool needs_state;    /* createContainer/startContainer hooks: get SYNC_STATE */
-  char *state_json;    /* received with SYNC_STATE */
+  char *state_json;    /* received with SYNC_STATE: status creating */
+  char *state_json_created; /* the same with status created */
   struct seccomp_prog *seccomp;
   char **env;          /* process.env plus what the runtime adds */
 };
