@@ -880,9 +880,9 @@ class ConsoleSocket:
             try:
                 chunk = os.read(self.master, 4096)
             except OSError:  # EIO: the slave side is closed
-                break
+                chunk = b""
             if not chunk:
-                break
+                raise AssertionError(f"pty closed before {needle!r} appeared: {buf!r}")
             buf += chunk
         return buf
 

@@ -140,8 +140,9 @@ def test_exec_tty_detach(runtime, bundle, cid, test_env, workdir):
         opts=["-t", "-d", "--console-socket", sock.path, "--pid-file", pidfile],
     ).ok()
     sock.receive()
-    kv = kv_from_pty(sock.read_until(b"ready"))
-    assert kv["isatty.2"] == "1"
+    out = sock.read_until(b"ready")
+    kv = kv_from_pty(out)
+    assert kv.get("isatty.0") == kv.get("isatty.2") == "1", out
     pid = int(pidfile.read_text())
     wait_for(lambda: os.path.exists(f"/proc/{pid}"), what="the exec'd process")
 
