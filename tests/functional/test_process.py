@@ -507,3 +507,52 @@ def test_proc_sys_writable_without_readonly_paths(runtime, bundle, cid):
     bundle.sh("/init write /proc/sys/kernel/hostname changed; /init hostname")
     r = parse_kv(runtime.run(cid, bundle).ok().stdout)
     assert r["errno"] == "0" and r["hostname"] == "changed"
+
+
+# ------------------------------------------- newer runtime-spec features
+
+
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 has no linux.personality")
+def test_personality(runtime, bundle, cid):
+    bundle.linux["personality"] = {"domain": "LINUX32"}
+    # PER_LINUX32 = 0x0008
+    assert run_init(runtime, bundle, cid, "personality")["personality"] == "0x8"
+
+
+def test_personality_default(runtime, bundle, cid):
+    assert run_init(runtime, bundle, cid, "personality")["personality"] == "0x0"
+
+
+@pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.ioPriority")
+def test_io_priority(runtime, bundle, cid):
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
+    kv = run_init(runtime, bundle, cid, "ioprio")
+    assert (kv["ioprio_class"], kv["ioprio_level"]) == ("2", "6")  # 2 = BE
+
+
+@pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.scheduler")
+def test_scheduler(runtime, bundle, cid):
+    bundle.process["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
+    kv = run_init(runtime, bundle, cid, "sched")
+    assert kv["policy"] == "SCHED_BATCH"
+    assert kv["nice"] == "7"
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="needs two cpus")
+@pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.execCPUAffinity")
+def test_exec_cpu_affinity(runtime, bundle, cid):
+    cpus = sorted(os.sched_getaffinity(0))
+    bundle.process["execCPUAffinity"] = {"final": str(cpus[-1])}
+    assert run_init(runtime, bundle, cid, "affinity")["affinity"] == str(cpus[-1])
+
+
+def test_affinity_default_is_inherited(runtime, bundle, cid):
+    cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    assert run_init(runtime, bundle, cid, "affinity")["affinity"] == cpus
+
+
+def test_default_io_and_sched(runtime, bundle, cid):
+    bundle.sh("/init ioprio; /init sched")
+    kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert kv["policy"] == "SCHED_OTHER"
+    assert kv["nice"] == str(os.getpriority(os.PRIO_PROCESS, 0))
