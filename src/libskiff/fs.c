@@ -123,7 +123,9 @@ static bool
 is_magic_link (int dirfd, const char *target)
 {
   struct statfs sfs;
-  if (fstatfs (dirfd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+  if (fstatfs (dirfd, &sfs) < 0)
+    return true; /* cannot tell: refuse */
+  if (sfs.f_type != PROC_SUPER_MAGIC)
     return false;
   return target[0] == '/' || strchr (target, ':') != NULL;
 }

@@ -717,7 +717,16 @@ int
 mount_open_tree (int srcfd, const char *source, const struct mount_opts *o, int userns_fd,
                  skiff_error_t *err)
 {
-  return open_tree_opts (srcfd, source, o, userns_fd, NULL, err);
+  cleanup_close int tree = open_tree_opts (srcfd, source, o, userns_fd, NULL, err);
+  if (tree < 0)
+    return -1;
+  /* Made in the runtime's namespace, the copy is a peer of a shared
+     source: attached in the container it would carry mounts both ways.
+     A slave, as every mount is after the container's rslave step. */
+  struct mount_attr slave = { .propagation = MS_SLAVE };
+  if (tree_setattr (tree, true, &slave, source, NULL, err) < 0)
+    return -1;
+  return steal_fd (&tree);
 }
 
 int

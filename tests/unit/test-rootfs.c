@@ -22,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -174,7 +175,8 @@ struct run
   int ns_flags; /* beyond CLONE_NEWNS | CLONE_NEWPID */
   bool no_pivot;
   int (*inside) (void);
-  char msg[2048]; /* the error of setup/pivot, if any */
+  bool prepare_idmapped; /* rootfs_open_idmapped_mounts() first, as a runtime parent would */
+  char msg[2048];        /* the error of setup/pivot, if any */
 };
 
 enum
@@ -206,6 +208,13 @@ container_main (struct run *r, int msgfd)
     .netns = (r->ns_flags & CLONE_NEWNET) != 0,
   };
   skiff_error_t err = NULL;
+  int *prepared = NULL;
+  if (r->prepare_idmapped && rootfs_open_idmapped_mounts (&s, &prepared, &err) < 0)
+    {
+      dprintf (msgfd, "%s", err->msg);
+      return RC_SETUP;
+    }
+  s.mount_fds = prepared;
   if (rootfs_setup (&s, &err) < 0)
     {
       dprintf (msgfd, "%s", err->msg);
@@ -613,6 +622,54 @@ test_default_dev (void **state)
   free (r.json);
 }
 
+/* Idmapped binds, made in the container (no user namespace) or prepared
+   beforehand as detached trees and attached by the init. */
+static int
+inside_idmapped (void)
+{
+  struct stat st;
+  CHECK (stat ("/id/file", &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000);
+  CHECK (stat ("/id2/file", &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000);
+  CHECK (load_mountinfo () == 0);
+  CHECK (check_mount ("/id", NULL, "idmapped") == 0);
+  CHECK (check_mount ("/id2", NULL, "idmapped,ro") == 0);
+  return 0;
+}
+
+static void
+test_idmapped_mounts (void **state)
+{
+  (void)state;
+  if (!have_root ())
+    skip ();
+  if (mount_force_fallback
+      || (syscall (SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno == ENOSYS))
+    skip (); /* idmapped mounts exist only with mount_setattr */
+  char hostdata[PATH_MAX];
+  snprintf (hostdata, sizeof hostdata, "%s/hostdata/file", top);
+  assert_int_equal (chown (hostdata, 0, 0), 0);
+  char extra[PATH_MAX * 2];
+  snprintf (extra, sizeof extra,
+            ", {\"destination\": \"/id\", \"type\": \"bind\", \"source\": \"%s/hostdata\","
+            "   \"options\": [\"rbind\"],"
+            "   \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],"
+            "   \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]}"
+            ", {\"destination\": \"/id2\", \"type\": \"bind\", \"source\": \"%s/hostdata\","
+            "   \"options\": [\"rbind\", \"ro\", \"ridmap\"]}",
+            top, top);
+  const char *maps = ", \"uidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}],"
+                     " \"gidMappings\": [{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]";
+  for (int prepared = 0; prepared < 2; prepared++)
+    {
+      struct run r = { .json = config_json (extra, maps, false, false),
+                       .ns_flags = CLONE_NEWNET,
+                       .inside = inside_idmapped,
+                       .prepare_idmapped = prepared };
+      assert_int_equal (run_container (&r), 0);
+      free (r.json);
+    }
+}
+
 /* ---- security regressions ---------------------------------------------- */
 
 static bool
@@ -989,7 +1046,7 @@ main (void)
     T (test_rootfs_propagation),     T (test_default_dev),          T (test_dev_symlink_to_host),
     T (test_dest_symlink_escape),    T (test_proc_not_a_directory), T (test_dest_into_procfs),
     T (test_dev_null_symlink),       T (test_prepopulated_dev_pts), T (test_type_mismatch),
-    T (test_missing_source_message),
+    T (test_missing_source_message), T (test_idmapped_mounts),
   };
   int failed = cmocka_run_group_tests_name ("rootfs: plan", plan_tests, NULL, NULL);
   failed += cmocka_run_group_tests_name ("rootfs: fd-based", tests, NULL, NULL);
