@@ -20,13 +20,17 @@ def notify_sock(test_env):
     return s, str(path)
 
 
+CRUN_GAP = "crun 1.8 start does not return after READY=1 here"
+
+
+@pytest.mark.xfail_runtime("crun", reason=CRUN_GAP)
 def test_notify_ready_forwarded_and_start_waits(runtime, bundle, cid, notify_sock):
     sock, path = notify_sock
     bundle.sh("/init env; /init sleep 0.6; /init notify-ready; exec /init ready")
     env = {"NOTIFY_SOCKET": path}
     c = runtime.create(cid, bundle, env=env).ok()
     t0 = time.monotonic()
-    runtime.start(cid, env=env).ok()
+    runtime.start(cid, env=env, timeout=10).ok()
     elapsed = time.monotonic() - t0
     assert elapsed >= 0.5, f"start returned after {elapsed:.2f}s, before READY=1"
     msg = sock.recv(4096).decode()
@@ -39,10 +43,11 @@ def test_notify_ready_forwarded_and_start_waits(runtime, bundle, cid, notify_soc
     assert runtime.status(cid) == "running"
 
 
+@pytest.mark.xfail_runtime("crun", reason=CRUN_GAP)
 def test_notify_socket_with_run_detach(runtime, bundle, cid, notify_sock):
     sock, path = notify_sock
     bundle.sh("/init notify-ready; exec /init ready")
-    runtime.run(cid, bundle, detach=True, env={"NOTIFY_SOCKET": path}).ok()
+    runtime.run(cid, bundle, detach=True, env={"NOTIFY_SOCKET": path}, timeout=10).ok()
     assert "READY=1" in sock.recv(4096).decode()
 
 
