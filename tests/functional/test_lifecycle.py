@@ -487,3 +487,20 @@ def test_list_shows_stopped_and_created(runtime, make_bundle):
     items = {i["id"]: i for i in json.loads(runtime.list("--format", "json").ok().stdout)}
     assert items[created]["status"] == "created"
     assert items[stopped]["status"] == "stopped"
+
+
+# --------------------------------------------------------------- features
+
+
+@pytest.mark.xfail_runtime("crun", reason="crun 1.8 has no features command")
+def test_features(runtime):
+    feats = json.loads(runtime("features").ok().stdout)
+    assert feats["ociVersionMin"].startswith("1.0")
+    assert feats["ociVersionMax"] >= "1.0.2"
+    assert set(feats["hooks"]) >= {
+        "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    }
+    assert {"bind", "rbind", "ro", "nosuid", "nodev", "noexec"} <= set(feats["mountOptions"])
+    linux = feats["linux"]
+    assert {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"} <= set(linux["namespaces"])
+    assert {"CAP_SYS_ADMIN", "CAP_KILL", "CAP_NET_BIND_SERVICE"} <= set(linux["capabilities"])
