@@ -13,11 +13,11 @@
 #include "libskiff/log.h"
 
 const struct skiff_command skiff_commands[] = {
-  //{ "check", "validate a bundle and explain what is wrong with it", cmd_check },
+  { "check", "validate a bundle and explain what is wrong with it", cmd_check },
   { "create", "create a container", cmd_create },
   { "delete", "delete a container and everything it holds", cmd_delete },
   { "exec", "run a process inside a running container", cmd_exec },
-  //{ "features", "show what this runtime and host support", cmd_features },
+  { "features", "show what this runtime and host support", cmd_features },
   { "kill", "send a signal to a container's init", cmd_kill },
   { "list", "list containers", cmd_list },
   { "run", "create and start a container", cmd_run },

@@ -48,6 +48,28 @@ struct creation
   bool spawned;
 };
 
+/* The host id that the container's root maps to (0 without a userns). */
+static uint32_t
+map_root (oci_id_mapping **m, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (m[i]->container_id == 0)
+      return m[i]->host_id;
+  return 0;
+}
+
+static uid_t
+container_root_uid (const oci_config *c)
+{
+  return c->linux ? map_root (c->linux->uid_mappings, c->linux->uid_mappings_len) : 0;
+}
+
+static gid_t
+container_root_gid (const oci_config *c)
+{
+  return c->linux ? map_root (c->linux->gid_mappings, c->linux->gid_mappings_len) : 0;
+}
+
 static int
 check_rootfs (struct creation *c, skiff_error_t *err)
 {
@@ -96,7 +118,7 @@ validate (struct creation *c, skiff_error_t *err)
   if (!ns_plan_has (&c->job.ns, CLONE_NEWNS))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "linux.namespaces: a mount namespace is required");
-  if ((cfg->hostname || cfg->domainname) && !(c->job.ns.new_flags & CLONE_NEWUTS))
+  if ((cfg->hostname || cfg->domainname) && !ns_plan_has (&c->job.ns, CLONE_NEWUTS))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "%s: needs a new uts namespace in linux.namespaces",
                                  cfg->hostname ? "hostname" : "domainname");
@@ -110,19 +132,29 @@ validate (struct creation *c, skiff_error_t *err)
   return check_preserved_fds (c->opts->preserve_fds, err);
 }
 
+/* LISTEN_FDS counts only when LISTEN_PID (if set) names us. */
+static const char *
+listen_fds_for_us (void)
+{
+  const char *fds = getenv ("LISTEN_FDS"), *pid = getenv ("LISTEN_PID");
+  if (fds == NULL || atoi (fds) <= 0)
+    return NULL;
+  if (pid && atoi (pid) != (int) getpid ())
+    return NULL;
+  return fds;
+}
+
 static char **
 build_env (const oci_process *p, int preserve_fds)
 {
-  const char *listen = getenv ("LISTEN_FDS");
+  const char *listen = listen_fds_for_us ();
   size_t n = p->env_len;
   char **env = calloc (n + 4, sizeof *env);
-  bool has_home = false;
   if (env == NULL)
     abort ();
   for (size_t i = 0; i < n; i++)
     {
       env[i] = p->env[i];
-      has_home |= strncmp (p->env[i], "HOME=", 5) == 0;
     }
   /* Socket activation: the listening fds sit right after stdio and are
      passed on like preserved fds. */
@@ -133,8 +165,6 @@ build_env (const oci_process *p, int preserve_fds)
       env[n++] = lf;
       env[n++] = (char *) "LISTEN_PID=1";
     }
-  if (!has_home)
-    env[n++] = (char *) "HOME=/";
   (void) preserve_fds;
   return env;
 }
@@ -212,6 +242,10 @@ prepare_state (struct creation *c, skiff_error_t *err)
     return -1;
   if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
     return skiff_error (err, errno, "create the exec fifo");
+  /* The init opens it as root of its user namespace. */
+  if (fchownat (c->sd.dir_fd, "exec.fifo", container_root_uid (c->config),
+                container_root_gid (c->config), AT_SYMLINK_NOFOLLOW) < 0)
+    return skiff_error (err, errno, "chown the exec fifo");
   c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_PATH | O_CLOEXEC);
   if (c->job.fifo_fd < 0)
     return skiff_error (err, errno, "open the exec fifo");
@@ -229,7 +263,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
 {
   const oci_config *cfg = c->config;
   cleanup_free char *cache = NULL;
-  if (asprintf (&cache, "%s/seccomp-cache", c->ctx->root) < 0)
+  if (asprintf (&cache, "%s/.seccomp-cache", c->ctx->root) < 0)
     abort ();
   if (seccomp_prepare (cfg->linux ? cfg->linux->seccomp : NULL, cache, &c->seccomp, err) < 0)
     return -1;
@@ -240,8 +274,8 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   j->config = cfg;
   j->two_stage = j->ns.njoin > 0 || (j->ns.new_flags & CLONE_NEWTIME);
   j->preserve_fds = c->opts->preserve_fds;
-  if (getenv ("LISTEN_FDS") && atoi (getenv ("LISTEN_FDS")) > 0)
-    j->preserve_fds += atoi (getenv ("LISTEN_FDS"));
+  if (listen_fds_for_us ())
+    j->preserve_fds += atoi (listen_fds_for_us ());
   j->no_pivot = c->opts->no_pivot;
   j->no_new_keyring = c->opts->no_new_keyring;
   /* One more round trip only when there is something to run (or a test

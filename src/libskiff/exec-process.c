@@ -200,16 +200,5 @@ exec_target_release (struct exec_target *t)
 char **
 exec_build_env (const oci_process *p)
 {
-  char **env = calloc (p->env_len + 2, sizeof *env);
-  bool home = false;
-  if (env == NULL)
-    abort ();
-  for (size_t i = 0; i < p->env_len; i++)
-    {
-      env[i] = p->env[i];
-      home |= strncmp (p->env[i], "HOME=", 5) == 0;
-    }
-  if (!home)
-    env[p->env_len] = (char *) "HOME=/";
-  return env;
+  return strv_terminate (p->env, p->env_len);
 }

@@ -18,7 +18,8 @@ int exec_target_open (struct skiff_context *ctx, const char *id,
                       const struct skiff_exec_opts *opts, struct exec_target *t,
                       skiff_error_t *err);
 void exec_target_release (struct exec_target *t);
-/* NULL-terminated environment for execve (HOME added when missing). */
+/* NULL-terminated environment for execve (HOME is added in the
+   container, from its /etc/passwd). */
 char **exec_build_env (const oci_process *p);
 
 #endif

@@ -114,7 +114,8 @@ exec_final (struct exec_job *j)
       if (master < 0 || sync_send_fd (j->sync_fd, SYNC_CONSOLE, master, &err) < 0)
         exec_fail (j, &err);
     }
-  if (process_resolve_exec (p, &exe, &err) < 0 || process_chdir (p, &err) < 0
+  if (process_resolve_exec (p, &exe, &err) < 0 || process_make_cwd (p, &err) < 0
+      || process_chdir (p, &err) < 0
       || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -130,6 +131,11 @@ exec_final (struct exec_job *j)
     exec_fail (j, &err);
   if (notify_fd >= 0)
     close (notify_fd);
+  process_set_home (&j->env, p);
+  if (process_apply_final_affinity (p, &err) < 0)
+    exec_fail (j, &err);
+  /* The process outlives a detached (or killed) `skiff exec`. */
+  prctl (PR_SET_PDEATHSIG, 0);
   execve (exe, strv_terminate (p->args, p->args_len), j->env);
   skiff_error (&err, errno, "exec `%s`", exe);
   exec_fail (j, &err);

@@ -280,6 +280,8 @@ finish_and_exec (struct create_job *job, const char *exe)
   /* Without no_new_privs the filter must go in while we still hold
      CAP_SYS_ADMIN, unless the process keeps it anyway. */
   bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
+  if (seccomp_prog_notifies (job->seccomp))
+    job->seccomp = NULL; /* already loaded before create returned */
   if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
   if (process_drop_privileges (p, &err) < 0)
@@ -289,18 +291,31 @@ finish_and_exec (struct create_job *job, const char *exe)
   if (!early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
   if (notify_fd >= 0)
-    {
-      if (seccomp_send_notify_fd (job->config->linux->seccomp, notify_fd,
-                                  job->state_json, &err) < 0)
-        goto fail;
-      close (notify_fd);
-    }
+    close (notify_fd);
   fix_listen_pid (job->env);
+  process_set_home (&job->env, p);
+  if (process_apply_final_affinity (p, &err) < 0)
+    goto fail;
   execve (exe, strv_terminate (p->args, p->args_len), job->env);
   skiff_error (&err, errno, "exec `%s`", exe);
 fail:
   dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
   _exit (127);
+}
+
+/* A notify filter is loaded while we still hold CAP_SYS_ADMIN and the
+   sync socket: listenerPath is on the host, so the runtime, not the
+   container, hands the fd to the agent.  (The filter then also covers the
+   rest of our setup, as in runc.) */
+static int
+send_notify_fd (struct create_job *job, skiff_error_t *err)
+{
+  int fd = -1;
+  if (seccomp_install (job->seccomp, &fd, err) < 0)
+    return -1;
+  int r = sync_send_fd (job->sync_fd, SYNC_SECCOMP_FD, fd, err);
+  close (fd);
+  return r;
 }
 
 /* The runtime may block or ignore signals (run forwards them through a
@@ -331,11 +346,17 @@ init_main (struct create_job *job)
     _exit (1);
   if (job->two_stage)
     stage_namespaces (job);
+  else if ((job->ns.new_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      skiff_error (&err, errno, "unshare the cgroup namespace");
+      init_fail (job, &err);
+    }
   if (job->needs_state && receive_state (job, &err) < 0)
     init_fail (job, &err);
   if (setup_early (job, &err) < 0 || setup_rootfs (job, &err) < 0)
     init_fail (job, &err);
   if (process_resolve_exec (job->config->process, &exe, &err) < 0
+      || process_make_cwd (job->config->process, &err) < 0
       || process_chdir (job->config->process, &err) < 0
       || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);
@@ -344,6 +365,8 @@ init_main (struct create_job *job)
     init_fail (job, &err);
   for (int fd = 3; fd < 3 + job->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
+  if (seccomp_prog_notifies (job->seccomp) && send_notify_fd (job, &err) < 0)
+    init_fail (job, &err);
   prctl (PR_SET_PDEATHSIG, 0);
   if (sync_send (job->sync_fd, SYNC_READY, NULL, 0, &err) < 0)
     _exit (1);

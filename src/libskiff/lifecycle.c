@@ -357,7 +357,7 @@ skiff_container_list (struct skiff_context *ctx, struct skiff_list_entry **out, 
     return errno == ENOENT ? 0 : skiff_error (err, errno, "open `%s`", ctx->root);
   while ((de = readdir (d)))
     {
-      if (de->d_name[0] == '.' || de->d_type != DT_DIR || strcmp (de->d_name, "seccomp-cache") == 0)
+      if (de->d_name[0] == '.' || de->d_type != DT_DIR)
         continue;
       if (*n == cap)
         {

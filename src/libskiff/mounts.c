@@ -1014,3 +1014,12 @@ mount_userns_fd (const char *uid_map, const char *gid_map, skiff_error_t *err)
     return skiff_error (err, errno, "open \"%s\"", path);
   return fd;
 }
+
+size_t
+mount_option_names (const char **out, size_t max)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < N_OPTS && n < max; i++)
+    out[n++] = opt_table[i].name;
+  return n;
+}

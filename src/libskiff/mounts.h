@@ -37,6 +37,8 @@ struct mount_opts
    option. */
 int mount_opts_parse (char *const *options, size_t n, struct mount_opts *o, skiff_error_t *err);
 void mount_opts_free (struct mount_opts *o);
+/* The option names we know, for `skiff features`. */
+size_t mount_option_names (const char **out, size_t max);
 /* The options back as text ("ro,nosuid,rbind,rslave,mode=755"). */
 void mount_opts_describe (const struct mount_opts *o, struct skiff_strbuf *out);
 /* Whether any per-mount attribute (ro, nosuid, nodev, noexec, atime...) or

@@ -20,6 +20,7 @@
 #include <linux/openat2.h>
 
 #include "cleanup.h"
+#include "fs.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -448,4 +449,70 @@ process_cloexec_from (int first_fd, skiff_error_t *err)
   if (close_range ((unsigned) first_fd, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return skiff_error (err, errno, "close_range");
   return 0;
+}
+
+int
+process_make_cwd (const oci_process *p, skiff_error_t *err)
+{
+  const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+  if (cwd[0] != '/' || strcmp (cwd, "/") == 0)
+    return 0;
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* As runc: a missing cwd is created (inside the root, never through a
+     symlink out of it). */
+  cleanup_close int fd = safe_mkdir_all_in_root (root, cwd, 0755, err);
+  if (fd < 0)
+    return skiff_error_wrap (err, "process.cwd `%s`", cwd);
+  return 0;
+}
+
+/* HOME from the container's /etc/passwd when the config does not set it. */
+static char *
+home_of (uid_t uid)
+{
+  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  char line[1024];
+  while (f && fgets (line, sizeof line, f))
+    {
+      char *fields[7] = { 0 }, *save = NULL, *s = line;
+      line[strcspn (line, "\n")] = '\0';
+      for (int i = 0; i < 7; i++)
+        {
+          fields[i] = strsep (&s, ":");
+          if (fields[i] == NULL)
+            break;
+        }
+      (void) save;
+      if (fields[5] && fields[2] && strtoul (fields[2], NULL, 10) == uid && *fields[5])
+        return strdup (fields[5]);
+    }
+  return strdup ("/");
+}
+
+void
+process_set_home (char ***envp, const oci_process *p)
+{
+  char **env = *envp;
+  size_t n = 0;
+  for (; env[n]; n++)
+    if (strncmp (env[n], "HOME=", 5) == 0)
+      return;
+  cleanup_free char *home = home_of (p->user ? p->user->uid : 0);
+  char *entry = NULL;
+  if (asprintf (&entry, "HOME=%s", home) < 0)
+    abort ();
+  char **grown = realloc (env, (n + 2) * sizeof *grown);
+  if (grown == NULL)
+    abort ();
+  grown[n] = entry;
+  grown[n + 1] = NULL;
+  *envp = grown;
+}
+
+int
+process_apply_final_affinity (const oci_process *p, skiff_error_t *err)
+{
+  if (p->exec_cpu_affinity == NULL || p->exec_cpu_affinity->final == NULL)
+    return 0;
+  return apply_affinity (p->exec_cpu_affinity->final, "process.execCPUAffinity.final", err);
 }

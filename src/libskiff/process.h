@@ -28,4 +28,11 @@ int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
 /* Last fd the container may keep; everything above gets CLOEXEC. */
 int process_cloexec_from (int first_fd, skiff_error_t *err);
 
+/* Create process.cwd inside the root when it is missing. */
+int process_make_cwd (const oci_process *p, skiff_error_t *err);
+/* Add HOME (from the container's /etc/passwd, else "/") when unset;
+   *envp is a NULL-terminated malloc'd array. */
+void process_set_home (char ***envp, const oci_process *p);
+int process_apply_final_affinity (const oci_process *p, skiff_error_t *err);
+
 #endif

@@ -44,3 +44,10 @@ seccomp_prog_free (struct seccomp_prog *p)
 {
   (void) p;
 }
+
+bool
+seccomp_prog_notifies (const struct seccomp_prog *p)
+{
+  (void) p;
+  return false;
+}

@@ -29,7 +29,7 @@
 /* Our own header is also called seccomp.h and src/libskiff is an -I
    directory, so <seccomp.h> would find it again: name libseccomp's header
    by a path only the system include directory resolves. */
-#include <linux/../seccomp.h>
+#include <seccomp.h>
 
 #include "build-features.h"
 #include "cleanup.h"
@@ -968,4 +968,10 @@ seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
     return -1;
   /* The spec: one state per connection, closed right after. */
   return send_with_fd (sock, notify_fd, payload.s, payload.len, err);
+}
+
+bool
+seccomp_prog_notifies (const struct seccomp_prog *p)
+{
+  return p && p->notify;
 }

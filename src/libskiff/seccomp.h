@@ -21,6 +21,9 @@ int seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err)
 /* Send the notify fd and the container state to linux.seccomp.listenerPath. */
 int seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
                             const char *state_json, skiff_error_t *err);
+/* The profile has SCMP_ACT_NOTIFY rules: the listener fd must go to
+   listenerPath, which only the runtime can reach. */
+bool seccomp_prog_notifies (const struct seccomp_prog *p);
 void seccomp_prog_free (struct seccomp_prog *p);
 
 #endif

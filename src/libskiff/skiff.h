@@ -111,4 +111,13 @@ SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
                                       const struct skiff_create_opts *opts, bool detach,
                                       bool keep, int *status, skiff_error_t *err);
 
+/* ---- bundle debugging ---- */
+
+#include "ocispec.h"
+/* Every problem of bundle/config.json into d (errors and warnings); -1 only
+   when the file cannot be read. */
+SKIFF_PUBLIC int skiff_check_bundle (const char *bundle, oci_diags *d, skiff_error_t *err);
+/* The runtime-spec features document of this build and host. */
+SKIFF_PUBLIC char *skiff_features_json (void);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "seccomp.h"
 #include "sync.h"
 
 static pid_t
@@ -71,6 +72,17 @@ serve_intermediate (struct create_job *job, pid_t mid, pid_t *init,
 }
 
 static int
+pass_notify_fd (struct create_job *job, const struct spawn_callbacks *cb, pid_t init,
+                skiff_error_t *err)
+{
+  cleanup_close int fd = -1;
+  if (sync_expect (job->sync_fd, SYNC_SECCOMP_FD, NULL, NULL, &fd, err) < 0)
+    return -1;
+  cleanup_free char *state = cb->state_json (cb->data, init, "creating");
+  return seccomp_send_notify_fd (job->config->linux->seccomp, fd, state, err);
+}
+
+static int
 serve_init (struct create_job *job, const struct spawn_callbacks *cb, pid_t init,
             struct spawn_result *out, skiff_error_t *err)
 {
@@ -101,6 +113,8 @@ serve_init (struct create_job *job, const struct spawn_callbacks *cb, pid_t init
   if (job->config->process && job->config->process->terminal
       && sync_expect (job->sync_fd, SYNC_CONSOLE, NULL, NULL, &out->console, err) < 0)
     return -1;
+  if (seccomp_prog_notifies (job->seccomp) && pass_notify_fd (job, cb, init, err) < 0)
+    return -1;
   return sync_expect (job->sync_fd, SYNC_READY, NULL, NULL, NULL, err);
 }
 
@@ -115,7 +129,9 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return skiff_error (err, errno, "socketpair");
   job->sync_fd = sp[1];
-  child = clone_child (job->two_stage ? 0 : job->ns.new_flags);
+  /* The cgroup namespace is made by the child once it is in its cgroup:
+     the namespace's root is the cgroup it was created in. */
+  child = clone_child (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP);
   if (child < 0)
     {
       int e = errno;

@@ -15,6 +15,7 @@ static const char *const sync_names[] = {
   [SYNC_RUN_HOOKS] = "run-hooks",
   [SYNC_HOOKS_DONE] = "hooks-done",
   [SYNC_CONSOLE] = "console",
+  [SYNC_SECCOMP_FD] = "seccomp-fd",
   [SYNC_READY] = "ready",
   [SYNC_STATE] = "state",
   [SYNC_ERROR] = "error",

@@ -20,6 +20,7 @@ enum sync_type
   SYNC_RUN_HOOKS,       /* child -> parent: run prestart+createRuntime now */
   SYNC_HOOKS_DONE,      /* parent -> child */
   SYNC_CONSOLE,         /* child -> parent: pty master attached (SCM_RIGHTS) */
+  SYNC_SECCOMP_FD,      /* child -> parent: the seccomp listener (SCM_RIGHTS) */
   SYNC_READY,           /* child -> parent: created, now waiting for start */
   SYNC_STATE,           /* parent -> child: state JSON for in-container hooks */
   SYNC_ERROR,           /* child -> parent: payload is the error message */

@@ -32,6 +32,18 @@ owner_ns (const char *name)
   return 0;
 }
 
+/* Both "net.ipv4.ip_forward" and "net/ipv4/ip_forward" name a sysctl. */
+static int
+sysctl_dotted (const char *name, char *out, size_t len)
+{
+  size_t n = strlen (name);
+  if (n >= len)
+    return -1;
+  for (size_t i = 0; i <= n; i++)
+    out[i] = name[i] == '/' ? '.' : name[i];
+  return 0;
+}
+
 int
 sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
                  skiff_error_t *err)
@@ -40,9 +52,12 @@ sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
     return 0;
   for (size_t i = 0; i < l->sysctl->len; i++)
     {
-      const char *k = l->sysctl->keys[i];
+      char k[256];
+      if (sysctl_dotted (l->sysctl->keys[i], k, sizeof k) < 0)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.sysctl[\"%s\"]: name too long", l->sysctl->keys[i]);
       int flag = owner_ns (k);
-      if (strstr (k, "..") || strchr (k, '/') == k)
+      if (strstr (k, "..") || k[0] == '.')
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "linux.sysctl[\"%s\"]: invalid name", k);
       if (flag == 0)

@@ -30,10 +30,10 @@ SIGSYS_STATUS = 128 + signal.SIGSYS
 
 @pytest.fixture(autouse=True)
 def _drop_seccomp_cache(test_env, runtime):
-    """skiff keeps compiled filters in <root>/seccomp-cache; it is not a
+    """skiff keeps compiled filters in <root>/.seccomp-cache; it is not a
     container, so it must not count as state left behind."""
     test_env.add_cleanup(
-        lambda: shutil.rmtree(runtime.root / "seccomp-cache", ignore_errors=True)
+        lambda: shutil.rmtree(runtime.root / ".seccomp-cache", ignore_errors=True)
     )
 
 
@@ -272,7 +272,7 @@ def test_compiled_filter_cached(runtime, bundle, cid):
     bundle.linux["seccomp"] = json.loads((FIXTURES / "seccomp-default.json").read_text())
     bundle.args = ["/init", "status"]
     runtime.run(cid, bundle).ok()
-    cache = runtime.root / "seccomp-cache"
+    cache = runtime.root / ".seccomp-cache"
     files = sorted(p for p in cache.iterdir() if not p.name.startswith("."))
     assert len(files) == 1, files
     first = files[0].stat()
