@@ -1,8 +1,6 @@
 """Isolation the default config promises: the default device nodes and
 nothing else usable, a private /proc, no view of host processes."""
 
-import os
-
 import pytest
 
 from harness import parse_kv, parse_sections

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import parse_kv, pid_alive, rfc3339_ok, unique, wait_for
+from harness import pid_alive, rfc3339_ok, unique, wait_for
 
 
 def marker_script(marker="/shared/ran"):
