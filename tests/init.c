@@ -111,30 +111,29 @@ struct name_num
   int num;
 };
 
+/* clang-format off */
 #define E(x) { #x, x }
+/* clang-format on */
 static const struct name_num errno_names[] = {
-  E (EPERM),   E (ENOENT),  E (ESRCH),     E (EINTR),     E (EIO),
-  E (ENXIO),   E (E2BIG),   E (ENOEXEC),   E (EBADF),     E (ECHILD),
-  E (EAGAIN),  E (ENOMEM),  E (EACCES),    E (EFAULT),    E (ENOTBLK),
-  E (EBUSY),   E (EEXIST),  E (EXDEV),     E (ENODEV),    E (ENOTDIR),
-  E (EISDIR),  E (EINVAL),  E (ENFILE),    E (EMFILE),    E (ENOTTY),
-  E (ETXTBSY), E (EFBIG),   E (ENOSPC),    E (ESPIPE),    E (EROFS),
-  E (EMLINK),  E (EPIPE),   E (EDOM),      E (ERANGE),    E (EDEADLK),
-  E (ENAMETOOLONG),         E (ENOLCK),    E (ENOSYS),    E (ENOTEMPTY),
-  E (ELOOP),   E (ENOMSG),  E (EOVERFLOW), E (EOPNOTSUPP),
-  E (EAFNOSUPPORT),         E (EADDRINUSE),            E (ECONNREFUSED),
-  E (ENOTCONN),             E (ETIMEDOUT), E (EDQUOT),    E (EKEYREJECTED),
-  E (ENOKEY),  E (EPROTONOSUPPORT),
+  E (EPERM),        E (ENOENT),          E (ESRCH),      E (EINTR),        E (EIO),
+  E (ENXIO),        E (E2BIG),           E (ENOEXEC),    E (EBADF),        E (ECHILD),
+  E (EAGAIN),       E (ENOMEM),          E (EACCES),     E (EFAULT),       E (ENOTBLK),
+  E (EBUSY),        E (EEXIST),          E (EXDEV),      E (ENODEV),       E (ENOTDIR),
+  E (EISDIR),       E (EINVAL),          E (ENFILE),     E (EMFILE),       E (ENOTTY),
+  E (ETXTBSY),      E (EFBIG),           E (ENOSPC),     E (ESPIPE),       E (EROFS),
+  E (EMLINK),       E (EPIPE),           E (EDOM),       E (ERANGE),       E (EDEADLK),
+  E (ENAMETOOLONG), E (ENOLCK),          E (ENOSYS),     E (ENOTEMPTY),    E (ELOOP),
+  E (ENOMSG),       E (EOVERFLOW),       E (EOPNOTSUPP), E (EAFNOSUPPORT), E (EADDRINUSE),
+  E (ECONNREFUSED), E (ENOTCONN),        E (ETIMEDOUT),  E (EDQUOT),       E (EKEYREJECTED),
+  E (ENOKEY),       E (EPROTONOSUPPORT),
 };
 
 static const struct name_num signal_names[] = {
-  E (SIGHUP),  E (SIGINT),    E (SIGQUIT), E (SIGILL),   E (SIGTRAP),
-  E (SIGABRT), E (SIGBUS),    E (SIGFPE),  E (SIGKILL),  E (SIGUSR1),
-  E (SIGSEGV), E (SIGUSR2),   E (SIGPIPE), E (SIGALRM),  E (SIGTERM),
-  E (SIGSTKFLT),              E (SIGCHLD), E (SIGCONT),  E (SIGSTOP),
-  E (SIGTSTP), E (SIGTTIN),   E (SIGTTOU), E (SIGURG),   E (SIGXCPU),
-  E (SIGXFSZ), E (SIGVTALRM), E (SIGPROF), E (SIGWINCH), E (SIGIO),
-  E (SIGPWR),  E (SIGSYS),
+  E (SIGHUP),  E (SIGINT),    E (SIGQUIT), E (SIGILL),  E (SIGTRAP),   E (SIGABRT), E (SIGBUS),
+  E (SIGFPE),  E (SIGKILL),   E (SIGUSR1), E (SIGSEGV), E (SIGUSR2),   E (SIGPIPE), E (SIGALRM),
+  E (SIGTERM), E (SIGSTKFLT), E (SIGCHLD), E (SIGCONT), E (SIGSTOP),   E (SIGTSTP), E (SIGTTIN),
+  E (SIGTTOU), E (SIGURG),    E (SIGXCPU), E (SIGXFSZ), E (SIGVTALRM), E (SIGPROF), E (SIGWINCH),
+  E (SIGIO),   E (SIGPWR),    E (SIGSYS),
 };
 #undef E
 
@@ -173,7 +172,7 @@ parse_signal (const char *s)
   char *end;
   long n = strtol (s, &end, 10);
   if (*s && *end == '\0')
-    return (int) n;
+    return (int)n;
   for (size_t i = 0; i < COUNT (signal_names); i++)
     {
       const char *name = signal_names[i].name;
@@ -185,8 +184,7 @@ parse_signal (const char *s)
 
 /* ------------------------------------------------------------- helpers */
 
-static void __attribute__ ((noreturn))
-usage (const char *fmt, ...)
+static void __attribute__ ((noreturn)) usage (const char *fmt, ...)
 {
   va_list ap;
   fputs ("usage: ", stderr);
@@ -243,7 +241,7 @@ slurp (const char *path, size_t *len_out)
         }
       if (r == 0)
         break;
-      len += (size_t) r;
+      len += (size_t)r;
     }
   close (fd);
   buf[len] = '\0';
@@ -336,7 +334,7 @@ parse_size (const char *s)
   double v = strtod (s, &end);
   if (errno || end == s || v < 0)
     usage ("bad size '%s'", s);
-  switch (tolower ((unsigned char) *end))
+  switch (tolower ((unsigned char)*end))
     {
     case 'k':
       v *= 1024;
@@ -352,7 +350,7 @@ parse_size (const char *s)
     default:
       usage ("bad size suffix in '%s'", s);
     }
-  return (long long) v;
+  return (long long)v;
 }
 
 /* --------------------------------------------------------- subcommands */
@@ -366,8 +364,8 @@ skip_dots (const struct dirent *de)
 static int
 cmd_ns (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   int dfd = open ("/proc/self/ns", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return report_errno (errno);
@@ -381,8 +379,7 @@ cmd_ns (int argc, char **argv)
       if (fstatat (dfd, names[i]->d_name, &st, 0) < 0)
         printf ("ns.%s=errno:%s\n", names[i]->d_name, errno_name (errno));
       else
-        printf ("ns.%s=%llu\n", names[i]->d_name,
-                (unsigned long long) st.st_ino);
+        printf ("ns.%s=%llu\n", names[i]->d_name, (unsigned long long)st.st_ino);
       free (names[i]);
     }
   free (names);
@@ -393,8 +390,8 @@ cmd_ns (int argc, char **argv)
 static int
 cmd_ids (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   uid_t ru, eu, su;
   gid_t rg, eg, sg;
   getresuid (&ru, &eu, &su);
@@ -416,53 +413,57 @@ cmd_ids (int argc, char **argv)
 static int
 cmd_caps (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
-  static const char *const keys[]
-      = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL };
+  (void)argc;
+  (void)argv;
+  static const char *const keys[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", NULL };
   return print_status_fields (keys);
 }
 
 static int
 cmd_status (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
-  static const char *const keys[]
-      = { "NoNewPrivs", "Seccomp", "Seccomp_filters", NULL };
+  (void)argc;
+  (void)argv;
+  static const char *const keys[] = { "NoNewPrivs", "Seccomp", "Seccomp_filters", NULL };
   return print_status_fields (keys);
 }
 
 static int
 cmd_sigmask (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
-  static const char *const keys[]
-      = { "SigBlk", "SigIgn", "SigCgt", NULL };
+  (void)argc;
+  (void)argv;
+  static const char *const keys[] = { "SigBlk", "SigIgn", "SigCgt", NULL };
   return print_status_fields (keys);
 }
 
 static int
 cmd_rlimits (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   static const struct name_num limits[] = {
-    { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
-    { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
-    { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-    { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-    { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+    { "RLIMIT_AS", RLIMIT_AS },
+    { "RLIMIT_CORE", RLIMIT_CORE },
+    { "RLIMIT_CPU", RLIMIT_CPU },
+    { "RLIMIT_DATA", RLIMIT_DATA },
+    { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+    { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+    { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+    { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+    { "RLIMIT_NPROC", RLIMIT_NPROC },
+    { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+    { "RLIMIT_RTTIME", RLIMIT_RTTIME },
     { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
     { "RLIMIT_STACK", RLIMIT_STACK },
   };
   for (size_t i = 0; i < COUNT (limits); i++)
     {
       struct rlimit rl;
-      if (getrlimit ((__rlimit_resource_t) limits[i].num, &rl) < 0)
+      if (getrlimit ((__rlimit_resource_t)limits[i].num, &rl) < 0)
         {
           printf ("%s=errno:%s\n", limits[i].name, errno_name (errno));
           continue;
@@ -471,11 +472,11 @@ cmd_rlimits (int argc, char **argv)
       if (rl.rlim_cur == RLIM_INFINITY)
         printf ("unlimited ");
       else
-        printf ("%llu ", (unsigned long long) rl.rlim_cur);
+        printf ("%llu ", (unsigned long long)rl.rlim_cur);
       if (rl.rlim_max == RLIM_INFINITY)
         printf ("unlimited\n");
       else
-        printf ("%llu\n", (unsigned long long) rl.rlim_max);
+        printf ("%llu\n", (unsigned long long)rl.rlim_max);
     }
   return 0;
 }
@@ -483,8 +484,8 @@ cmd_rlimits (int argc, char **argv)
 static int
 cmd_hostname (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   struct utsname u;
   if (uname (&u) < 0)
     return report_errno (errno);
@@ -495,8 +496,8 @@ cmd_hostname (int argc, char **argv)
 static int
 cmd_fds (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   DIR *d = opendir ("/proc/self/fd");
   if (!d)
     return report_errno (errno);
@@ -543,8 +544,8 @@ cmd_fds (int argc, char **argv)
 static int
 cmd_cwd (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   char buf[PATH_MAX];
   if (!getcwd (buf, sizeof buf))
     return report_errno (errno);
@@ -555,8 +556,8 @@ cmd_cwd (int argc, char **argv)
 static int
 cmd_env (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   extern char **environ;
   for (char **e = environ; e && *e; e++)
     printf ("%s\n", *e);
@@ -566,35 +567,35 @@ cmd_env (int argc, char **argv)
 static int
 cmd_mounts (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   return print_file_verbatim ("/proc/self/mountinfo");
 }
 
 static int
 cmd_cgroup (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   return print_file_verbatim ("/proc/self/cgroup");
 }
 
 static int
 cmd_umask (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   mode_t m = umask (0);
   umask (m);
-  printf ("umask=%04o\n", (unsigned) m);
+  printf ("umask=%04o\n", (unsigned)m);
   return 0;
 }
 
 static int
 cmd_oom (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   char *s = slurp ("/proc/self/oom_score_adj", NULL);
   if (!s)
     return report_errno (errno);
@@ -605,8 +606,8 @@ cmd_oom (int argc, char **argv)
 static int
 cmd_tty (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   for (int fd = 0; fd < 3; fd++)
     {
       int t = isatty (fd);
@@ -617,7 +618,7 @@ cmd_tty (int argc, char **argv)
           printf ("ttyname.%d=%s\n", fd, name ? name : "?");
         }
     }
-  printf ("sid=%d\npgrp=%d\n", (int) getsid (0), (int) getpgrp ());
+  printf ("sid=%d\npgrp=%d\n", (int)getsid (0), (int)getpgrp ());
   /* Field 7 of /proc/self/stat: controlling terminal device number. */
   char *st = slurp ("/proc/self/stat", NULL);
   if (st)
@@ -641,7 +642,7 @@ cmd_tty (int argc, char **argv)
   printf ("dev_tty=%s\n", fd >= 0 ? "0" : errno_name (errno));
   if (fd >= 0)
     {
-      printf ("foreground=%d\n", (int) tcgetpgrp (fd));
+      printf ("foreground=%d\n", (int)tcgetpgrp (fd));
       close (fd);
     }
   struct winsize ws;
@@ -685,20 +686,20 @@ cmd_sysctl (int argc, char **argv)
 static int
 cmd_personality (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   int p = personality (0xffffffff);
   if (p < 0)
     return report_errno (errno);
-  printf ("personality=0x%x\n", (unsigned) p);
+  printf ("personality=0x%x\n", (unsigned)p);
   return 0;
 }
 
 static int
 cmd_ioprio (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   /* IOPRIO_WHO_PROCESS = 1; class in bits 13.., level in the low bits. */
   long r = syscall (SYS_ioprio_get, 1, 0);
   if (r < 0)
@@ -710,8 +711,8 @@ cmd_ioprio (int argc, char **argv)
 static int
 cmd_sched (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   int pol = sched_getscheduler (0);
   if (pol < 0)
     return report_errno (errno);
@@ -727,16 +728,16 @@ cmd_sched (int argc, char **argv)
   sched_getparam (0, &sp);
   errno = 0;
   int nice = getpriority (PRIO_PROCESS, 0);
-  printf ("policy=%s\npolicy_num=%d\nreset_on_fork=%d\npriority=%d\nnice=%d\n",
-          name, pol, reset ? 1 : 0, sp.sched_priority, nice);
+  printf ("policy=%s\npolicy_num=%d\nreset_on_fork=%d\npriority=%d\nnice=%d\n", name, pol,
+          reset ? 1 : 0, sp.sched_priority, nice);
   return 0;
 }
 
 static int
 cmd_affinity (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   cpu_set_t set;
   if (sched_getaffinity (0, sizeof set, &set) < 0)
     return report_errno (errno);
@@ -755,10 +756,10 @@ cmd_affinity (int argc, char **argv)
 static int
 cmd_pid (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
-  printf ("pid=%d\nppid=%d\npgid=%d\nsid=%d\n", (int) getpid (),
-          (int) getppid (), (int) getpgrp (), (int) getsid (0));
+  (void)argc;
+  (void)argv;
+  printf ("pid=%d\nppid=%d\npgid=%d\nsid=%d\n", (int)getpid (), (int)getppid (), (int)getpgrp (),
+          (int)getsid (0));
   return 0;
 }
 
@@ -768,8 +769,8 @@ cmd_sleep (int argc, char **argv)
   if (argc < 2)
     usage ("sleep SECONDS");
   double secs = strtod (argv[1], NULL);
-  struct timespec ts = { .tv_sec = (time_t) secs,
-                         .tv_nsec = (long) ((secs - (double) (time_t) secs) * 1e9) };
+  struct timespec ts
+      = { .tv_sec = (time_t)secs, .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
   while (nanosleep (&ts, &ts) < 0 && errno == EINTR)
     ;
   return 0;
@@ -815,7 +816,7 @@ cmd_write (int argc, char **argv, int flags, int newline)
     return report_errno (errno);
   size_t len = strlen (argv[2]);
   ssize_t w = write (fd, argv[2], len);
-  int e = w < 0 ? errno : (size_t) w != len ? EIO : 0;
+  int e = w < 0 ? errno : (size_t)w != len ? EIO : 0;
   if (!e && newline && write (fd, "\n", 1) != 1)
     e = errno ? errno : EIO;
   if (close (fd) < 0 && !e)
@@ -854,9 +855,9 @@ cmd_stat (int argc, char **argv)
                                              : "unknown";
   printf ("type=%s\nmode=%04o\nuid=%u\ngid=%u\nsize=%lld\nino=%llu\n"
           "nlink=%lu\nrdev=%u:%u\n",
-          type, (unsigned) (st.st_mode & 07777), st.st_uid, st.st_gid,
-          (long long) st.st_size, (unsigned long long) st.st_ino,
-          (unsigned long) st.st_nlink, major (st.st_rdev), minor (st.st_rdev));
+          type, (unsigned)(st.st_mode & 07777), st.st_uid, st.st_gid, (long long)st.st_size,
+          (unsigned long long)st.st_ino, (unsigned long)st.st_nlink, major (st.st_rdev),
+          minor (st.st_rdev));
   return report_errno (0);
 }
 
@@ -874,7 +875,7 @@ cmd_fork_bomb (int argc, char **argv)
   if (argc < 2)
     usage ("fork-bomb N");
   int n = atoi (argv[1]);
-  pid_t *kids = calloc ((size_t) (n > 0 ? n : 1), sizeof *kids);
+  pid_t *kids = calloc ((size_t)(n > 0 ? n : 1), sizeof *kids);
   int ok = 0, err = 0;
   /* Children wait on a pipe so that they all exist at the same time. */
   int p[2];
@@ -919,8 +920,7 @@ cmd_hog (int argc, char **argv)
   while (done < want)
     {
       long long sz = want - done < chunk ? want - done : chunk;
-      char *m = mmap (NULL, (size_t) sz, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      char *m = mmap (NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (m == MAP_FAILED)
         {
           printf ("hogged=%lld\n", done);
@@ -937,8 +937,8 @@ cmd_hog (int argc, char **argv)
 static int
 cmd_sigwait (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_BLOCK, &all, NULL);
@@ -964,8 +964,8 @@ cmd_sigwait (int argc, char **argv)
 static int
 cmd_ready (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   printf ("ready\n");
   fflush (stdout);
   for (;;)
@@ -993,11 +993,9 @@ cmd_syscall (int argc, char **argv)
       r = syscall (SYS_uname, &u);
     }
   else if (strcmp (name, "mkdir") == 0)
-    r = syscall (SYS_mkdirat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-mkdir",
-                 0755);
+    r = syscall (SYS_mkdirat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-mkdir", 0755);
   else if (strcmp (name, "rmdir") == 0)
-    r = syscall (SYS_unlinkat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-mkdir",
-                 AT_REMOVEDIR);
+    r = syscall (SYS_unlinkat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-mkdir", AT_REMOVEDIR);
   else if (strcmp (name, "chmod") == 0)
     r = syscall (SYS_fchmodat, AT_FDCWD, arg ? arg : "/", 0755);
   else if (strcmp (name, "chdir") == 0)
@@ -1026,8 +1024,7 @@ cmd_syscall (int argc, char **argv)
   else if (strcmp (name, "umount2") == 0)
     r = syscall (SYS_umount2, arg ? arg : "/tmp", 0);
   else if (strcmp (name, "sethostname") == 0)
-    r = syscall (SYS_sethostname, arg ? arg : "skiff-init",
-                 strlen (arg ? arg : "skiff-init"));
+    r = syscall (SYS_sethostname, arg ? arg : "skiff-init", strlen (arg ? arg : "skiff-init"));
   else if (strcmp (name, "personality") == 0)
     r = syscall (SYS_personality, arg ? strtoul (arg, NULL, 0) : 0xffffffffUL);
   else if (strcmp (name, "socket") == 0)
@@ -1040,12 +1037,12 @@ cmd_syscall (int argc, char **argv)
   else if (strcmp (name, "swapon") == 0)
     r = syscall (SYS_swapon, arg ? arg : "/nonexistent", 0);
   else if (strcmp (name, "setuid") == 0)
-    r = syscall (SYS_setuid, arg ? atoi (arg) : (int) getuid ());
+    r = syscall (SYS_setuid, arg ? atoi (arg) : (int)getuid ());
   else if (strcmp (name, "setgid") == 0)
-    r = syscall (SYS_setgid, arg ? atoi (arg) : (int) getgid ());
+    r = syscall (SYS_setgid, arg ? atoi (arg) : (int)getgid ());
   else if (strcmp (name, "mknod") == 0)
-    r = syscall (SYS_mknodat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-null",
-                 S_IFCHR | 0600, makedev (1, 3));
+    r = syscall (SYS_mknodat, AT_FDCWD, arg ? arg : "/tmp/.skiff-init-null", S_IFCHR | 0600,
+                 makedev (1, 3));
   else if (strcmp (name, "clock_settime") == 0)
     {
       struct timespec ts;
@@ -1064,8 +1061,8 @@ cmd_syscall (int argc, char **argv)
 static int
 cmd_notify_ready (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   const char *path = getenv ("NOTIFY_SOCKET");
   if (!path || !*path)
     return report_errno (ENOENT);
@@ -1080,8 +1077,8 @@ cmd_notify_ready (int argc, char **argv)
   if (fd < 0)
     return report_errno (errno);
   static const char msg[] = "READY=1";
-  ssize_t r = sendto (fd, msg, sizeof msg - 1, 0, (struct sockaddr *) &sa,
-                      (socklen_t) (offsetof (struct sockaddr_un, sun_path) + len));
+  ssize_t r = sendto (fd, msg, sizeof msg - 1, 0, (struct sockaddr *)&sa,
+                      (socklen_t)(offsetof (struct sockaddr_un, sun_path) + len));
   int e = r < 0 ? errno : 0;
   close (fd);
   return report_errno (e);
@@ -1089,12 +1086,14 @@ cmd_notify_ready (int argc, char **argv)
 
 /* ---------------------------------------------------------------- main */
 
-static int cmd_write_trunc (int argc, char **argv)
+static int
+cmd_write_trunc (int argc, char **argv)
 {
   return cmd_write (argc, argv, O_TRUNC, 0);
 }
 
-static int cmd_append (int argc, char **argv)
+static int
+cmd_append (int argc, char **argv)
 {
   return cmd_write (argc, argv, O_APPEND, 1);
 }
