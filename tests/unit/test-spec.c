@@ -1,0 +1,96 @@
+/* The default config of `skiff spec`: it parses with our own parser and
+   carries runc's defaults. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ocispec.h"
+#include "skiff.h"
+
+static oci_config *
+parse (const char *json)
+{
+  oci_diags d = { 0 };
+  oci_config *c = oci_config_parse_data (json, strlen (json), NULL, &d);
+  for (size_t i = 0; i < d.len; i++)
+    print_error ("%s\n", d.items[i].msg);
+  oci_diags_free (&d);
+  return c;
+}
+
+static bool
+has (char **v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
+static bool
+has_ns (const oci_linux *l, const char *type)
+{
+  for (size_t i = 0; i < l->namespaces_len; i++)
+    if (strcmp (l->namespaces[i]->type, type) == 0)
+      return true;
+  return false;
+}
+
+static void
+test_default (void **state)
+{
+  (void) state;
+  char *json = skiff_spec_default (false, 0, 0);
+  oci_config *c = parse (json);
+  assert_non_null (c);
+  assert_true (c->process->terminal);
+  assert_string_equal (c->process->args[0], "sh");
+  assert_true (c->process->no_new_privileges);
+  assert_true (has (c->process->capabilities->bounding, c->process->capabilities->bounding_len,
+                    "CAP_KILL"));
+  assert_int_equal (c->process->capabilities->inheritable_len, 0);
+  assert_string_equal (c->process->rlimits[0]->type, "RLIMIT_NOFILE");
+  assert_true (c->root->readonly);
+  for (const char *const *t = (const char *const[]){ "pid", "network", "ipc", "uts", "mount", NULL };
+       *t; t++)
+    assert_true (has_ns (c->linux, *t));
+  assert_false (has_ns (c->linux, "user"));
+  assert_true (has (c->linux->masked_paths, c->linux->masked_paths_len, "/proc/kcore"));
+  assert_true (has (c->linux->readonly_paths, c->linux->readonly_paths_len, "/proc/sys"));
+  assert_int_equal (c->linux->resources->devices_len, 1);
+  assert_false (c->linux->resources->devices[0]->allow);
+  oci_config_free (c);
+  free (json);
+}
+
+static void
+test_rootless (void **state)
+{
+  (void) state;
+  char *json = skiff_spec_default (true, 1000, 1001);
+  oci_config *c = parse (json);
+  assert_non_null (c);
+  assert_true (has_ns (c->linux, "user"));
+  assert_false (has_ns (c->linux, "network"));
+  assert_int_equal (c->linux->uid_mappings[0]->host_id, 1000);
+  assert_int_equal (c->linux->gid_mappings[0]->host_id, 1001);
+  assert_int_equal (c->linux->uid_mappings[0]->container_id, 0);
+  assert_null (c->linux->resources);
+  oci_config_free (c);
+  free (json);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_default),
+    cmocka_unit_test (test_rootless),
+  };
+  return cmocka_run_group_tests (tests, NULL, NULL);
+}
