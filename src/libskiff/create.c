@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 #include "process.h"
 #include "seccomp.h"
 #include "spawn.h"
@@ -147,9 +148,10 @@ listen_fds_for_us (void)
 static char **
 build_env (const oci_process *p, int preserve_fds)
 {
+  bool notify = getenv ("NOTIFY_SOCKET") != NULL;
   const char *listen = listen_fds_for_us ();
   size_t n = p->env_len;
-  char **env = calloc (n + 4, sizeof *env);
+  char **env = calloc (n + 5, sizeof *env);
   if (env == NULL)
     abort ();
   for (size_t i = 0; i < n; i++)
@@ -165,6 +167,8 @@ build_env (const oci_process *p, int preserve_fds)
       env[n++] = lf;
       env[n++] = (char *) "LISTEN_PID=1";
     }
+  if (notify)
+    env[n++] = (char *) "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER;
   (void) preserve_fds;
   return env;
 }
@@ -249,6 +253,14 @@ prepare_state (struct creation *c, skiff_error_t *err)
   c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_PATH | O_CLOEXEC);
   if (c->job.fifo_fd < 0)
     return skiff_error (err, errno, "open the exec fifo");
+  if (getenv ("NOTIFY_SOCKET"))
+    {
+      c->status.notify_socket = getenv ("NOTIFY_SOCKET");
+      if (notify_prepare (&c->sd, c->config, container_root_uid (c->config),
+                          container_root_gid (c->config), err) < 0
+          || state_write (&c->sd, &c->status, err) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -281,7 +293,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   /* One more round trip only when there is something to run (or a test
      wants to fail there). */
   j->run_hooks_sync = (cfg->hooks && (cfg->hooks->prestart_len || cfg->hooks->create_runtime_len))
-                      || getenv ("SKIFF_TEST_FAIL_AT") != NULL;
+                      || getenv ("SKIFF_TEST_FAIL_AT") || getenv ("SKIFF_TEST_KILL_AT");
   j->needs_state = has_in_container_hooks (cfg->hooks) || (cfg->linux && cfg->linux->seccomp);
   j->seccomp = c->seccomp;
   j->env = build_env (cfg->process, j->preserve_fds);

@@ -30,11 +30,23 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
+/* Test-only fault injection.  SKIFF_TEST_FAIL_AT=<step> makes that step
+   fail; SKIFF_TEST_KILL_AT=<step> SIGKILLs the runtime there (from the
+   runtime itself, or from the container side by killing its parent), as a
+   user's `kill -9` would. */
+static bool fault_in_container;
+
 int
 fault_inject (const char *step, skiff_error_t *err)
 {
-  const char *want = getenv ("SKIFF_TEST_FAIL_AT");
-  if (want == NULL || strcmp (want, step) != 0)
+  const char *fail = getenv ("SKIFF_TEST_FAIL_AT"), *kill_at = getenv ("SKIFF_TEST_KILL_AT");
+  if (kill_at && strcmp (kill_at, step) == 0)
+    {
+      if (!fault_in_container)
+        raise (SIGKILL);
+      kill (getppid (), SIGKILL);
+    }
+  if (fail == NULL || strcmp (fail, step) != 0)
     return 0;
   return skiff_error (err, EIO, "fault injected at `%s`", step);
 }
@@ -337,6 +349,7 @@ init_main (struct create_job *job)
   skiff_error_t err = NULL;
   cleanup_free char *exe = NULL;
 
+  fault_in_container = true;
   reset_signals ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* Not dumpable while the runtime's setup is visible (CVE-2016-9962). */

@@ -21,6 +21,7 @@
 #include "fsutil.h"
 #include "hooks.h"
 #include "log.h"
+#include "notify.h"
 
 enum verb
 {
@@ -205,9 +206,16 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   if (open_container (ctx, id, true, &o, err) < 0
       || check_allowed (id, o.status, VERB_START, err) < 0)
     return -1;
-  if (container_load_config (&o.sd, &cfg, err) < 0 || release_init (&o, err) < 0)
+  if (container_load_config (&o.sd, &cfg, err) < 0)
+    return skiff_error_wrap (err, "start container `%s`", id);
+  cleanup_close int notify = o.st->notify_socket ? notify_listen (&o.sd, err) : -2;
+  if (notify == -1 || release_init (&o, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
   unlinkat (o.sd.dir_fd, "exec.fifo", 0);
+  /* As runc: the caller's own NOTIFY_SOCKET wins over the one at create. */
+  const char *host = getenv ("NOTIFY_SOCKET") ? getenv ("NOTIFY_SOCKET") : o.st->notify_socket;
+  if (notify >= 0 && notify_wait_ready (notify, o.st, host, err) < 0)
+    return skiff_error_wrap (err, "start container `%s`", id);
   if (cfg->hooks && cfg->hooks->poststart_len)
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
