@@ -25,7 +25,7 @@ REPO_DIR = TESTS_DIR.parent
 
 RUNTIME = os.path.abspath(os.environ.get("SKIFF") or REPO_DIR / "src" / "skiff")
 RUNTIME_NAME = os.path.basename(RUNTIME)
-IS_SKIFF = RUNTIME_NAME.startswith("skiff")
+IS_SKIFF = RUNTIME_NAME == "skiff"
 # Extra global flags put before --root on every invocation (e.g. for a
 # runtime that needs --cgroup-manager=... on this host).
 GLOBAL_ARGS = shlex.split(os.environ.get("SKIFF_GLOBAL_ARGS", ""))
