@@ -1,24 +1,37 @@
 /* check: read a bundle the way create would and report every problem
-   found, each with config.json:LINE:COL and its JSON path, without
-   creating anything.  Each rule reuses the code create runs, so the two
-   cannot disagree. */
+   found, each with config.json:LINE:COL, its JSON path and a one-line
+   hint, without creating anything.
+
+   The rules reuse the code create runs (ns_plan_build, sysctl_validate,
+   process_check_caps, mount_plan_build, seccomp_prepare), so the two
+   cannot disagree.  That code stops at the first bad element; to report
+   every one, a rule is run again with the element its error names taken
+   out of a working copy of the array (run_rule), and what create would
+   only warn about is captured from the log (skiff_log_capture).  Our
+   error messages start with the JSON path they are about, which gives the
+   position. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
-#include "fs.h"
 #include "fsutil.h"
+#include "log.h"
 #include "namespaces.h"
+#include "plan.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -26,54 +39,497 @@
 #include "strbuf.h"
 #include "sysctl.h"
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef SELINUX_MAGIC
+#define SELINUX_MAGIC 0xf97cff8c
+#endif
+
+/* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
+   expected diagnostics of tests/check do not depend on the machine:
+   "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb". */
+struct host
+{
+  enum cgroup_layout cgroup;
+  bool selinux, apparmor, idmap;
+  char no_ns[128];  /* "+"-separated namespace types this kernel lacks */
+  char no_ctl[128]; /* "+"-separated cgroup controllers it lacks */
+};
+
 struct checker
 {
   const char *bundle;
-  const char *file; /* as shown in diagnostics */
   oci_config *cfg;
-  oci_diags *d;
+  struct skiff_check_report *r;
+  struct host host;
+  struct ns_plan ns;
+  bool ns_ok;
+  int ns_flags;    /* namespaces the container gets, even when ns_plan failed */
+  char **captured; /* warnings create would log, from the last run */
+  size_t captured_len;
 };
 
-/* Our error messages start with the JSON path they are about
-   ("linux.namespaces[2]: ...", "mounts[3] (/x): ..."): find its position. */
+/* ---- diagnostics ----------------------------------------------------- */
+
+static char *
+xstrdup_or_null (const char *s)
+{
+  if (s == NULL)
+    return NULL;
+  char *d = strdup (s);
+  if (d == NULL)
+    abort ();
+  return d;
+}
+
+/* The position of path, or of its closest ancestor present in the file
+   (a missing field is shown where its parent is). */
 static void
-add_from_error (struct checker *k, int severity, skiff_error_t *err)
+position_of (const oci_config *cfg, const char *path, unsigned *line, unsigned *col)
+{
+  char p[512];
+  *line = *col = 0;
+  if (cfg == NULL || path == NULL)
+    return;
+  snprintf (p, sizeof p, "%s", path);
+  for (;;)
+    {
+      if (oci_config_position (cfg, p, line, col))
+        return;
+      char *cut = strrchr (p, '.');
+      char *br = strrchr (p, '[');
+      if (br > cut)
+        cut = br;
+      if (cut == NULL)
+        {
+          oci_config_position (cfg, "", line, col);
+          return;
+        }
+      *cut = '\0';
+    }
+}
+
+static void
+report_add (struct skiff_check_report *r, int severity, unsigned line, unsigned col,
+            const char *path, const char *hint, const char *msg)
+{
+  if (r->len == r->cap)
+    {
+      r->cap = r->cap ? 2 * r->cap : 16;
+      r->items = realloc (r->items, r->cap * sizeof *r->items);
+      if (r->items == NULL)
+        abort ();
+    }
+  struct skiff_diag *d = &r->items[r->len++];
+  d->severity = severity;
+  d->line = line;
+  d->col = col;
+  d->path = xstrdup_or_null (path ? path : "");
+  d->msg = xstrdup_or_null (msg);
+  d->hint = xstrdup_or_null (hint);
+  if (severity == SKIFF_DIAG_ERROR)
+    r->errors++;
+  else
+    r->warnings++;
+}
+
+static const char *hint_for (const char *path, const char *msg);
+
+static void diag (struct checker *k, int severity, const char *path, const char *hint,
+                  const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+
+static void
+diag (struct checker *k, int severity, const char *path, const char *hint, const char *fmt, ...)
+{
+  cleanup_free char *msg = NULL;
+  unsigned line, col;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&msg, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  position_of (k->cfg, path, &line, &col);
+  report_add (k->r, severity, line, col, path, hint ? hint : hint_for (path, msg), msg);
+}
+
+/* A message of ours, "linux.namespaces[2]: duplicate ..." or "mounts[3]
+   (/x): ...": the path is shown apart, with the position it names. */
+static void
+diag_message (struct checker *k, int severity, const char *m)
 {
   char path[256] = "";
-  const char *m = (*err)->msg;
   size_t n = strcspn (m, " :");
-  unsigned line = 0, col = 0;
-  if (n < sizeof path && n > 0)
+  const char *rest = m;
+  if (n > 0 && n < sizeof path && (m[n] == ':' || m[n] == ' ') && strchr ("lmprhdo", m[0]))
     {
       memcpy (path, m, n);
       path[n] = '\0';
-      if (!oci_config_position (k->cfg, path, &line, &col))
-        path[0] = '\0';
-    }
-  /* Drop the path (and ": ") from the message: the diagnostic shows it. */
-  const char *rest = m;
-  if (path[0])
-    {
       rest = m + n;
+      /* "mounts[3] (/x): msg": the element is named by the path already. */
+      if (rest[0] == ' ' && rest[1] == '(')
+        {
+          const char *close = strstr (rest, "): ");
+          if (close)
+            rest = close + 1;
+        }
       while (*rest == ':' || *rest == ' ')
         rest++;
     }
-  oci_diags_add (k->d, severity, k->file, line, col, path[0] ? path : NULL, "%s", rest);
+  else
+    n = 0;
+  diag (k, severity, n ? path : "", NULL, "%s", rest);
+}
+
+static void
+diag_error (struct checker *k, int severity, skiff_error_t *err)
+{
+  diag_message (k, severity, (*err)->msg);
   skiff_error_free (err);
 }
 
-static void add_at (struct checker *k, int severity, const char *path, const char *fmt,
-                    const char *a) __attribute__ ((format (printf, 4, 0)));
+/* ---- hints ------------------------------------------------------------ */
+
+/* One line per kind of problem, chosen by the path (a prefix, "" for any)
+   and a piece of the message.  The first match wins. */
+static const struct
+{
+  const char *path, *msg, *hint;
+} hints[] = {
+  /* the parser */
+  { "", "invalid JSON",
+    "fix the JSON syntax here: a missing comma, quote or bracket, or a trailing comma" },
+  { "", "empty document", "`skiff spec` writes a complete default config.json to start from" },
+  { "", "duplicate key", "remove one of the two: other parsers keep either the first or the last" },
+  { "", "missing required field", "add the field; `skiff spec` shows a complete example" },
+  { "", "expected a string", "write the value as a JSON string, in double quotes" },
+  { "", "expected an array", "this field is a list: put the value(s) in [ ]" },
+  { "", "expected an object", "this field is an object: { \"name\": value, ... }" },
+  { "", "expected a boolean", "write true or false, without quotes" },
+  { "", "expected an integer", "write a whole number, without quotes" },
+  { "", "expected a number", "write a number, without quotes" },
+  { "", "out of range", "use a value inside the range shown" },
+  { "", "invalid value", "use one of the values listed" },
+  /* the document */
+  { "root", "missing: a container needs",
+    "add \"root\": {\"path\": \"rootfs\"} naming the root filesystem directory" },
+  { "root.path", "does not exist",
+    "create the directory (e.g. unpack an image into it) or fix the path; a relative path is from "
+    "the bundle directory" },
+  { "root.path", "not a directory",
+    "root.path must name a directory holding the container's files" },
+  { "process", "missing: create needs",
+    "add a process with at least args and cwd; `skiff spec` shows one" },
+  { "process.args", "must name the program",
+    "add the program and its arguments, e.g. [\"/bin/sh\"]" },
+  { "process.args[0]", "not found in the container",
+    "install the program in the rootfs, or name it by a path that exists there" },
+  { "process.args[0]", "not an executable",
+    "name an executable file of the rootfs (chmod +x it if it is one)" },
+  { "process.cwd", "absolute",
+    "write the working directory as an absolute path inside the container, e.g. \"/\"" },
+  { "process.capabilities", "unknown capability",
+    "check the spelling (CAP_ and upper case); `skiff features` lists the capabilities this host "
+    "knows" },
+  { "process.selinuxLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
+  { "linux.mountLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
+  { "process.apparmorProfile", "AppArmor",
+    "remove the profile or run on a host with AppArmor enabled" },
+  /* namespaces */
+  { "linux.namespaces", "duplicate namespace", "keep one entry per namespace type" },
+  { "linux.namespaces", "a mount namespace is required",
+    "add {\"type\": \"mount\"} to linux.namespaces" },
+  { "linux.namespaces", "needs linux.uidMappings",
+    "add linux.uidMappings and linux.gidMappings, e.g. [{\"containerID\": 0, \"hostID\": 100000, "
+    "\"size\": 65536}]" },
+  { "linux.uidMappings", "need a new user namespace",
+    "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings" },
+  { "linux.namespaces", "open `",
+    "the path must name a namespace file such as /proc/PID/ns/net or a bind mount of one" },
+  { "linux.namespaces", "this kernel has no",
+    "remove the namespace or run on a kernel that has it" },
+  { "hostname", "needs a uts namespace",
+    "add {\"type\": \"uts\"} to linux.namespaces, or remove hostname" },
+  { "domainname", "needs a uts namespace",
+    "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname" },
+  { "linux.sysctl", "needs a new",
+    "add that namespace to linux.namespaces (without a path), or remove the sysctl" },
+  { "linux.sysctl", "not owned by a namespace",
+    "remove it: set host-wide sysctls on the host, not per container" },
+  { "linux.sysctl", "invalid name",
+    "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
+  /* mounts and devices */
+  { "mounts", "destination must be an absolute path",
+    "start the destination with /: it is a path inside the container" },
+  { "mounts", "only proc may be mounted on /proc",
+    "mount type \"proc\" on /proc, or choose another destination" },
+  { "mounts", "mounts under /proc are refused", "choose a destination outside /proc" },
+  { "mounts", "idmap and uidMappings/gidMappings need a bind",
+    "add \"rbind\" to options, or drop the idmap option and mappings" },
+  { "mounts", "type is missing",
+    "set type (e.g. \"tmpfs\"), or add \"bind\" to options for a bind mount" },
+  { "mounts", "a bind mount needs a source", "set source to the host path to bind" },
+  { "mounts", "source does not exist",
+    "create the source on the host first, or fix the path (relative paths are from the bundle)" },
+  { "mounts", "means nothing for a bind mount",
+    "remove the option, or mount a new filesystem instead of a bind" },
+  { "mounts", "do not apply to a bind mount", "remove the option" },
+  { "mounts", "tmpcopyup is not supported",
+    "remove tmpcopyup; copy the files in a createContainer hook if needed" },
+  { "mounts", "kernel cannot idmap",
+    "remove the idmap option and mappings, or run on Linux 5.12 or newer" },
+  { "mounts", "empty", "remove the empty option" },
+  { "linux.rootfsPropagation", "",
+    "use shared, slave, private or unbindable (r-prefixed for the whole tree)" },
+  { "linux.devices", "is not c, u, b or p",
+    "use c (char), b (block), u (unbuffered char) or p (fifo)" },
+  { "linux.devices", "major and minor",
+    "add the device numbers, as `ls -l /dev/NAME` shows them on the host" },
+  { "linux.devices", "path must be absolute",
+    "write the device path as an absolute path, e.g. \"/dev/fuse\"" },
+  /* seccomp */
+  { "linux.seccomp.syscalls", "unknown syscall",
+    "harmless for a name of another kernel or architecture; otherwise fix the spelling: it falls "
+    "to defaultAction" },
+  { "linux.seccomp", "built without seccomp",
+    "install a skiff built with libseccomp, or remove linux.seccomp" },
+  { "linux.seccomp", "takes no errno value",
+    "remove errnoRet, or use SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
+  { "linux.seccomp", "must name at least one syscall",
+    "list the syscalls the rule is for in names" },
+  { "linux.seccomp", "SCMP_ACT_NOTIFY cannot", "use another action for it" },
+  { "linux.seccomp", "required by SCMP_ACT_NOTIFY",
+    "set listenerPath to the unix socket of the seccomp agent" },
+  { "linux.seccomp", "must not be set without listenerPath",
+    "set listenerPath, or remove listenerMetadata" },
+  { "linux.seccomp", "unknown", "use a value `skiff features` lists under linux.seccomp" },
+  /* cgroups and hooks */
+  { "linux.cgroupsPath", "",
+    "name a cgroup below the root, e.g. \"/mygroup/ctr\" or \"mygroup/ctr\"" },
+  { "linux.resources.unified", "v1",
+    "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
+  { "linux.resources.network", "cgroup v2",
+    "remove linux.resources.network (net_cls/net_prio exist only on cgroup v1)" },
+  { "linux.resources", "controller", "remove those limits, or enable the controller on this host" },
+  { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },
+  { "hooks", "not an executable file", "install the hook there and make it executable (chmod +x)" },
+};
+
+static bool
+path_matches (const char *path, const char *prefix)
+{
+  size_t n = strlen (prefix);
+  return strncmp (path, prefix, n) == 0
+         && (path[n] == '\0' || path[n] == '.' || path[n] == '[' || n == 0);
+}
+
+static const char *
+hint_for (const char *path, const char *msg)
+{
+  for (size_t i = 0; i < sizeof hints / sizeof *hints; i++)
+    if (path_matches (path ? path : "", hints[i].path) && strstr (msg, hints[i].msg))
+      return hints[i].hint;
+  return NULL;
+}
+
+/* ---- running create's code on every element -------------------------- */
+
+/* One array of the config that a rule may name elements of ("mounts[3]").
+   During run_rule the config points at a working copy. */
+struct elem_list
+{
+  const char *prefix; /* "mounts[" */
+  void *field;        /* &cfg->mounts: a T ** */
+  size_t *len;        /* &cfg->mounts_len */
+  void **orig, **work;
+  size_t orig_len, *map; /* working index -> original index */
+};
+
+typedef int (*rule_fn) (struct checker *k, skiff_error_t *err);
 
 static void
-add_at (struct checker *k, int severity, const char *path, const char *fmt, const char *a)
+capture_warning (skiff_log_level level, const char *msg, void *data)
 {
-  unsigned line = 0, col = 0;
-  oci_config_position (k->cfg, path, &line, &col);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-  oci_diags_add (k->d, severity, k->file, line, col, path, fmt, a);
-#pragma GCC diagnostic pop
+  struct checker *k = data;
+  (void)level;
+  k->captured = realloc (k->captured, (k->captured_len + 1) * sizeof *k->captured);
+  if (k->captured == NULL)
+    abort ();
+  k->captured[k->captured_len++] = xstrdup_or_null (msg);
+}
+
+static void
+captured_clear (struct checker *k)
+{
+  for (size_t i = 0; i < k->captured_len; i++)
+    free (k->captured[i]);
+  free (k->captured);
+  k->captured = NULL;
+  k->captured_len = 0;
+}
+
+static void
+lists_begin (struct elem_list *l, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      memcpy (&l[i].orig, l[i].field, sizeof l[i].orig);
+      l[i].orig_len = *l[i].len;
+      l[i].work = calloc (l[i].orig_len + 1, sizeof *l[i].work);
+      l[i].map = calloc (l[i].orig_len + 1, sizeof *l[i].map);
+      if (l[i].work == NULL || l[i].map == NULL)
+        abort ();
+      for (size_t j = 0; j < l[i].orig_len; j++)
+        {
+          l[i].work[j] = l[i].orig[j];
+          l[i].map[j] = j;
+        }
+      memcpy (l[i].field, &l[i].work, sizeof l[i].work);
+    }
+}
+
+static void
+lists_end (struct elem_list *l, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      memcpy (l[i].field, &l[i].orig, sizeof l[i].orig);
+      *l[i].len = l[i].orig_len;
+      free (l[i].work);
+      free (l[i].map);
+    }
+}
+
+/* If msg starts with "<prefix>N]", take element N out and rewrite msg's
+   index to the original one.  false when no list is named. */
+static bool
+lists_drop (struct elem_list *l, size_t n, char **msg)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t plen = strlen (l[i].prefix);
+      if (strncmp (*msg, l[i].prefix, plen) != 0)
+        continue;
+      char *end = NULL;
+      unsigned long idx = strtoul (*msg + plen, &end, 10);
+      if (end == *msg + plen || *end != ']' || idx >= *l[i].len)
+        return false;
+      char *fixed = NULL;
+      if (asprintf (&fixed, "%s%zu%s", l[i].prefix, l[i].map[idx], end) < 0)
+        abort ();
+      free (*msg);
+      *msg = fixed;
+      size_t left = *l[i].len - idx - 1;
+      memmove (&l[i].work[idx], &l[i].work[idx + 1], left * sizeof *l[i].work);
+      memmove (&l[i].map[idx], &l[i].map[idx + 1], left * sizeof *l[i].map);
+      (*l[i].len)--;
+      return true;
+    }
+  return false;
+}
+
+/* Run fn until it passes, reporting each error and taking out the element
+   it names; an error that names none ends the run.  Returns whether the
+   last run passed.  The warnings fn logs in that run stay in k->captured. */
+static bool
+run_rule (struct checker *k, struct elem_list *lists, size_t n, rule_fn fn)
+{
+  bool ok = false;
+  lists_begin (lists, n);
+  for (size_t guard = 0; guard < 1000; guard++)
+    {
+      skiff_error_t err = NULL;
+      captured_clear (k);
+      skiff_log_capture (capture_warning, k);
+      int r = fn (k, &err);
+      skiff_log_capture (NULL, NULL);
+      if (r == 0)
+        {
+          ok = true;
+          break;
+        }
+      bool dropped = lists_drop (lists, n, &err->msg);
+      diag_error (k, SKIFF_DIAG_ERROR, &err);
+      if (!dropped)
+        break;
+    }
+  lists_end (lists, n);
+  return ok;
+}
+
+/* The warnings create would log, as diagnostics. */
+static void
+report_captured (struct checker *k)
+{
+  for (size_t i = 0; i < k->captured_len; i++)
+    diag_message (k, SKIFF_DIAG_WARNING, k->captured[i]);
+  captured_clear (k);
+}
+
+#define LIST(prefix, obj, name)                                                                    \
+  {                                                                                                \
+    prefix, &(obj)->name, &(obj)->name##_len, NULL, NULL, 0, NULL                                  \
+  }
+
+/* ---- the rules -------------------------------------------------------- */
+
+static int
+rule_namespaces (struct checker *k, skiff_error_t *err)
+{
+  ns_plan_release (&k->ns);
+  return ns_plan_build (k->cfg, &k->ns, err);
+}
+
+/* The namespaces the container gets as far as the config says, for the
+   rules that depend on them when ns_plan_build failed. */
+static int
+ns_flags_of_config (const oci_config *c)
+{
+  int flags = 0;
+  for (size_t i = 0; c->linux && i < c->linux->namespaces_len; i++)
+    flags |= ns_flag_from_type (c->linux->namespaces[i]->type);
+  return flags;
+}
+
+static void
+check_namespaces (struct checker *k)
+{
+  oci_linux *l = k->cfg->linux;
+  if (l)
+    {
+      struct elem_list lists[] = { LIST ("linux.namespaces[", l, namespaces) };
+      k->ns_ok = run_rule (k, lists, 1, rule_namespaces);
+    }
+  else
+    k->ns_ok = ns_plan_build (k->cfg, &k->ns, NULL) == 0;
+  k->ns_flags = ns_flags_of_config (k->cfg);
+  if (!(k->ns_flags & CLONE_NEWNS))
+    diag (k, SKIFF_DIAG_ERROR, "linux.namespaces", NULL, "a mount namespace is required");
+  if (k->cfg->hostname && !(k->ns_flags & CLONE_NEWUTS))
+    diag (k, SKIFF_DIAG_ERROR, "hostname", NULL, "`%s` needs a uts namespace", k->cfg->hostname);
+  if (k->cfg->domainname && !(k->ns_flags & CLONE_NEWUTS))
+    diag (k, SKIFF_DIAG_ERROR, "domainname", NULL, "`%s` needs a uts namespace",
+          k->cfg->domainname);
+}
+
+/* One sysctl at a time: the messages name the key, not an index. */
+static void
+check_sysctls (struct checker *k)
+{
+  const oci_linux *l = k->cfg->linux;
+  struct ns_plan fallback = { .new_flags = k->ns_flags };
+  const struct ns_plan *ns = k->ns_ok ? &k->ns : &fallback;
+  if (l == NULL || l->sysctl == NULL)
+    return;
+  for (size_t i = 0; i < l->sysctl->len; i++)
+    {
+      skiff_error_t err = NULL;
+      oci_string_map one = { &l->sysctl->keys[i], &l->sysctl->values[i], 1 };
+      oci_linux tmp = *l;
+      tmp.sysctl = &one;
+      if (sysctl_validate (&tmp, ns, &err) < 0)
+        diag_error (k, SKIFF_DIAG_ERROR, &err);
+    }
 }
 
 static void
@@ -82,39 +538,75 @@ check_root (struct checker *k)
   const oci_root *r = k->cfg->root;
   char p[PATH_MAX];
   struct stat st;
-  if (r == NULL)
+  if (r == NULL || r->path == NULL)
     {
-      oci_diags_add (k->d, OCI_DIAG_ERROR, k->file, 0, 0, "root",
-                     "missing: a container needs a root filesystem");
+      diag (k, SKIFF_DIAG_ERROR, "root", NULL, "missing: a container needs a root filesystem");
       return;
     }
-  snprintf (p, sizeof p, "%s%s%s", r->path[0] == '/' ? "" : k->bundle,
-            r->path[0] == '/' ? "" : "/", r->path);
+  if (r->path[0] == '/')
+    snprintf (p, sizeof p, "%s", r->path);
+  else
+    snprintf (p, sizeof p, "%s/%s", k->bundle, r->path);
   if (stat (p, &st) < 0)
-    add_at (k, OCI_DIAG_ERROR, "root.path", "`%s` does not exist", p);
+    diag (k, SKIFF_DIAG_ERROR, "root.path", NULL, "`%s` does not exist%s", r->path,
+          r->path[0] == '/' ? "" : " in the bundle directory");
   else if (!S_ISDIR (st.st_mode))
-    add_at (k, OCI_DIAG_ERROR, "root.path", "`%s` is not a directory", p);
+    diag (k, SKIFF_DIAG_ERROR, "root.path", NULL, "`%s` is not a directory", r->path);
+}
+
+static int
+rule_caps (struct checker *k, skiff_error_t *err)
+{
+  return process_check_caps (k->cfg->process, true, err);
 }
 
 static void
-check_process (struct checker *k, const struct ns_plan *ns)
+check_exec (struct checker *k)
 {
   const oci_process *p = k->cfg->process;
+  char root[PATH_MAX];
   skiff_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  const oci_root *r = k->cfg->root;
+  if (p->args_len == 0 || r == NULL || r->path == NULL)
+    return;
+  snprintf (root, sizeof root, "%s%s%s", r->path[0] == '/' ? "" : k->bundle,
+            r->path[0] == '/' ? "" : "/", r->path);
+  cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return; /* reported by check_root */
+  /* A mount may bring the program in: only a warning. */
+  if (plan_resolve_exec (rootfd, p, &exe, &err) < 0)
+    diag_error (k, k->cfg->mounts_len ? SKIFF_DIAG_WARNING : SKIFF_DIAG_ERROR, &err);
+}
+
+static void
+check_process (struct checker *k)
+{
+  oci_process *p = k->cfg->process;
   if (p == NULL)
     {
-      oci_diags_add (k->d, OCI_DIAG_ERROR, k->file, 0, 0, "process",
-                     "missing: create needs a process to run");
+      diag (k, SKIFF_DIAG_ERROR, "process", NULL, "missing: create needs a process to run");
       return;
     }
-  if (process_check_caps (p, true, &err) < 0)
-    add_from_error (k, OCI_DIAG_ERROR, &err);
+  if (p->capabilities)
+    {
+      oci_capabilities *c = p->capabilities;
+      struct elem_list lists[] = {
+        LIST ("process.capabilities.bounding[", c, bounding),
+        LIST ("process.capabilities.effective[", c, effective),
+        LIST ("process.capabilities.inheritable[", c, inheritable),
+        LIST ("process.capabilities.permitted[", c, permitted),
+        LIST ("process.capabilities.ambient[", c, ambient),
+      };
+      run_rule (k, lists, sizeof lists / sizeof *lists, rule_caps);
+    }
   if (p->cwd && p->cwd[0] != '/')
-    add_at (k, OCI_DIAG_ERROR, "process.cwd", "`%s` must be an absolute path", p->cwd);
-  if (p->args_len == 0)
-    oci_diags_add (k->d, OCI_DIAG_ERROR, k->file, 0, 0, "process.args",
-                   "missing: name the program to run");
-  (void) ns;
+    diag (k, SKIFF_DIAG_ERROR, "process.cwd", NULL, "`%s` must be an absolute path", p->cwd);
+  if (p->args_len == 0 || p->args[0][0] == '\0')
+    diag (k, SKIFF_DIAG_ERROR, "process.args", NULL, "must name the program to run");
+  else
+    check_exec (k);
 }
 
 static void
@@ -123,12 +615,13 @@ check_hooks_of (struct checker *k, const char *phase, oci_hook **h, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       char path[96];
+      struct stat st;
       snprintf (path, sizeof path, "hooks.%s[%zu].path", phase, i);
       if (h[i]->path[0] != '/')
-        add_at (k, OCI_DIAG_ERROR, path, "`%s` must be an absolute path", h[i]->path);
-      else if (access (h[i]->path, X_OK) < 0)
-        add_at (k, OCI_DIAG_ERROR, path, "`%s` is not an executable file on this host",
-                h[i]->path);
+        diag (k, SKIFF_DIAG_ERROR, path, NULL, "`%s` must be an absolute path", h[i]->path);
+      else if (stat (h[i]->path, &st) < 0 || !S_ISREG (st.st_mode) || !(st.st_mode & 0111))
+        diag (k, SKIFF_DIAG_ERROR, path, NULL, "`%s` is not an executable file on this host",
+              h[i]->path);
     }
 }
 
@@ -146,84 +639,376 @@ check_hooks (struct checker *k)
   check_hooks_of (k, "poststop", h->poststop, h->poststop_len);
 }
 
-/* Host checks: what this kernel or host cannot do (warnings). */
-static void
-check_host (struct checker *k, const struct ns_plan *ns)
+static int
+rule_mounts (struct checker *k, skiff_error_t *err)
 {
-  const oci_linux *l = k->cfg->linux;
+  struct rootfs_spec rs = { .config = k->cfg,
+                            .bundle = k->bundle,
+                            .rootfs = "/nonexistent",
+                            .userns = k->ns_flags & CLONE_NEWUSER,
+                            .cgroupns = k->ns_flags & CLONE_NEWCGROUP,
+                            .netns = k->ns_flags & CLONE_NEWNET };
+  struct mount_plan plan = { 0 };
+  if (mount_plan_build (&rs, &plan, err) < 0)
+    return -1;
+  /* The plan's own warnings go where create's would. */
+  for (size_t i = 0; i < plan.warnings_len; i++)
+    skiff_warn ("%s", plan.warnings[i]);
+  mount_plan_free (&plan);
+  return 0;
+}
+
+static void
+check_mounts (struct checker *k)
+{
+  oci_config *c = k->cfg;
+  oci_linux empty = { 0 };
+  oci_linux *l = c->linux ? c->linux : &empty;
+  struct elem_list lists[] = { LIST ("mounts[", c, mounts), LIST ("linux.devices[", l, devices) };
+  if (run_rule (k, lists, 2, rule_mounts))
+    report_captured (k);
+  captured_clear (k);
+  /* What create would find missing on the host. */
+  for (size_t i = 0; i < c->mounts_len; i++)
+    {
+      const oci_mount *m = c->mounts[i];
+      char path[64], src[PATH_MAX];
+      bool bind = m->type && strcmp (m->type, "bind") == 0;
+      for (size_t j = 0; j < m->options_len; j++)
+        bind |= strcmp (m->options[j], "bind") == 0 || strcmp (m->options[j], "rbind") == 0;
+      if (!bind || m->source == NULL || m->source[0] == '\0')
+        continue;
+      snprintf (src, sizeof src, "%s%s%s", m->source[0] == '/' ? "" : k->bundle,
+                m->source[0] == '/' ? "" : "/", m->source);
+      snprintf (path, sizeof path, "mounts[%zu].source", i);
+      if (access (src, F_OK) < 0)
+        diag (k, SKIFF_DIAG_ERROR, path, NULL, "`%s`: source does not exist on this host",
+              m->source);
+    }
+}
+
+static int
+rule_seccomp (struct checker *k, skiff_error_t *err)
+{
+  struct seccomp_prog *prog = NULL;
+  int r = seccomp_prepare (k->cfg->linux->seccomp, NULL, &prog, err);
+  seccomp_prog_free (prog);
+  return r;
+}
+
+static void
+check_seccomp (struct checker *k)
+{
+  oci_seccomp *s = k->cfg->linux ? k->cfg->linux->seccomp : NULL;
+  if (s == NULL)
+    return;
+  struct elem_list lists[] = {
+    LIST ("linux.seccomp.syscalls[", s, syscalls),
+    LIST ("linux.seccomp.architectures[", s, architectures),
+    LIST ("linux.seccomp.flags[", s, flags),
+  };
+  if (run_rule (k, lists, sizeof lists / sizeof *lists, rule_seccomp))
+    report_captured (k);
+  captured_clear (k);
+}
+
+static int
+rule_cgroup (struct checker *k, skiff_error_t *err)
+{
+  struct skiff_cgroup *cg = NULL;
+  int r = cgroup_new (k->cfg->linux->cgroups_path, "check", &cg, err);
+  cgroup_free (cg);
+  return r;
+}
+
+/* ---- the host --------------------------------------------------------- */
+
+static bool
+idmap_supported (void)
+{
+#ifdef SYS_mount_setattr
+  /* An invalid fd: EBADF when the syscall exists, ENOSYS when not. */
+  return syscall (SYS_mount_setattr, -1, "", 0, NULL, 0) == 0 || errno != ENOSYS;
+#else
+  return false;
+#endif
+}
+
+static bool
+controller_enabled (const char *name)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/cgroups", "re");
+  char line[256], ctl[64];
+  int hier, num, enabled;
+  while (f && fgets (line, sizeof line, f))
+    if (sscanf (line, "%63s %d %d %d", ctl, &hier, &num, &enabled) == 4 && strcmp (ctl, name) == 0)
+      return enabled == 1;
+  return false;
+}
+
+static bool
+in_plus_list (const char *list, const char *name)
+{
+  size_t n = strlen (name);
+  for (const char *p = list; (p = strstr (p, name)); p += n)
+    if ((p == list || p[-1] == '+') && (p[n] == '\0' || p[n] == '+'))
+      return true;
+  return false;
+}
+
+static void
+host_probe (struct host *h)
+{
+  struct statfs sfs;
+  static const char *const ns[]
+      = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
+  static const char *const ctl[]
+      = { "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "rdma", "net_cls" };
+  memset (h, 0, sizeof *h);
+  h->cgroup = cgroup_detect_layout ();
+  h->selinux = statfs ("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
+  h->apparmor = access ("/sys/kernel/security/apparmor", F_OK) == 0;
+  h->idmap = idmap_supported ();
+  for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
+    {
+      char p[64];
+      snprintf (p, sizeof p, "/proc/self/ns/%s", ns_proc_name (ns_flag_from_type (ns[i])));
+      if (access (p, F_OK) < 0)
+        snprintf (h->no_ns + strlen (h->no_ns), sizeof h->no_ns - strlen (h->no_ns), "%s%s",
+                  h->no_ns[0] ? "+" : "", ns[i]);
+    }
+  for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++)
+    if (!controller_enabled (ctl[i]))
+      snprintf (h->no_ctl + strlen (h->no_ctl), sizeof h->no_ctl - strlen (h->no_ctl), "%s%s",
+                h->no_ctl[0] ? "+" : "", ctl[i]);
+}
+
+/* Test-only: SKIFF_TEST_HOST replaces the probes it names. */
+static void
+host_override (struct host *h, const char *spec)
+{
+  cleanup_free char *copy = xstrdup_or_null (spec);
+  char *save = NULL;
+  for (char *kv = strtok_r (copy, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
+    {
+      char *v = strchr (kv, '=');
+      if (v == NULL)
+        continue;
+      *v++ = '\0';
+      if (strcmp (kv, "cgroup") == 0)
+        h->cgroup = strcmp (v, "v1") == 0       ? CGROUP_LAYOUT_V1
+                    : strcmp (v, "hybrid") == 0 ? CGROUP_LAYOUT_HYBRID
+                                                : CGROUP_LAYOUT_V2;
+      else if (strcmp (kv, "selinux") == 0)
+        h->selinux = strcmp (v, "1") == 0;
+      else if (strcmp (kv, "apparmor") == 0)
+        h->apparmor = strcmp (v, "1") == 0;
+      else if (strcmp (kv, "idmap") == 0)
+        h->idmap = strcmp (v, "1") == 0;
+      else if (strcmp (kv, "no-ns") == 0)
+        snprintf (h->no_ns, sizeof h->no_ns, "%s", v);
+      else if (strcmp (kv, "no-ctl") == 0)
+        snprintf (h->no_ctl, sizeof h->no_ctl, "%s", v);
+    }
+}
+
+static void
+host_controllers (struct checker *k)
+{
+  const oci_resources *res = k->cfg->linux ? k->cfg->linux->resources : NULL;
+  const struct
+  {
+    bool used;
+    const char *path, *ctl;
+  } uses[] = {
+    { res && res->memory, "linux.resources.memory", "memory" },
+    { res && res->cpu, "linux.resources.cpu", "cpu" },
+    { res && res->pids, "linux.resources.pids", "pids" },
+    { res && res->block_io, "linux.resources.blockIO", "blkio" },
+    { res && res->hugepage_limits_len, "linux.resources.hugepageLimits", "hugetlb" },
+    { res && res->rdma, "linux.resources.rdma", "rdma" },
+  };
+  if (res == NULL)
+    return;
+  for (size_t i = 0; i < sizeof uses / sizeof *uses; i++)
+    if (uses[i].used && in_plus_list (k->host.no_ctl, uses[i].ctl))
+      diag (k, SKIFF_DIAG_WARNING, uses[i].path, NULL,
+            "this host has no %s cgroup controller: the limits cannot be applied", uses[i].ctl);
+  if (res->unified && res->unified->len && k->host.cgroup == CGROUP_LAYOUT_V1)
+    diag (k, SKIFF_DIAG_WARNING, "linux.resources.unified", NULL,
+          "cgroup v2 keys cannot be applied on this cgroup v1 host");
+  if (res->network && k->host.cgroup == CGROUP_LAYOUT_V2)
+    diag (k, SKIFF_DIAG_WARNING, "linux.resources.network", NULL,
+          "net_cls and net_prio do not exist on this cgroup v2 host");
+}
+
+static void
+check_host (struct checker *k)
+{
+  const oci_config *c = k->cfg;
+  const oci_linux *l = c->linux;
   for (size_t i = 0; l && i < l->namespaces_len; i++)
     {
-      char p[64], path[64];
-      int flag = ns_flag_from_type (l->namespaces[i]->type);
-      snprintf (p, sizeof p, "/proc/self/ns/%s", ns_proc_name (flag));
+      char path[64];
       snprintf (path, sizeof path, "linux.namespaces[%zu]", i);
-      if (flag && access (p, F_OK) < 0)
-        add_at (k, OCI_DIAG_WARNING, path, "this kernel has no %s namespace",
-                l->namespaces[i]->type);
+      if (in_plus_list (k->host.no_ns, l->namespaces[i]->type))
+        diag (k, SKIFF_DIAG_WARNING, path, NULL, "this kernel has no %s namespace",
+              l->namespaces[i]->type);
     }
-  if (l && l->resources && l->resources->unified && l->resources->unified->len
-      && cgroup_detect_layout () == CGROUP_LAYOUT_V1)
-    add_at (k, OCI_DIAG_WARNING, "linux.resources.unified",
-            "cgroup v2 keys cannot be applied on this %s host", "cgroup v1");
-  if (k->cfg->process && k->cfg->process->selinux_label && access ("/sys/fs/selinux/enforce", F_OK) < 0)
-    add_at (k, OCI_DIAG_WARNING, "process.selinuxLabel", "SELinux is not enabled on this host: `%s` cannot be applied",
-            k->cfg->process->selinux_label);
-  (void) ns;
+  host_controllers (k);
+  if (c->process && c->process->selinux_label && !k->host.selinux)
+    diag (k, SKIFF_DIAG_WARNING, "process.selinuxLabel", NULL,
+          "SELinux is not enabled on this host: `%s` cannot be applied", c->process->selinux_label);
+  if (l && l->mount_label && !k->host.selinux)
+    diag (k, SKIFF_DIAG_WARNING, "linux.mountLabel", NULL,
+          "SELinux is not enabled on this host: `%s` cannot be applied", l->mount_label);
+  if (c->process && c->process->apparmor_profile && !k->host.apparmor)
+    diag (k, SKIFF_DIAG_WARNING, "process.apparmorProfile", NULL,
+          "AppArmor is not enabled on this host: `%s` cannot be applied",
+          c->process->apparmor_profile);
+  for (size_t i = 0; i < c->mounts_len && !k->host.idmap; i++)
+    {
+      const oci_mount *m = c->mounts[i];
+      bool idmap = m->uid_mappings_len || m->gid_mappings_len;
+      for (size_t j = 0; j < m->options_len; j++)
+        idmap |= strcmp (m->options[j], "idmap") == 0 || strcmp (m->options[j], "ridmap") == 0;
+      char path[64];
+      snprintf (path, sizeof path, "mounts[%zu]", i);
+      if (idmap)
+        diag (k, SKIFF_DIAG_WARNING, path, NULL,
+              "this kernel cannot idmap mounts (no mount_setattr)");
+    }
 }
+
+/* ---- entry points ----------------------------------------------------- */
 
 static void
 check_rules (struct checker *k)
 {
-  skiff_error_t err = NULL;
-  struct ns_plan ns = { 0 };
   check_root (k);
-  if (ns_plan_build (k->cfg, &ns, &err) < 0)
-    add_from_error (k, OCI_DIAG_ERROR, &err);
-  else
-    {
-      if (!ns_plan_has (&ns, CLONE_NEWNS))
-        oci_diags_add (k->d, OCI_DIAG_ERROR, k->file, 0, 0, "linux.namespaces",
-                       "a mount namespace is required");
-      if (k->cfg->hostname && !ns_plan_has (&ns, CLONE_NEWUTS))
-        add_at (k, OCI_DIAG_ERROR, "hostname", "`%s` needs a uts namespace", k->cfg->hostname);
-      if (k->cfg->domainname && !ns_plan_has (&ns, CLONE_NEWUTS))
-        add_at (k, OCI_DIAG_ERROR, "domainname", "`%s` needs a uts namespace",
-                k->cfg->domainname);
-      if (sysctl_validate (k->cfg->linux, &ns, &err) < 0)
-        add_from_error (k, OCI_DIAG_ERROR, &err);
-    }
-  check_process (k, &ns);
+  check_namespaces (k);
+  check_sysctls (k);
+  check_process (k);
   check_hooks (k);
-  struct rootfs_spec rs = { .config = k->cfg, .bundle = k->bundle, .rootfs = "/nonexistent" };
-  struct mount_plan plan = { 0 };
-  if (mount_plan_build (&rs, &plan, &err) < 0)
-    add_from_error (k, OCI_DIAG_ERROR, &err);
-  for (size_t i = 0; i < plan.warnings_len; i++)
-    oci_diags_add (k->d, OCI_DIAG_WARNING, k->file, 0, 0, NULL, "%s", plan.warnings[i]);
-  mount_plan_free (&plan);
-  struct seccomp_prog *prog = NULL;
-  if (seccomp_prepare (k->cfg->linux ? k->cfg->linux->seccomp : NULL, NULL, &prog, &err) < 0)
-    add_from_error (k, OCI_DIAG_ERROR, &err);
-  seccomp_prog_free (prog);
-  check_host (k, &ns);
-  ns_plan_release (&ns);
+  check_mounts (k);
+  check_seccomp (k);
+  if (k->cfg->linux)
+    {
+      struct elem_list none[] = { { 0 } };
+      run_rule (k, none, 0, rule_cgroup);
+    }
+  check_host (k);
+  ns_plan_release (&k->ns);
+}
+
+static int
+by_position (const void *a, const void *b)
+{
+  const struct skiff_diag *x = a, *y = b;
+  unsigned xl = x->line ? x->line : ~0U, yl = y->line ? y->line : ~0U;
+  if (xl != yl)
+    return xl < yl ? -1 : 1;
+  if (x->col != y->col)
+    return x->col < y->col ? -1 : 1;
+  /* Stable: the order the rules found them in. */
+  return x < y ? -1 : x > y;
 }
 
 int
-skiff_check_bundle (const char *bundle, oci_diags *d, skiff_error_t *err)
+skiff_check_bundle (const char *bundle, struct skiff_check_report *r, skiff_error_t *err)
 {
   char path[PATH_MAX];
   cleanup_free char *data = NULL;
   size_t len = 0;
+  oci_diags d = { 0 };
+  memset (r, 0, sizeof *r);
   snprintf (path, sizeof path, "%s/config.json", bundle);
   if (read_file_at (AT_FDCWD, path, &data, &len, err) < 0)
     return -1;
-  oci_parse_opts opts = { .filename = path, .keep_positions = true };
-  struct checker k = { .bundle = bundle, .file = path, .d = d };
-  k.cfg = oci_config_parse_data (data, len, &opts, d);
-  if (k.cfg == NULL)
-    return 0; /* the parser reported every problem */
-  check_rules (&k);
-  oci_config_free (k.cfg);
+  r->file = xstrdup_or_null (strcmp (bundle, ".") == 0 ? "config.json" : path);
+  oci_parse_opts opts = { .filename = r->file, .keep_positions = true };
+  struct checker k = { .bundle = bundle, .r = r };
+  host_probe (&k.host);
+  if (getenv ("SKIFF_TEST_HOST"))
+    host_override (&k.host, getenv ("SKIFF_TEST_HOST"));
+  k.cfg = oci_config_parse_data (data, len, &opts, &d);
+  for (size_t i = 0; i < d.len; i++)
+    {
+      const oci_diag *x = &d.items[i];
+      report_add (r, x->severity, x->line, x->col, x->path, hint_for (x->path, x->msg), x->msg);
+    }
+  oci_diags_free (&d);
+  if (k.cfg)
+    {
+      check_rules (&k);
+      oci_config_free (k.cfg);
+    }
+  captured_clear (&k);
+  if (r->len > 1)
+    qsort (r->items, r->len, sizeof *r->items, by_position);
   return 0;
+}
+
+char *
+skiff_check_format (const struct skiff_check_report *r, bool json)
+{
+  static const char *const sev[] = { "error", "warning" };
+  struct skiff_strbuf b = { 0 };
+  if (json)
+    {
+      strbuf_puts (&b, "{\"file\":");
+      skiff_json_quote (&b, r->file ? r->file : "");
+      strbuf_printf (&b, ",\"errors\":%zu,\"warnings\":%zu,\"diagnostics\":[", r->errors,
+                     r->warnings);
+    }
+  for (size_t i = 0; i < r->len; i++)
+    {
+      const struct skiff_diag *x = &r->items[i];
+      const char *s = sev[x->severity == SKIFF_DIAG_ERROR ? 0 : 1];
+      if (json)
+        {
+          strbuf_printf (&b,
+                         "%s{\"severity\":\"%s\",\"line\":%u,\"column\":%u,\"path\":", i ? "," : "",
+                         s, x->line, x->col);
+          skiff_json_quote (&b, x->path);
+          strbuf_puts (&b, ",\"message\":");
+          skiff_json_quote (&b, x->msg);
+          strbuf_puts (&b, ",\"hint\":");
+          if (x->hint)
+            skiff_json_quote (&b, x->hint);
+          else
+            strbuf_puts (&b, "null");
+          strbuf_puts (&b, "}");
+          continue;
+        }
+      strbuf_printf (&b, "%s:", r->file);
+      if (x->line)
+        strbuf_printf (&b, "%u:%u:", x->line, x->col);
+      strbuf_printf (&b, " %s: ", s);
+      if (x->path[0])
+        strbuf_printf (&b, "%s: ", x->path);
+      strbuf_printf (&b, "%s\n", x->msg);
+      if (x->hint)
+        strbuf_printf (&b, "    hint: %s\n", x->hint);
+    }
+  if (json)
+    strbuf_puts (&b, "]}\n");
+  else
+    strbuf_printf (&b, "%s: %zu error%s, %zu warning%s\n", r->file, r->errors,
+                   r->errors == 1 ? "" : "s", r->warnings, r->warnings == 1 ? "" : "s");
+  return strbuf_steal (&b);
+}
+
+void
+skiff_check_report_free (struct skiff_check_report *r)
+{
+  for (size_t i = 0; i < r->len; i++)
+    {
+      free (r->items[i].path);
+      free (r->items[i].msg);
+      free (r->items[i].hint);
+    }
+  free (r->items);
+  free (r->file);
+  memset (r, 0, sizeof *r);
 }

@@ -15,6 +15,8 @@
 static int log_fd = -1; /* -1: stderr */
 static skiff_log_format log_format = SKIFF_LOG_TEXT;
 static bool log_debug = false;
+static skiff_log_capture_fn capture_fn = NULL;
+static void *capture_data = NULL;
 
 static const char *const level_names[] = {
   [SKIFF_LOG_ERROR] = "error",
@@ -61,6 +63,30 @@ int
 skiff_log_fd (void)
 {
   return log_fd;
+}
+
+void
+skiff_log_capture (skiff_log_capture_fn fn, void *data)
+{
+  capture_fn = fn;
+  capture_data = data;
+}
+
+unsigned long long
+skiff_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec;
+}
+
+void
+skiff_debug_phase (const char *name, unsigned long long t0)
+{
+  if (!log_debug)
+    return;
+  unsigned long long us = (skiff_now_ns () - t0) / 1000;
+  skiff_log (SKIFF_LOG_DEBUG, "phase %s: %llu.%03llu ms", name, us / 1000, us % 1000);
 }
 
 void
@@ -141,6 +167,13 @@ skiff_log (skiff_log_level level, const char *fmt, ...)
   va_end (ap);
   if (m == NULL)
     return;
+  if (capture_fn && level <= SKIFF_LOG_WARNING)
+    {
+      capture_fn (level, m, capture_data);
+      free (m);
+      errno = saved_errno;
+      return;
+    }
   strbuf_puts (&msg, m);
   free (m);
 

@@ -30,6 +30,16 @@ void skiff_log (skiff_log_level level, const char *fmt, ...)
 /* Forget the log fd in a child that is about to exec the user's process. */
 int skiff_log_fd (void);
 
+/* While set, warnings and errors go to fn instead of the log: `skiff check`
+   turns what create would warn about into diagnostics.  NULL restores. */
+typedef void (*skiff_log_capture_fn) (skiff_log_level level, const char *msg, void *data);
+void skiff_log_capture (skiff_log_capture_fn fn, void *data);
+
+/* Phase timings for --debug: t0 = skiff_now_ns () at the start of a phase,
+   then skiff_debug_phase ("mounts", t0) logs "phase mounts: 1.234 ms". */
+unsigned long long skiff_now_ns (void);
+void skiff_debug_phase (const char *name, unsigned long long t0);
+
 #define skiff_debug(...)                                                      \
   do                                                                          \
     {                                                                         \

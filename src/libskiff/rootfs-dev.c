@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "rootfs-internal.h"
+#include "strbuf.h"
 
 #define UNIX98_PTY_SLAVE_MAJOR 136 /* ..143 */
 
@@ -122,6 +123,32 @@ rootfs_do_devices (struct rootfs_exec *x, skiff_error_t *err)
         return skiff_error_wrap (err, "linux.devices[%zu]", i);
     }
   return 0;
+}
+
+static void
+describe_node (const struct dev_node *d, bool userns, const char *what, struct skiff_strbuf *out)
+{
+  char t = d->type == S_IFBLK ? 'b' : d->type == S_IFIFO ? 'p' : 'c';
+  if (userns && d->type != S_IFIFO)
+    strbuf_printf (out, "%s: bind of the host's node  <- %s\n", d->path, what);
+  else
+    strbuf_printf (out, "%s: %c %u:%u mode %04o uid %u gid %u  <- %s\n", d->path, t, d->major,
+                   d->minor, (unsigned)(d->mode & 07777), (unsigned)d->uid, (unsigned)d->gid, what);
+}
+
+void
+rootfs_devices_describe (const struct rootfs_spec *s, struct skiff_strbuf *out)
+{
+  const oci_linux *l = s->config->linux;
+  for (size_t i = 0; i < sizeof default_devices / sizeof default_devices[0]; i++)
+    if (!config_has_device (l, default_devices[i].path))
+      describe_node (&default_devices[i], s->userns, "default", out);
+  for (size_t i = 0; l && i < l->devices_len; i++)
+    {
+      struct dev_node d = dev_from_config (l->devices[i]);
+      cleanup_free char *what = rootfs_xasprintf ("linux.devices[%zu]", i);
+      describe_node (&d, s->userns, what, out);
+    }
 }
 
 static int

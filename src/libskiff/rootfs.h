@@ -79,6 +79,9 @@ int mount_plan_build (const struct rootfs_spec *s, struct mount_plan *plan, skif
 void mount_plan_free (struct mount_plan *plan);
 /* One numbered line per operation, then the warnings. */
 void mount_plan_describe (const struct mount_plan *plan, struct skiff_strbuf *out);
+/* One line per device node the OP_DEVICES step makes (defaults and
+   linux.devices), for `skiff check --plan`. */
+void rootfs_devices_describe (const struct rootfs_spec *s, struct skiff_strbuf *out);
 
 /* In the container's init, in its new mount namespace (root of its user
    namespace if any, in its cgroup), before createContainer hooks: set

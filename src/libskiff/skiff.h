@@ -114,9 +114,43 @@ SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
 /* ---- bundle debugging ---- */
 
 #include "ocispec.h"
-/* Every problem of bundle/config.json into d (errors and warnings); -1 only
-   when the file cannot be read. */
-SKIFF_PUBLIC int skiff_check_bundle (const char *bundle, oci_diags *d, skiff_error_t *err);
+
+enum
+{
+  SKIFF_DIAG_ERROR = OCI_DIAG_ERROR,
+  SKIFF_DIAG_WARNING = OCI_DIAG_WARNING,
+};
+
+struct skiff_diag
+{
+  int severity;       /* SKIFF_DIAG_* */
+  unsigned line, col; /* in config.json, 1-based; 0 when unknown */
+  char *path;         /* JSON path ("mounts[2].destination"), "" for the document */
+  char *msg;
+  char *hint;         /* one line saying how to fix it, or NULL */
+};
+
+struct skiff_check_report
+{
+  char *file; /* config.json as the diagnostics name it */
+  struct skiff_diag *items; /* sorted by position, unknown positions last */
+  size_t len, cap;
+  size_t errors, warnings;
+};
+
+/* Every problem of bundle/config.json (errors and host warnings) into r;
+   -1 only when the file cannot be read. */
+SKIFF_PUBLIC int skiff_check_bundle (const char *bundle, struct skiff_check_report *r,
+                                     skiff_error_t *err);
+/* The report as text ("file:line:col: error: path: msg" + "  hint: ..."
+   lines and a summary) or as one JSON object.  malloc'd. */
+SKIFF_PUBLIC char *skiff_check_format (const struct skiff_check_report *r, bool json);
+SKIFF_PUBLIC void skiff_check_report_free (struct skiff_check_report *r);
+/* `check --plan`: what create would do with the bundle on this host, in
+   order, described from the plan data create executes.  id names the
+   container for the cgroup path (NULL: "<id>"). */
+SKIFF_PUBLIC int skiff_plan_bundle (struct skiff_context *ctx, const char *bundle,
+                                    const char *id, char **text, skiff_error_t *err);
 /* The runtime-spec features document of this build and host. */
 SKIFF_PUBLIC char *skiff_features_json (void);
 

@@ -1,0 +1,588 @@
+/* `skiff check --plan`: the steps of create and start for a bundle on this
+   host, in the order they run, built from the same plan data create
+   executes: ns_plan_build(), cgroup_new(), mount_plan_build() with the
+   rootfs_spec the init uses, seccomp_prepare().  Nothing is created. */
+#include "config.h"
+#include "plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "fs.h"
+#include "log.h"
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "skiff.h"
+#include "strbuf.h"
+#include "sysctl.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* ---- process.args[0] inside the rootfs -------------------------------- */
+
+static const char *
+env_path (const oci_process *p)
+{
+  for (size_t i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], "PATH=", 5) == 0)
+      return p->env[i] + 5;
+  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/* A regular file with an execute bit, reached inside the root. */
+static bool
+executable_in_root (int rootfd, const char *path)
+{
+  skiff_error_t err = NULL;
+  struct stat st;
+  cleanup_close int fd = safe_open_in_root (rootfd, path, O_PATH, 0, &err);
+  skiff_error_free (&err);
+  return fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
+}
+
+int
+plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_error_t *err)
+{
+  if (p->args_len == 0 || p->args[0][0] == '\0')
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.args: must name the program to run");
+  const char *arg0 = p->args[0];
+  if (strchr (arg0, '/'))
+    {
+      if (!executable_in_root (rootfd, arg0))
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_INVALID_CONFIG, 0,
+            "process.args[0] `%s`: not an executable file in the container", arg0);
+      *path_out = strdup (arg0);
+      return 0;
+    }
+  const char *path = env_path (p);
+  cleanup_free char *copy = strdup (path);
+  char *save = NULL;
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *cand = NULL;
+      if (asprintf (&cand, "%s/%s", *dir ? dir : ".", arg0) < 0)
+        abort ();
+      if (executable_in_root (rootfd, cand))
+        {
+          *path_out = cand;
+          return 0;
+        }
+      free (cand);
+    }
+  return skiff_error_kind_set (
+      err, SKIFF_ERR_INVALID_CONFIG, 0,
+      "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)", arg0, path);
+}
+
+/* ---- the plan ---------------------------------------------------------- */
+
+struct planner
+{
+  struct skiff_context *ctx;
+  const char *id;
+  char *bundle, *rootfs;
+  oci_config *cfg;
+  struct ns_plan ns;
+  struct skiff_cgroup *cg;
+  struct seccomp_prog *seccomp;
+  char **warnings; /* what create would log as warnings */
+  size_t warnings_len;
+  struct mount_plan mounts;
+  struct skiff_strbuf out;
+  int step;
+};
+
+static void step (struct planner *pl, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
+step (struct planner *pl, const char *fmt, ...)
+{
+  cleanup_free char *s = NULL;
+  va_list ap;
+  va_start (ap, fmt);
+  if (vasprintf (&s, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
+  strbuf_printf (&pl->out, "%3d. %s\n", ++pl->step, s);
+}
+
+/* Indented lines under the current step. */
+#define detail(pl, ...) strbuf_printf (&(pl)->out, "       " __VA_ARGS__)
+
+static void
+capture (skiff_log_level level, const char *msg, void *data)
+{
+  struct planner *pl = data;
+  (void)level;
+  pl->warnings = realloc (pl->warnings, (pl->warnings_len + 1) * sizeof *pl->warnings);
+  if (pl->warnings == NULL || (pl->warnings[pl->warnings_len++] = strdup (msg)) == NULL)
+    abort ();
+}
+
+static void
+strv_join (struct skiff_strbuf *b, char **v, size_t n, const char *sep)
+{
+  for (size_t i = 0; i < n; i++)
+    strbuf_printf (b, "%s%s", i ? sep : "", v[i]);
+  if (n == 0)
+    strbuf_puts (b, "(none)");
+}
+
+static void
+json_list (struct skiff_strbuf *b, char **v, size_t n)
+{
+  strbuf_puts (b, "[");
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i)
+        strbuf_puts (b, ", ");
+      skiff_json_quote (b, v[i]);
+    }
+  strbuf_puts (b, "]");
+}
+
+/* Everything create decides before it touches the host, in create's
+   order: parse, root, namespaces, cgroup path, seccomp.  Errors are the
+   ones create would fail with. */
+static int
+prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
+{
+  char path[PATH_MAX];
+  pl->bundle = realpath (bundle, NULL);
+  if (pl->bundle == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "bundle `%s`", bundle);
+  snprintf (path, sizeof path, "%s/config.json", pl->bundle);
+  if (config_load_file (path, &pl->cfg, NULL, NULL, err) < 0)
+    return -1;
+  const oci_root *root = pl->cfg->root;
+  if (root == NULL || root->path == NULL || pl->cfg->process == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "%s: missing (run `skiff check` for every problem)",
+                                 pl->cfg->process ? "root.path" : "process");
+  snprintf (path, sizeof path, "%s%s%s", root->path[0] == '/' ? "" : pl->bundle,
+            root->path[0] == '/' ? "" : "/", root->path);
+  pl->rootfs = realpath (path, NULL);
+  if (pl->rootfs == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
+  if (ns_plan_build (pl->cfg, &pl->ns, err) < 0
+      || sysctl_validate (pl->cfg->linux, &pl->ns, err) < 0)
+    return -1;
+  skiff_log_capture (capture, pl);
+  int r = process_check_caps (pl->cfg->process, false, err);
+  if (r == 0)
+    r = cgroup_new (pl->cfg->linux ? pl->cfg->linux->cgroups_path : NULL, pl->id, &pl->cg, err);
+  if (r == 0)
+    r = seccomp_prepare (pl->cfg->linux ? pl->cfg->linux->seccomp : NULL, NULL, &pl->seccomp, err);
+  struct rootfs_spec rs = {
+    .config = pl->cfg,
+    .bundle = pl->bundle,
+    .rootfs = pl->rootfs,
+    .userns = ns_plan_has (&pl->ns, CLONE_NEWUSER),
+    .cgroupns = ns_plan_has (&pl->ns, CLONE_NEWCGROUP),
+    .netns = ns_plan_has (&pl->ns, CLONE_NEWNET),
+  };
+  if (r == 0)
+    r = mount_plan_build (&rs, &pl->mounts, err);
+  skiff_log_capture (NULL, NULL);
+  return r;
+}
+
+static void
+describe_ids (struct planner *pl, const char *what, oci_id_mapping **m, size_t n)
+{
+  detail (pl, "%s:", what);
+  for (size_t i = 0; i < n; i++)
+    strbuf_printf (&pl->out, " %u->%u(%u)", m[i]->container_id, m[i]->host_id, m[i]->size);
+  strbuf_puts (&pl->out, "\n");
+}
+
+static void
+describe_namespaces (struct planner *pl)
+{
+  const struct ns_plan *ns = &pl->ns;
+  const oci_linux *l = pl->cfg->linux;
+  bool two_stage = ns->njoin > 0 || (ns->new_flags & CLONE_NEWTIME);
+  cleanup_strbuf struct skiff_strbuf news = { 0 };
+  static const int order[] = { CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,    CLONE_NEWNET,
+                               CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+    if (ns->new_flags & order[i])
+      strbuf_printf (&news, "%s%s", news.len ? ", " : "", ns_type_name (order[i]));
+  if (!two_stage)
+    step (pl, "clone the init with new namespaces: %s", news.len ? news.s : "(none)");
+  else
+    step (pl,
+          "clone an intermediate process; it joins %zu namespace%s, unshares %s, then "
+          "forks the init",
+          ns->njoin, ns->njoin == 1 ? "" : "s", news.len ? news.s : "nothing");
+  for (size_t i = 0; i < ns->njoin; i++)
+    detail (pl, "join %s namespace: %s\n", ns_type_name (ns->join[i].flag), ns->join[i].path);
+  if (ns->new_flags & CLONE_NEWCGROUP)
+    detail (pl, "cgroup namespace: unshared after the init joined its cgroup\n");
+  if ((ns->new_flags & CLONE_NEWUSER) && l)
+    {
+      detail (pl, "user namespace: the runtime writes the id maps (container->host(size))\n");
+      describe_ids (pl, "uid map", l->uid_mappings, l->uid_mappings_len);
+      describe_ids (pl, "gid map", l->gid_mappings, l->gid_mappings_len);
+    }
+  if ((ns->new_flags & CLONE_NEWTIME) && l && l->time_offsets)
+    for (size_t i = 0; i < l->time_offsets->len; i++)
+      detail (pl, "time offset %s: %llds %uns\n", l->time_offsets->keys[i],
+              (long long)l->time_offsets->values[i]->secs,
+              (unsigned)l->time_offsets->values[i]->nanosecs);
+}
+
+static void
+describe_early (struct planner *pl)
+{
+  const oci_config *c = pl->cfg;
+  const oci_process *p = c->process;
+  const oci_linux *l = c->linux;
+  step (pl, "in the container, before the mounts (host /proc still visible)");
+  if (ns_plan_has (&pl->ns, CLONE_NEWUSER))
+    detail (pl, "become uid 0, gid 0 of the user namespace\n");
+  if (c->hostname)
+    detail (pl, "hostname \"%s\"\n", c->hostname);
+  if (c->domainname)
+    detail (pl, "domainname \"%s\"\n", c->domainname);
+  detail (pl, "new session keyring (unless --no-new-keyring)\n");
+  for (size_t i = 0; l && l->sysctl && i < l->sysctl->len; i++)
+    detail (pl, "sysctl %s = %s\n", l->sysctl->keys[i], l->sysctl->values[i]);
+  for (size_t i = 0; i < p->rlimits_len; i++)
+    detail (pl, "rlimit %s soft %llu hard %llu\n", p->rlimits[i]->type,
+            (unsigned long long)p->rlimits[i]->soft, (unsigned long long)p->rlimits[i]->hard);
+  if (p->oom_score_adj_present)
+    detail (pl, "oom_score_adj %d\n", p->oom_score_adj);
+  if (l && l->personality)
+    detail (pl, "personality %s\n", l->personality->domain);
+}
+
+/* The ops of one phase of the mount plan, as mount_plan_describe() prints
+   them. */
+static void
+describe_ops (struct planner *pl, size_t from, size_t to)
+{
+  struct mount_plan part = { .ops = pl->mounts.ops + from, .len = to - from };
+  cleanup_strbuf struct skiff_strbuf b = { 0 };
+  mount_plan_describe (&part, &b);
+  for (char *line = b.s, *nl; line && *line; line = nl + 1)
+    {
+      nl = strchr (line, '\n');
+      if (nl == NULL)
+        break;
+      strbuf_printf (&pl->out, "     %.*s\n", (int)(nl - line), line);
+    }
+}
+
+static size_t
+pivot_index (const struct mount_plan *m)
+{
+  for (size_t i = 0; i < m->len; i++)
+    if (m->ops[i].kind == OP_PIVOT)
+      return i;
+  return m->len;
+}
+
+static void
+describe_hooks (struct planner *pl, const char *phase, const char *where, oci_hook **h, size_t n)
+{
+  if (n == 0)
+    return;
+  step (pl, "%s hooks (%s)", phase, where);
+  for (size_t i = 0; i < n; i++)
+    {
+      detail (pl, "hooks.%s[%zu]: %s args ", phase, i, h[i]->path);
+      json_list (&pl->out, h[i]->args, h[i]->args_len);
+      if (h[i]->timeout_present)
+        strbuf_printf (&pl->out, " timeout %ds", h[i]->timeout);
+      strbuf_puts (&pl->out, "\n");
+    }
+}
+
+static void
+describe_devices (struct planner *pl)
+{
+  struct rootfs_spec rs = {
+    .config = pl->cfg,
+    .bundle = pl->bundle,
+    .rootfs = pl->rootfs,
+    .userns = ns_plan_has (&pl->ns, CLONE_NEWUSER),
+  };
+  cleanup_strbuf struct skiff_strbuf b = { 0 };
+  rootfs_devices_describe (&rs, &b);
+  for (char *line = b.s, *nl; line && *line; line = nl + 1)
+    {
+      if ((nl = strchr (line, '\n')) == NULL)
+        break;
+      detail (pl, "%.*s\n", (int)(nl - line), line);
+    }
+}
+
+static void
+describe_mounts (struct planner *pl)
+{
+  const oci_hooks *h = pl->cfg->hooks;
+  size_t pivot = pivot_index (&pl->mounts);
+  step (pl, "mounts, before the pivot (mount_plan ops 1-%zu)", pivot);
+  describe_ops (pl, 0, pivot);
+  for (size_t i = 0; i < pivot; i++)
+    if (pl->mounts.ops[i].kind == OP_DEVICES)
+      {
+        step (pl, "devices in /dev (%s)",
+              ns_plan_has (&pl->ns, CLONE_NEWUSER) ? "binds of the host's nodes: user namespace"
+                                                   : "mknod");
+        describe_devices (pl);
+      }
+  if (h)
+    {
+      describe_hooks (pl, "prestart", "in the runtime's namespaces", h->prestart, h->prestart_len);
+      describe_hooks (pl, "createRuntime", "in the runtime's namespaces", h->create_runtime,
+                      h->create_runtime_len);
+      describe_hooks (pl, "createContainer", "in the container's namespaces, before the pivot",
+                      h->create_container, h->create_container_len);
+    }
+  step (pl, "pivot and what follows it (mount_plan ops %zu-%zu)", pivot + 1, pl->mounts.len);
+  describe_ops (pl, pivot, pl->mounts.len);
+  for (size_t i = 0; i < pl->mounts.warnings_len; i++)
+    detail (pl, "warning: %s\n", pl->mounts.warnings[i]);
+}
+
+static void
+describe_exec_prep (struct planner *pl)
+{
+  const oci_process *p = pl->cfg->process;
+  skiff_error_t err = NULL;
+  cleanup_free char *exe = NULL;
+  cleanup_close int rootfd = open (pl->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (p->terminal)
+    step (pl, "terminal: a pty whose slave is bound on /dev/console and is stdio; the master "
+              "goes to --console-socket");
+  step (pl, "find the program and enter the working directory");
+  if (rootfd >= 0 && plan_resolve_exec (rootfd, p, &exe, &err) == 0)
+    {
+      char real[PATH_MAX], host[FS_PROC_FD_PATH_MAX];
+      cleanup_close int fd = safe_open_in_root (rootfd, exe, O_PATH, 0, NULL);
+      ssize_t n = fd >= 0 ? readlink (fs_proc_fd_path (fd, host), real, sizeof real - 1) : -1;
+      size_t rl = strlen (pl->rootfs);
+      real[n > 0 ? n : 0] = '\0';
+      if (n > 0 && strncmp (real, pl->rootfs, rl) == 0 && strcmp (real + rl, exe) != 0)
+        detail (pl, "process.args[0] \"%s\" -> %s (the file: %s)\n", p->args[0], exe, real + rl);
+      else
+        detail (pl, "process.args[0] \"%s\" -> %s\n", p->args[0], exe);
+    }
+  else
+    {
+      detail (pl, "%s (create fails here unless a mount provides it)\n",
+              err ? err->msg : "rootfs cannot be opened");
+      skiff_error_free (&err);
+    }
+  detail (pl, "cwd %s (created if missing)\n", p->cwd ? p->cwd : "/");
+  step (pl,
+        "close every fd above %s; report ready: create returns, the container is "
+        "\"created\"",
+        "stdio and --preserve-fds");
+}
+
+static void
+describe_caps (struct planner *pl)
+{
+  const oci_capabilities *c = pl->cfg->process->capabilities;
+  struct
+  {
+    const char *name;
+    char **v;
+    size_t n;
+  } sets[] = {
+    { "bounding", c ? c->bounding : NULL, c ? c->bounding_len : 0 },
+    { "effective", c ? c->effective : NULL, c ? c->effective_len : 0 },
+    { "inheritable", c ? c->inheritable : NULL, c ? c->inheritable_len : 0 },
+    { "permitted", c ? c->permitted : NULL, c ? c->permitted_len : 0 },
+    { "ambient", c ? c->ambient : NULL, c ? c->ambient_len : 0 },
+  };
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+    {
+      detail (pl, "capabilities.%s: ", sets[i].name);
+      strv_join (&pl->out, sets[i].v, sets[i].n, " ");
+      strbuf_puts (&pl->out, "\n");
+    }
+}
+
+static void
+describe_seccomp (struct planner *pl, bool early)
+{
+  const oci_seccomp *s = pl->cfg->linux ? pl->cfg->linux->seccomp : NULL;
+  if (s == NULL)
+    {
+      if (!early)
+        step (pl, "seccomp: none (linux.seccomp is not set)");
+      return;
+    }
+  size_t rules = 0, names = 0;
+  for (size_t i = 0; i < s->syscalls_len; i++)
+    {
+      const oci_syscall *sc = s->syscalls[i];
+      /* Rules with the default action change nothing and are dropped. */
+      if (strcmp (sc->action, s->default_action) == 0
+          && sc->errno_ret_present == s->default_errno_ret_present
+          && sc->errno_ret == s->default_errno_ret)
+        continue;
+      rules++;
+      names += sc->names_len;
+    }
+  bool notify = seccomp_prog_notifies (pl->seccomp);
+  step (pl, "load the seccomp filter (%s)",
+        notify  ? "already loaded during create, to hand the listener fd to the runtime"
+        : early ? "before dropping capabilities: no noNewPrivileges"
+                : "after no_new_privs");
+  detail (pl, "defaultAction %s", s->default_action);
+  if (s->default_errno_ret_present)
+    strbuf_printf (&pl->out, " (errno %u)", s->default_errno_ret);
+  strbuf_printf (&pl->out, "; %zu rule%s naming %zu syscall%s; notify: %s\n", rules,
+                 rules == 1 ? "" : "s", names, names == 1 ? "" : "s",
+                 notify ? s->listener_path : "no");
+  if (s->architectures_len)
+    {
+      detail (pl, "architectures: ");
+      strv_join (&pl->out, s->architectures, s->architectures_len, " ");
+      strbuf_puts (&pl->out, "\n");
+    }
+  if (s->flags_len)
+    {
+      detail (pl, "flags: ");
+      strv_join (&pl->out, s->flags, s->flags_len, " ");
+      strbuf_puts (&pl->out, "\n");
+    }
+}
+
+static void
+describe_start (struct planner *pl)
+{
+  const oci_process *p = pl->cfg->process;
+  const oci_hooks *h = pl->cfg->hooks;
+  bool keeps_admin = false;
+  for (size_t i = 0; p->capabilities && i < p->capabilities->effective_len; i++)
+    keeps_admin |= strcmp (p->capabilities->effective[i], "CAP_SYS_ADMIN") == 0;
+  bool early = !p->no_new_privileges && !keeps_admin;
+  strbuf_puts (&pl->out, "start:\n");
+  if (h)
+    describe_hooks (pl, "startContainer", "in the container, before the exec", h->start_container,
+                    h->start_container_len);
+  if (early)
+    describe_seccomp (pl, true);
+  step (pl, "drop privileges");
+  describe_caps (pl);
+  if (p->user)
+    {
+      detail (pl, "user: uid %u gid %u additionalGids", p->user->uid, p->user->gid);
+      for (size_t i = 0; i < p->user->additional_gids_len; i++)
+        strbuf_printf (&pl->out, "%s%u", i ? "," : " ", p->user->additional_gids[i]);
+      if (p->user->additional_gids_len == 0)
+        strbuf_puts (&pl->out, " (none)");
+      if (p->user->umask_present)
+        strbuf_printf (&pl->out, " umask %04o", p->user->umask);
+      strbuf_puts (&pl->out, "\n");
+    }
+  detail (pl, "no_new_privs: %s\n", p->no_new_privileges ? "yes" : "no");
+  if (p->apparmor_profile)
+    detail (pl, "apparmor profile %s\n", p->apparmor_profile);
+  if (p->selinux_label)
+    detail (pl, "selinux label %s\n", p->selinux_label);
+  if (!early)
+    describe_seccomp (pl, false);
+  cleanup_free char *exe = NULL;
+  skiff_error_t err = NULL;
+  cleanup_close int rootfd = open (pl->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0 || plan_resolve_exec (rootfd, p, &exe, &err) < 0)
+    skiff_error_free (&err);
+  step (pl, "exec %s", exe ? exe : p->args_len ? p->args[0] : "(nothing)");
+  detail (pl, "args ");
+  json_list (&pl->out, p->args, p->args_len);
+  strbuf_puts (&pl->out, "\n");
+  detail (pl, "env ");
+  json_list (&pl->out, p->env, p->env_len);
+  strbuf_puts (&pl->out, "\n");
+  bool home = false;
+  for (size_t i = 0; i < p->env_len; i++)
+    home |= strncmp (p->env[i], "HOME=", 5) == 0;
+  if (!home)
+    detail (pl, "plus HOME from the container's /etc/passwd for uid %u (else /)\n",
+            p->user ? p->user->uid : 0);
+  detail (pl, "cwd %s\n", p->cwd ? p->cwd : "/");
+  if (h)
+    {
+      strbuf_puts (&pl->out, "after start:\n");
+      describe_hooks (pl, "poststart", "in the runtime, failures are warnings", h->poststart,
+                      h->poststart_len);
+      describe_hooks (pl, "poststop", "in the runtime at delete, failures are warnings",
+                      h->poststop, h->poststop_len);
+    }
+}
+
+static void
+describe (struct planner *pl)
+{
+  const oci_config *c = pl->cfg;
+  strbuf_printf (&pl->out, "plan for bundle %s, container \"%s\", on this host\n", pl->bundle,
+                 pl->id);
+  strbuf_puts (&pl->out, "create:\n");
+  step (pl, "read config.json (ociVersion %s); rootfs %s%s", c->oci_version, pl->rootfs,
+        c->root && c->root->readonly ? " (read-only)" : "");
+  step (pl, "cgroup %s (%s manager, cgroup %s host%s)", pl->cg->path, pl->cg->ops->name,
+        cgroup_layout_name (pl->cg->layout),
+        c->linux && c->linux->cgroups_path ? "" : "; default path: no linux.cgroupsPath");
+  if (c->linux && c->linux->seccomp)
+    step (pl, "compile the seccomp filter before the clone (%s)",
+          pl->seccomp ? "ok" : "nothing to compile");
+  describe_namespaces (pl);
+  step (pl, "the runtime puts the init in cgroup %s", pl->cg->path);
+  describe_early (pl);
+  describe_mounts (pl);
+  describe_exec_prep (pl);
+  describe_start (pl);
+  for (size_t i = 0; i < pl->warnings_len; i++)
+    strbuf_printf (&pl->out, "warning: %s\n", pl->warnings[i]);
+}
+
+int
+skiff_plan_bundle (struct skiff_context *ctx, const char *bundle, const char *id, char **text,
+                   skiff_error_t *err)
+{
+  struct planner pl = { .ctx = ctx, .id = id ? id : "<id>" };
+  int r = prepare (&pl, bundle, err);
+  if (r == 0)
+    {
+      describe (&pl);
+      *text = strbuf_steal (&pl.out);
+    }
+  else
+    skiff_error_wrap (err, "plan");
+  strbuf_free (&pl.out);
+  mount_plan_free (&pl.mounts);
+  seccomp_prog_free (pl.seccomp);
+  cgroup_free (pl.cg);
+  ns_plan_release (&pl.ns);
+  for (size_t i = 0; i < pl.warnings_len; i++)
+    free (pl.warnings[i]);
+  free (pl.warnings);
+  oci_config_free (pl.cfg);
+  free (pl.bundle);
+  free (pl.rootfs);
+  return r;
+}
