@@ -153,6 +153,58 @@ diag (struct checker *k, int severity, const char *path, const char *hint, const
   report_add (k->r, severity, line, col, path, hint ? hint : hint_for (path, msg), msg);
 }
 
+/* Whether s starts with a JSON path of config.json: its first component
+   is a member of the document. */
+static bool
+starts_with_path (const char *s, size_t n)
+{
+  static const char *const top[]
+      = { "ociVersion", "process", "root",        "hostname", "domainname",
+          "mounts",     "hooks",   "annotations", "linux" };
+  size_t first = strcspn (s, ".[ :");
+  for (size_t i = 0; i < sizeof top / sizeof *top; i++)
+    if (first <= n && strlen (top[i]) == first && strncmp (s, top[i], first) == 0)
+      return true;
+  return false;
+}
+
+/* Some messages are about one member of the element their path names:
+   point at that member. */
+static const struct
+{
+  const char *path_prefix, *msg_prefix, *member;
+} members[] = {
+  { "mounts[", "destination", ".destination" },
+  { "mounts[", "only proc may be mounted", ".type" },
+  { "mounts[", "mounts under /proc", ".destination" },
+  { "linux.namespaces[", "open `", ".path" },
+  { "linux.devices[", "path must be", ".path" },
+  { "linux.devices[", "major and minor", ".type" },
+  { "linux.devices[", "type ", ".type" },
+};
+
+static void
+refine_path (struct checker *k, char *path, size_t size, const char *msg)
+{
+  for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+    if (strncmp (path, members[i].path_prefix, strlen (members[i].path_prefix)) == 0
+        && strncmp (msg, members[i].msg_prefix, strlen (members[i].msg_prefix)) == 0
+        && path[strlen (path) - 1] == ']' && strlen (path) + strlen (members[i].member) < size)
+      {
+        strcat (path, members[i].member);
+        return;
+      }
+  /* "a new user namespace needs ...": the user entry. */
+  const oci_linux *l = k->cfg->linux;
+  if (strcmp (path, "linux.namespaces") == 0 && strstr (msg, "user namespace") && l)
+    for (size_t i = 0; i < l->namespaces_len; i++)
+      if (strcmp (l->namespaces[i]->type, "user") == 0)
+        {
+          snprintf (path, size, "linux.namespaces[%zu]", i);
+          return;
+        }
+}
+
 /* A message of ours, "linux.namespaces[2]: duplicate ..." or "mounts[3]
    (/x): ...": the path is shown apart, with the position it names. */
 static void
@@ -161,24 +213,35 @@ diag_message (struct checker *k, int severity, const char *m)
   char path[256] = "";
   size_t n = strcspn (m, " :");
   const char *rest = m;
-  if (n > 0 && n < sizeof path && (m[n] == ':' || m[n] == ' ') && strchr ("lmprhdo", m[0]))
+  if (n == 0 || n >= sizeof path || !(m[n] == ':' || m[n] == ' ') || !starts_with_path (m, n))
     {
-      memcpy (path, m, n);
-      path[n] = '\0';
-      rest = m + n;
-      /* "mounts[3] (/x): msg": the element is named by the path already. */
-      if (rest[0] == ' ' && rest[1] == '(')
-        {
-          const char *close = strstr (rest, "): ");
-          if (close)
-            rest = close + 1;
-        }
-      while (*rest == ':' || *rest == ' ')
-        rest++;
+      diag (k, severity, "", NULL, "%s", m);
+      return;
     }
+  memcpy (path, m, n);
+  path[n] = '\0';
+  rest = m + n;
+  /* "mounts[3] (/x): msg" -> "`/x`: msg" */
+  const char *label = NULL;
+  int label_len = 0;
+  if (rest[0] == ' ' && rest[1] == '(')
+    {
+      const char *close = strstr (rest, "): ");
+      if (close)
+        {
+          label = rest + 2;
+          label_len = (int)(close - label);
+          rest = close + 1;
+        }
+    }
+  while (*rest == ':' || *rest == ' ')
+    rest++;
+  refine_path (k, path, sizeof path, rest);
+  /* The namespace type adds nothing to linux.namespaces[N]. */
+  if (label && label_len > 0 && strncmp (path, "linux.namespaces", 16) != 0)
+    diag (k, severity, path, NULL, "`%.*s`: %s", label_len, label, rest);
   else
-    n = 0;
-  diag (k, severity, n ? path : "", NULL, "%s", rest);
+    diag (k, severity, path, NULL, "%s", rest);
 }
 
 static void
@@ -192,13 +255,14 @@ diag_error (struct checker *k, int severity, skiff_error_t *err)
 
 /* One line per kind of problem, chosen by the path (a prefix, "" for any)
    and a piece of the message.  The first match wins. */
+// clang-format off
 static const struct
 {
   const char *path, *msg, *hint;
 } hints[] = {
   /* the parser */
-  { "", "invalid JSON",
-    "fix the JSON syntax here: a missing comma, quote or bracket, or a trailing comma" },
+  { "", "invalid JSON", "fix the JSON syntax here: a missing comma, quote or bracket, or a trailing comma" },
+  { "", "unexpected end", "the file ends too early: close every open [ and { (is it truncated?)" },
   { "", "empty document", "`skiff spec` writes a complete default config.json to start from" },
   { "", "duplicate key", "remove one of the two: other parsers keep either the first or the last" },
   { "", "missing required field", "add the field; `skiff spec` shows a complete example" },
@@ -211,109 +275,65 @@ static const struct
   { "", "out of range", "use a value inside the range shown" },
   { "", "invalid value", "use one of the values listed" },
   /* the document */
-  { "root", "missing: a container needs",
-    "add \"root\": {\"path\": \"rootfs\"} naming the root filesystem directory" },
-  { "root.path", "does not exist",
-    "create the directory (e.g. unpack an image into it) or fix the path; a relative path is from "
-    "the bundle directory" },
-  { "root.path", "not a directory",
-    "root.path must name a directory holding the container's files" },
-  { "process", "missing: create needs",
-    "add a process with at least args and cwd; `skiff spec` shows one" },
-  { "process.args", "must name the program",
-    "add the program and its arguments, e.g. [\"/bin/sh\"]" },
-  { "process.args[0]", "not found in the container",
-    "install the program in the rootfs, or name it by a path that exists there" },
-  { "process.args[0]", "not an executable",
-    "name an executable file of the rootfs (chmod +x it if it is one)" },
-  { "process.cwd", "absolute",
-    "write the working directory as an absolute path inside the container, e.g. \"/\"" },
-  { "process.capabilities", "unknown capability",
-    "check the spelling (CAP_ and upper case); `skiff features` lists the capabilities this host "
-    "knows" },
+  { "root", "missing: a container needs", "add \"root\": {\"path\": \"rootfs\"} naming the root filesystem directory" },
+  { "root.path", "does not exist", "create the directory (e.g. unpack an image into it) or fix the path; a relative path is from the bundle directory" },
+  { "root.path", "not a directory", "root.path must name a directory holding the container's files" },
+  { "process", "missing: create needs", "add a process with at least args and cwd; `skiff spec` shows one" },
+  { "process.args", "must name the program", "add the program and its arguments, e.g. [\"/bin/sh\"]" },
+  { "process.args[0]", "not found in the container", "install the program in the rootfs, or name it by a path that exists there" },
+  { "process.args[0]", "not an executable", "name an executable file of the rootfs (chmod +x it if it is one)" },
+  { "process.cwd", "absolute", "write the working directory as an absolute path inside the container, e.g. \"/\"" },
+  { "process.capabilities", "unknown capability", "check the spelling (CAP_ and upper case); `skiff features` lists the capabilities this host knows" },
   { "process.selinuxLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
   { "linux.mountLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
-  { "process.apparmorProfile", "AppArmor",
-    "remove the profile or run on a host with AppArmor enabled" },
+  { "process.apparmorProfile", "AppArmor", "remove the profile or run on a host with AppArmor enabled" },
   /* namespaces */
   { "linux.namespaces", "duplicate namespace", "keep one entry per namespace type" },
-  { "linux.namespaces", "a mount namespace is required",
-    "add {\"type\": \"mount\"} to linux.namespaces" },
-  { "linux.namespaces", "needs linux.uidMappings",
-    "add linux.uidMappings and linux.gidMappings, e.g. [{\"containerID\": 0, \"hostID\": 100000, "
-    "\"size\": 65536}]" },
-  { "linux.uidMappings", "need a new user namespace",
-    "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings" },
-  { "linux.namespaces", "open `",
-    "the path must name a namespace file such as /proc/PID/ns/net or a bind mount of one" },
-  { "linux.namespaces", "this kernel has no",
-    "remove the namespace or run on a kernel that has it" },
-  { "hostname", "needs a uts namespace",
-    "add {\"type\": \"uts\"} to linux.namespaces, or remove hostname" },
-  { "domainname", "needs a uts namespace",
-    "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname" },
-  { "linux.sysctl", "needs a new",
-    "add that namespace to linux.namespaces (without a path), or remove the sysctl" },
-  { "linux.sysctl", "not owned by a namespace",
-    "remove it: set host-wide sysctls on the host, not per container" },
-  { "linux.sysctl", "invalid name",
-    "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
+  { "linux.namespaces", "a mount namespace is required", "add {\"type\": \"mount\"} to linux.namespaces" },
+  { "linux.namespaces", "needs linux.uidMappings", "add linux.uidMappings and linux.gidMappings, e.g. [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]" },
+  { "linux.uidMappings", "need a new user namespace", "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings" },
+  { "linux.namespaces", "open `", "the path must name a namespace file such as /proc/PID/ns/net or a bind mount of one" },
+  { "linux.namespaces", "this kernel has no", "remove the namespace or run on a kernel that has it" },
+  { "hostname", "needs a uts namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove hostname" },
+  { "domainname", "needs a uts namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname" },
+  { "linux.sysctl", "needs a new", "add that namespace to linux.namespaces (without a path), or remove the sysctl" },
+  { "linux.sysctl", "not owned by a namespace", "remove it: set host-wide sysctls on the host, not per container" },
+  { "linux.sysctl", "invalid name", "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
   /* mounts and devices */
-  { "mounts", "destination must be an absolute path",
-    "start the destination with /: it is a path inside the container" },
-  { "mounts", "only proc may be mounted on /proc",
-    "mount type \"proc\" on /proc, or choose another destination" },
+  { "mounts", "destination must be an absolute path", "start the destination with /: it is a path inside the container" },
+  { "mounts", "only proc may be mounted on /proc", "mount type \"proc\" on /proc, or choose another destination" },
   { "mounts", "mounts under /proc are refused", "choose a destination outside /proc" },
-  { "mounts", "idmap and uidMappings/gidMappings need a bind",
-    "add \"rbind\" to options, or drop the idmap option and mappings" },
-  { "mounts", "type is missing",
-    "set type (e.g. \"tmpfs\"), or add \"bind\" to options for a bind mount" },
+  { "mounts", "idmap and uidMappings/gidMappings need a bind", "add \"rbind\" to options, or drop the idmap option and mappings" },
+  { "mounts", "type is missing", "set type (e.g. \"tmpfs\"), or add \"bind\" to options for a bind mount" },
   { "mounts", "a bind mount needs a source", "set source to the host path to bind" },
-  { "mounts", "source does not exist",
-    "create the source on the host first, or fix the path (relative paths are from the bundle)" },
-  { "mounts", "means nothing for a bind mount",
-    "remove the option, or mount a new filesystem instead of a bind" },
+  { "mounts", "source does not exist", "create the source on the host first, or fix the path (relative paths are from the bundle)" },
+  { "mounts", "means nothing for a bind mount", "remove the option, or mount a new filesystem instead of a bind" },
   { "mounts", "do not apply to a bind mount", "remove the option" },
-  { "mounts", "tmpcopyup is not supported",
-    "remove tmpcopyup; copy the files in a createContainer hook if needed" },
-  { "mounts", "kernel cannot idmap",
-    "remove the idmap option and mappings, or run on Linux 5.12 or newer" },
+  { "mounts", "tmpcopyup is not supported", "remove tmpcopyup; copy the files in a createContainer hook if needed" },
+  { "mounts", "kernel cannot idmap", "remove the idmap option and mappings, or run on Linux 5.12 or newer" },
   { "mounts", "empty", "remove the empty option" },
-  { "linux.rootfsPropagation", "",
-    "use shared, slave, private or unbindable (r-prefixed for the whole tree)" },
-  { "linux.devices", "is not c, u, b or p",
-    "use c (char), b (block), u (unbuffered char) or p (fifo)" },
-  { "linux.devices", "major and minor",
-    "add the device numbers, as `ls -l /dev/NAME` shows them on the host" },
-  { "linux.devices", "path must be absolute",
-    "write the device path as an absolute path, e.g. \"/dev/fuse\"" },
+  { "linux.rootfsPropagation", "", "use shared, slave, private or unbindable (r-prefixed for the whole tree)" },
+  { "linux.devices", "is not c, u, b or p", "use c (char), b (block), u (unbuffered char) or p (fifo)" },
+  { "linux.devices", "major and minor", "add the device numbers, as `ls -l /dev/NAME` shows them on the host" },
+  { "linux.devices", "path must be absolute", "write the device path as an absolute path, e.g. \"/dev/fuse\"" },
   /* seccomp */
-  { "linux.seccomp.syscalls", "unknown syscall",
-    "harmless for a name of another kernel or architecture; otherwise fix the spelling: it falls "
-    "to defaultAction" },
-  { "linux.seccomp", "built without seccomp",
-    "install a skiff built with libseccomp, or remove linux.seccomp" },
-  { "linux.seccomp", "takes no errno value",
-    "remove errnoRet, or use SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
-  { "linux.seccomp", "must name at least one syscall",
-    "list the syscalls the rule is for in names" },
+  { "linux.seccomp.syscalls", "unknown syscall", "harmless for a name of another kernel or architecture; otherwise fix the spelling: it falls to defaultAction" },
+  { "linux.seccomp", "built without seccomp", "install a skiff built with libseccomp, or remove linux.seccomp" },
+  { "linux.seccomp", "takes no errno value", "remove errnoRet, or use SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
+  { "linux.seccomp", "must name at least one syscall", "list the syscalls the rule is for in names" },
   { "linux.seccomp", "SCMP_ACT_NOTIFY cannot", "use another action for it" },
-  { "linux.seccomp", "required by SCMP_ACT_NOTIFY",
-    "set listenerPath to the unix socket of the seccomp agent" },
-  { "linux.seccomp", "must not be set without listenerPath",
-    "set listenerPath, or remove listenerMetadata" },
+  { "linux.seccomp", "required by SCMP_ACT_NOTIFY", "set listenerPath to the unix socket of the seccomp agent" },
+  { "linux.seccomp", "must not be set without listenerPath", "set listenerPath, or remove listenerMetadata" },
   { "linux.seccomp", "unknown", "use a value `skiff features` lists under linux.seccomp" },
   /* cgroups and hooks */
-  { "linux.cgroupsPath", "",
-    "name a cgroup below the root, e.g. \"/mygroup/ctr\" or \"mygroup/ctr\"" },
-  { "linux.resources.unified", "v1",
-    "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
-  { "linux.resources.network", "cgroup v2",
-    "remove linux.resources.network (net_cls/net_prio exist only on cgroup v1)" },
+  { "linux.cgroupsPath", "", "name a cgroup below the root, e.g. \"/mygroup/ctr\" or \"mygroup/ctr\"" },
+  { "linux.resources.unified", "v1", "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
+  { "linux.resources.network", "cgroup v2", "remove linux.resources.network (net_cls/net_prio exist only on cgroup v1)" },
   { "linux.resources", "controller", "remove those limits, or enable the controller on this host" },
   { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },
   { "hooks", "not an executable file", "install the hook there and make it executable (chmod +x)" },
 };
+// clang-format on
 
 static bool
 path_matches (const char *path, const char *prefix)
