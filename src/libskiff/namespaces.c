@@ -127,6 +127,9 @@ ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err)
   if ((plan->new_flags & CLONE_NEWUSER) && !maps)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "linux.namespaces: a new user namespace needs linux.uidMappings and linux.gidMappings");
+  if (c->linux->time_offsets && c->linux->time_offsets->len && !(plan->new_flags & CLONE_NEWTIME))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.timeOffsets: offsets need a new time namespace in linux.namespaces");
   if (maps && !(plan->new_flags & CLONE_NEWUSER))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "linux.uidMappings: id mappings need a new user namespace in linux.namespaces");

@@ -68,6 +68,7 @@ terminal_send_to_socket (const char *path, int master, skiff_error_t *err)
 struct terminal_proxy
 {
   int master;
+  bool stdin_done;
   bool raw;
   struct termios saved;
   struct winsize last;
@@ -124,7 +125,7 @@ terminal_proxy_pump (struct terminal_proxy *t, int timeout_ms)
 {
   struct pollfd p[2] = { { .fd = t->master, .events = POLLIN },
                          { .fd = STDIN_FILENO, .events = POLLIN } };
-  nfds_t n = p[1].fd >= 0 ? 2 : 1;
+  nfds_t n = t->stdin_done ? 1 : 2;
   if (t->raw)
     sync_winsize (t);
   int r = poll (p, n, timeout_ms);
@@ -139,11 +140,7 @@ terminal_proxy_pump (struct terminal_proxy *t, int timeout_ms)
     return 1;
   if (n == 2 && (p[1].revents & (POLLIN | POLLHUP)))
     if (copy_once (STDIN_FILENO, t->master) < 0)
-      {
-        /* Our stdin ended: stop reading it, keep showing output. */
-        close (STDIN_FILENO);
-        open ("/dev/null", O_RDONLY | O_CLOEXEC);
-      }
+      t->stdin_done = true; /* our stdin ended: keep showing output */
   return 0;
 }
 
