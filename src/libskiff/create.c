@@ -244,6 +244,9 @@ prepare_state (struct creation *c, skiff_error_t *err)
   c->cg_made = true;
   if (fault_inject ("cgroup", err) < 0)
     return -1;
+  /* Limits in place before any process of the container exists. */
+  if (cgroup_apply (c->cg, c->config->linux ? c->config->linux->resources : NULL, false, err) < 0)
+    return -1;
   if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
     return skiff_error (err, errno, "create the exec fifo");
   /* The init opens it as root of its user namespace. */

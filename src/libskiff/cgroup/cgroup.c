@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <linux/magic.h>
 
 #include "cleanup.h"
+#include "controllers.h"
 #include "fsutil.h"
 
 enum cgroup_layout
@@ -195,6 +197,101 @@ int
 cgroup_destroy (struct skiff_cgroup *cg, skiff_error_t *err)
 {
   return cg->ops->destroy (cg, err);
+}
+
+int
+cgroup_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err)
+{
+  return cg->ops->apply (cg, r, update, err);
+}
+
+int
+cgroup_stats_json (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err)
+{
+  return cg->ops->stats (cg, out, err);
+}
+
+uint64_t
+cgroup_oom_kills (struct skiff_cgroup *cg)
+{
+  return cg->ops->oom_kills (cg);
+}
+
+static bool
+v2_root_has (const char *ctrl)
+{
+  cleanup_close int fd = open ("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *c = NULL;
+  if (fd < 0 || cg_read_at (fd, "cgroup.controllers", &c, NULL) < 0)
+    return false;
+  size_t n = strlen (ctrl);
+  for (const char *p = c; (p = strstr (p, ctrl)); p += n)
+    if ((p == c || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+      return true;
+  return false;
+}
+
+/* Mounted as a v1 hierarchy, or available on the cgroup2 mount. */
+static bool
+host_has (const char *ctrl)
+{
+  char p[128];
+  if (cgroup_detect_layout () == CGROUP_LAYOUT_V2)
+    return v2_root_has (ctrl);
+  snprintf (p, sizeof p, "/sys/fs/cgroup/%s", ctrl);
+  if (access (p, F_OK) == 0)
+    return true;
+  cleanup_close int fd = open ("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *c = NULL;
+  return fd >= 0 && cg_read_at (fd, "cgroup.controllers", &c, NULL) == 0 && strstr (c, ctrl);
+}
+
+void
+cgroup_check_resources (const oci_resources *r,
+                        void (*cb) (void *data, const char *key, const char *msg), void *data)
+{
+  bool v2 = cgroup_detect_layout () == CGROUP_LAYOUT_V2;
+  char msg[256];
+  static const struct
+  {
+    const char *key, *ctrl;
+    size_t off;
+  } need[] = {
+    { "linux.resources.memory", "memory", offsetof (oci_resources, memory) },
+    { "linux.resources.cpu", "cpu", offsetof (oci_resources, cpu) },
+    { "linux.resources.pids", "pids", offsetof (oci_resources, pids) },
+    { "linux.resources.blockIO", NULL, offsetof (oci_resources, block_io) },
+    { "linux.resources.rdma", "rdma", offsetof (oci_resources, rdma) },
+  };
+  if (r == NULL)
+    return;
+  for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+    {
+      const char *ctrl = need[i].ctrl ? need[i].ctrl : v2 ? "io" : "blkio";
+      if (*(void *const *) ((const char *) r + need[i].off) == NULL || host_has (ctrl))
+        continue;
+      snprintf (msg, sizeof msg, "this host has no %s cgroup controller", ctrl);
+      cb (data, need[i].key, msg);
+    }
+  if (r->hugepage_limits_len && !host_has ("hugetlb"))
+    cb (data, "linux.resources.hugepageLimits", "this host has no hugetlb cgroup controller");
+  if (r->unified && r->unified->len && !v2)
+    cb (data, "linux.resources.unified", "cgroup v2 keys need a cgroup v2 host");
+  if (r->network && r->network->class_id_present && (v2 || !host_has ("net_cls")))
+    cb (data, "linux.resources.network.classID",
+        v2 ? "net_cls exists only on cgroup v1" : "this host has no net_cls cgroup controller");
+  if (r->network && r->network->priorities_len && (v2 || !host_has ("net_prio")))
+    cb (data, "linux.resources.network.priorities",
+        v2 ? "net_prio exists only on cgroup v1" : "this host has no net_prio cgroup controller");
+  if (v2 && r->cpu
+      && ((r->cpu->realtime_runtime_present && r->cpu->realtime_runtime)
+          || (r->cpu->realtime_period_present && r->cpu->realtime_period)))
+    cb (data, "linux.resources.cpu.realtimeRuntime",
+        "realtime limits exist only on cgroup v1");
+  if (v2 && r->memory && r->memory->swappiness_present && r->memory->swappiness <= 100)
+    cb (data, "linux.resources.memory.swappiness", "ignored on cgroup v2");
+  if (v2 && r->memory && r->memory->disable_oom_killer_present && r->memory->disable_oom_killer)
+    cb (data, "linux.resources.memory.disableOOMKiller", "ignored on cgroup v2");
 }
 
 int

@@ -4,9 +4,12 @@
 #define SKIFF_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
+#include "ocispec.h"
+#include "strbuf.h"
 
 enum cgroup_layout
 {
@@ -28,6 +31,13 @@ struct cgroup_ops
   /* pids: malloc'd array */
   int (*pids) (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err);
   int (*destroy) (struct skiff_cgroup *cg, skiff_error_t *err);
+  /* linux.resources (NULL: only the default device rules).  update: the
+     container runs (checkBeforeUpdate; devices only when given). */
+  int (*apply) (struct skiff_cgroup *cg, const oci_resources *r, bool update,
+                skiff_error_t *err);
+  /* The "data" object of runc's stats event. */
+  int (*stats) (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err);
+  uint64_t (*oom_kills) (struct skiff_cgroup *cg);
 };
 
 struct skiff_cgroup
@@ -61,6 +71,16 @@ int cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n,
                  skiff_error_t *err);
 /* Remove the cgroup (kills leftovers first).  ENOENT is success. */
 int cgroup_destroy (struct skiff_cgroup *cg, skiff_error_t *err);
+/* Apply linux.resources; errors name the `linux.resources.<key>`. */
+int cgroup_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update,
+                  skiff_error_t *err);
+int cgroup_stats_json (struct skiff_cgroup *cg, struct skiff_strbuf *out,
+                       skiff_error_t *err);
+uint64_t cgroup_oom_kills (struct skiff_cgroup *cg);
+/* What this host cannot apply of r, one warning per key, through cb. */
+void cgroup_check_resources (const oci_resources *r,
+                             void (*cb) (void *data, const char *key, const char *msg),
+                             void *data);
 
 /* Shared helpers of the backends. */
 int cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
@@ -75,6 +95,12 @@ int cgroup_mkdir_p (const char *mount, const char *path,
 /* rmdir the leaf and then each empty parent up to (not including) the
    first level that already existed is not tracked: only the leaf. */
 int cgroup_rmdir (const char *dir, skiff_error_t *err);
+/* Enable in each level from mount down to the leaf's parent the
+   controllers that level has (best effort: the no-internal-process rule
+   may refuse). */
+void cgroup_v2_enable_controllers (const char *mount, const char *path);
+/* Wait up to ~2 s until cgroup.events says "frozen <want>". */
+int cgroup_v2_wait_frozen (int dfd, bool want);
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;

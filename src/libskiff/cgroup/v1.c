@@ -1,9 +1,11 @@
-/* cgroup v1 backend, also used on hybrid hosts where the cgroup2 mount at
-   /sys/fs/cgroup/unified is joined alongside the v1 controllers. */
+/* cgroup v1 backend, also used on hybrid hosts: every mounted hierarchy
+   (v1 controllers, named ones such as name=systemd, and the cgroup2 mount
+   at /sys/fs/cgroup/unified) gets the container's directory, and a
+   controller found only on the cgroup2 mount (hugetlb on some hosts) is
+   written with the v2 writer. */
 #include "config.h"
 #include "cgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,49 +14,145 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "cleanup.h"
+#include "controllers.h"
 #include "fsutil.h"
 
 #define V1_ROOT "/sys/fs/cgroup"
 #define MAX_HIERARCHIES 24
 
-/* Names of the mounted hierarchies under /sys/fs/cgroup (symlinks such as
-   cpu -> cpu,cpuacct are skipped so each hierarchy appears once). */
-static size_t
-v1_hierarchies (char names[][64], size_t max)
+struct hier
 {
-  cleanup_closedir DIR *d = opendir (V1_ROOT);
-  struct dirent *de;
-  size_t n = 0;
-  if (d == NULL)
-    return 0;
-  while ((de = readdir (d)) && n < max)
+  char mount[256];
+  char ctrls[256]; /* "cpu,cpuacct", "name=systemd"; cgroup2: its controllers */
+  bool v2;
+};
+
+static struct hier hiers[MAX_HIERARCHIES];
+static size_t nhiers;
+static bool scanned;
+
+static void
+hier_add (const char *mount, const char *opts, bool v2)
+{
+  struct hier *h = &hiers[nhiers];
+  if (nhiers >= MAX_HIERARCHIES || strlen (mount) >= sizeof h->mount)
+    return;
+  snprintf (h->mount, sizeof h->mount, "%s", mount);
+  h->v2 = v2;
+  h->ctrls[0] = '\0';
+  if (v2)
     {
-      char p[PATH_MAX];
-      struct statfs st;
-      if (de->d_type != DT_DIR || de->d_name[0] == '.')
-        continue;
-      snprintf (p, sizeof p, V1_ROOT "/%s", de->d_name);
-      if (statfs (p, &st) < 0)
-        continue;
-      if (st.f_type != CGROUP_SUPER_MAGIC && st.f_type != CGROUP2_SUPER_MAGIC)
-        continue;
-      if (strlen (de->d_name) >= 64)
-        continue;
-      memcpy (names[n++], de->d_name, strlen (de->d_name) + 1);
+      cleanup_close int fd = open (mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_free char *c = NULL;
+      if (fd >= 0 && cg_read_at (fd, "cgroup.controllers", &c, NULL) == 0)
+        for (char *p = c; *p; p++)
+          if (*p == ' ')
+            *p = ',';
+      snprintf (h->ctrls, sizeof h->ctrls, "%s", c ? c : "");
     }
-  return n;
+  else
+    {
+      /* Super options: "rw,cpu,cpuacct" -> "cpu,cpuacct". */
+      cleanup_free char *copy = strdup (opts);
+      char *save = NULL;
+      size_t n = 0;
+      for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+        {
+          if (strcmp (t, "rw") == 0 || strcmp (t, "ro") == 0 || strncmp (t, "release_agent=", 14) == 0
+              || strcmp (t, "clone_children") == 0 || strcmp (t, "noprefix") == 0
+              || strcmp (t, "xattr") == 0 || strcmp (t, "none") == 0)
+            continue;
+          n += (size_t) snprintf (h->ctrls + n, sizeof h->ctrls - n, "%s%s", n ? "," : "", t);
+          if (n >= sizeof h->ctrls)
+            break;
+        }
+    }
+  nhiers++;
+}
+
+/* The cgroup hierarchies mounted below /sys/fs/cgroup, from mountinfo
+   (names of directories prove nothing: cpu may be a symlink to
+   cpu,cpuacct). */
+static void
+scan_hierarchies (void)
+{
+  if (scanned)
+    return;
+  scanned = true;
+  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  char line[4096];
+  while (f && fgets (line, sizeof line, f))
+    {
+      char root[256], mnt[256], fstype[32], src[256], opts[1024];
+      char *dash = strstr (line, " - ");
+      if (dash == NULL
+          || sscanf (line, "%*s %*s %*s %255s %255s", root, mnt) != 2
+          || sscanf (dash + 3, "%31s %255s %1023s", fstype, src, opts) != 3)
+        continue;
+      if (strncmp (mnt, V1_ROOT "/", sizeof V1_ROOT) != 0)
+        continue;
+      bool v2 = strcmp (fstype, "cgroup2") == 0;
+      if (!v2 && strcmp (fstype, "cgroup") != 0)
+        continue;
+      bool dup = false;
+      for (size_t i = 0; i < nhiers; i++)
+        dup |= strcmp (hiers[i].mount, mnt) == 0;
+      if (!dup)
+        hier_add (mnt, opts, v2);
+    }
+}
+
+static bool
+hier_has (const struct hier *h, const char *ctrl)
+{
+  size_t n = strlen (ctrl);
+  for (const char *p = h->ctrls; (p = strstr (p, ctrl)); p += n)
+    if ((p == h->ctrls || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+      return true;
+  return false;
+}
+
+/* The hierarchy of a controller: a v1 one first, else the cgroup2 mount. */
+static const struct hier *
+hier_of (const char *ctrl)
+{
+  scan_hierarchies ();
+  for (size_t i = 0; i < nhiers; i++)
+    if (!hiers[i].v2 && hier_has (&hiers[i], ctrl))
+      return &hiers[i];
+  for (size_t i = 0; i < nhiers; i++)
+    if (hiers[i].v2 && hier_has (&hiers[i], ctrl))
+      return &hiers[i];
+  return NULL;
 }
 
 static void
-v1_dir (struct skiff_cgroup *cg, const char *h, char *out, size_t len)
+hier_dir (struct skiff_cgroup *cg, const struct hier *h, char *out, size_t len)
 {
-  snprintf (out, len, V1_ROOT "/%s%s", h, cg->path);
+  if ((size_t) snprintf (out, len, "%s%s", h->mount, cg->path) >= len)
+    out[0] = '\0'; /* too long: opening "" fails cleanly */
+}
+
+/* fd of the container's directory for ctrl; -1 (errno ENOENT) when no
+   hierarchy has it. */
+static int
+ctrl_open (struct skiff_cgroup *cg, const char *ctrl, const struct hier **hp)
+{
+  const struct hier *h = hier_of (ctrl);
+  char dir[PATH_MAX];
+  if (hp)
+    *hp = h;
+  if (h == NULL)
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  hier_dir (cg, h, dir, sizeof dir);
+  return open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* A new cpuset cgroup is unusable until cpus and mems are set: copy them
@@ -80,15 +178,14 @@ cpuset_init_level (const char *parent, const char *dir, skiff_error_t *err)
 static int
 v1_create (struct skiff_cgroup *cg, skiff_error_t *err)
 {
-  char names[MAX_HIERARCHIES][64];
-  size_t n = v1_hierarchies (names, MAX_HIERARCHIES);
-  for (size_t i = 0; i < n; i++)
+  scan_hierarchies ();
+  for (size_t i = 0; i < nhiers; i++)
     {
-      char root[PATH_MAX];
-      snprintf (root, sizeof root, V1_ROOT "/%s", names[i]);
-      bool cpuset = strstr (names[i], "cpuset") != NULL;
-      if (cgroup_mkdir_p (root, cg->path, cpuset ? cpuset_init_level : NULL, err) < 0)
+      bool cpuset = !hiers[i].v2 && hier_has (&hiers[i], "cpuset");
+      if (cgroup_mkdir_p (hiers[i].mount, cg->path, cpuset ? cpuset_init_level : NULL, err) < 0)
         return -1;
+      if (hiers[i].v2)
+        cgroup_v2_enable_controllers (hiers[i].mount, cg->path);
     }
   return 0;
 }
@@ -96,13 +193,13 @@ v1_create (struct skiff_cgroup *cg, skiff_error_t *err)
 static int
 v1_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 {
-  char names[MAX_HIERARCHIES][64], buf[32];
-  size_t n = v1_hierarchies (names, MAX_HIERARCHIES);
+  char buf[32];
+  scan_hierarchies ();
   snprintf (buf, sizeof buf, "%d", (int) pid);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < nhiers; i++)
     {
       char dir[PATH_MAX];
-      v1_dir (cg, names[i], dir, sizeof dir);
+      hier_dir (cg, &hiers[i], dir, sizeof dir);
       if (cgroup_write_file (dir, "cgroup.procs", buf, err) < 0)
         return -1;
     }
@@ -112,49 +209,67 @@ v1_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 static int
 v1_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
 {
-  char names[MAX_HIERARCHIES][64];
-  size_t nh = v1_hierarchies (names, MAX_HIERARCHIES);
-  const char *h = nh ? names[0] : "memory";
-  for (size_t i = 0; i < nh; i++)
-    if (strcmp (names[i], "pids") == 0 || strcmp (names[i], "memory") == 0)
-      h = names[i];
+  const struct hier *h = hier_of ("pids");
   char p[PATH_MAX];
-  snprintf (p, sizeof p, V1_ROOT "/%s%s/cgroup.procs", h, cg->path);
-  return cgroup_read_pids_file (p, pids, n, err);
-}
-
-static int
-v1_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
-{
-  char dir[PATH_MAX];
-  v1_dir (cg, "freezer", dir, sizeof dir);
-  if (cgroup_write_file (dir, "freezer.state", frozen ? "FROZEN" : "THAWED", err) < 0)
-    return -1;
-  /* FREEZING is transient: wait until the kernel reports the final state. */
-  for (int i = 0; i < 1000; i++)
+  if (h == NULL)
+    h = hier_of ("memory");
+  if (h == NULL)
+    h = hier_of ("freezer");
+  if (h == NULL)
     {
-      bool now;
-      if (cg->ops->is_frozen (cg, &now) < 0 || now == frozen)
-        return 0;
-      struct timespec ts = { 0, 1000 * 1000 };
-      nanosleep (&ts, NULL);
-      if (frozen)
-        cgroup_write_file (dir, "freezer.state", "FROZEN", NULL);
+      *pids = NULL;
+      *n = 0;
+      return 0;
     }
-  return skiff_error (err, EBUSY, "freeze `%s`: timed out", cg->path);
+  snprintf (p, sizeof p, "%s%s/cgroup.procs", h->mount, cg->path);
+  return cgroup_read_pids_file (p, pids, n, err);
 }
 
 static int
 v1_is_frozen (struct skiff_cgroup *cg, bool *frozen)
 {
-  char p[PATH_MAX], *s = NULL;
-  snprintf (p, sizeof p, V1_ROOT "/freezer%s/freezer.state", cg->path);
-  cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read_all_fd (fd, &s, NULL, 64) < 0)
+  cleanup_close int fd = ctrl_open (cg, "freezer", NULL);
+  cleanup_free char *s = NULL;
+  if (fd < 0 || cg_read_at (fd, "freezer.state", &s, NULL) < 0)
     return -1;
   *frozen = strncmp (s, "FROZEN", 6) == 0;
-  free (s);
   return 0;
+}
+
+static int
+v1_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
+{
+  const struct hier *h = NULL;
+  cleanup_close int fd = ctrl_open (cg, "freezer", &h);
+  if (fd < 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, errno,
+                                 "%s `%s`: no freezer cgroup", frozen ? "freeze" : "thaw",
+                                 cg->path);
+  if (h->v2)
+    {
+      if (cg_write_at (fd, "cgroup.freeze", "freezer", frozen ? "1" : "0", err) < 0)
+        return -1;
+      return cgroup_v2_wait_frozen (fd, frozen) < 0
+                 ? skiff_error (err, ETIMEDOUT, "freeze `%s`: timed out", cg->path)
+                 : 0;
+    }
+  const char *want = frozen ? "FROZEN" : "THAWED";
+  if (cg_write_at (fd, "freezer.state", "freezer", want, err) < 0)
+    return -1;
+  /* FREEZING is transient: wait for the final state, asking again as a
+     task that was forking may have escaped the first pass. */
+  for (int i = 0; i < 2000; i++)
+    {
+      bool now;
+      if (v1_is_frozen (cg, &now) < 0 || now == frozen)
+        return 0;
+      struct timespec ts = { 0, 1000 * 1000 };
+      nanosleep (&ts, NULL);
+      if (frozen && i % 10 == 9)
+        cg_write_at (fd, "freezer.state", "freezer", want, NULL);
+    }
+  cg_write_at (fd, "freezer.state", "freezer", "THAWED", NULL);
+  return skiff_error (err, EBUSY, "freeze `%s`: timed out", cg->path);
 }
 
 static void
@@ -171,14 +286,14 @@ signal_all (struct skiff_cgroup *cg, int sig)
 static int
 v1_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err)
 {
-  char dir[PATH_MAX];
-  v1_dir (cg, "freezer", dir, sizeof dir);
-  /* Freeze first so a forking container cannot outrun the signal. */
-  bool use_freezer = sig == SIGKILL && access (dir, F_OK) == 0;
-  if (use_freezer && v1_freeze (cg, true, NULL) < 0)
-    use_freezer = false;
+  /* Freeze first so a forking container cannot outrun the signal; a
+     paused container stays paused. */
+  bool was_frozen = false;
+  v1_is_frozen (cg, &was_frozen);
+  bool froze = !was_frozen && v1_freeze (cg, true, NULL) == 0;
   signal_all (cg, sig);
-  if (use_freezer)
+  /* A frozen task dies only once thawed. */
+  if (froze || (was_frozen && sig == SIGKILL))
     v1_freeze (cg, false, NULL);
   (void) err;
   return 0;
@@ -187,17 +302,196 @@ v1_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err)
 static int
 v1_destroy (struct skiff_cgroup *cg, skiff_error_t *err)
 {
-  char names[MAX_HIERARCHIES][64];
-  size_t n = v1_hierarchies (names, MAX_HIERARCHIES);
+  scan_hierarchies ();
   v1_kill_all (cg, SIGKILL, NULL);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < nhiers; i++)
     {
       char dir[PATH_MAX];
-      v1_dir (cg, names[i], dir, sizeof dir);
+      hier_dir (cg, &hiers[i], dir, sizeof dir);
       if (cgroup_rmdir (dir, err) < 0)
         return -1;
     }
   return 0;
+}
+
+/* Run one controller's writer on its directory; a resource whose
+   controller no hierarchy has is an error naming it. */
+static int
+with_ctrl (struct skiff_cgroup *cg, const char *ctrl, const char *key,
+           int (*v1) (int, const void *, skiff_error_t *),
+           int (*v2) (int, const void *, skiff_error_t *), const void *arg,
+           skiff_error_t *err)
+{
+  const struct hier *h = NULL;
+  cleanup_close int fd = ctrl_open (cg, ctrl, &h);
+  char dir[PATH_MAX];
+  if (h == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "linux.resources.%s: this host has no %s cgroup controller", key,
+                                 ctrl);
+  hier_dir (cg, h, dir, sizeof dir);
+  if (fd < 0)
+    return skiff_error (err, errno, "open cgroup `%s`", dir);
+  int (*fn) (int, const void *, skiff_error_t *) = h->v2 ? v2 : v1;
+  if (fn == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "linux.resources.%s: the %s controller is on cgroup2 here, where it cannot be set",
+                                 key, ctrl);
+  if (fn (fd, arg, err) < 0)
+    return skiff_error_wrap (err, "cgroup `%s`", dir);
+  return 0;
+}
+
+typedef int (*writer) (int, const void *, skiff_error_t *);
+
+#define ADAPT(name, fn, type)                                                  \
+  static int name (int fd, const void *arg, skiff_error_t *err)                \
+  {                                                                            \
+    return fn (fd, (const type *) arg, err);                                   \
+  }
+ADAPT (cpu_v1, cg_v1_cpu, oci_cpu)
+ADAPT (cpu_v2, cg_v2_cpu, oci_cpu)
+ADAPT (cpuset_v1, cg_v1_cpuset, oci_cpu)
+ADAPT (cpuset_v2, cg_v2_cpuset, oci_cpu)
+ADAPT (pids_v1, cg_v1_pids, oci_pids)
+ADAPT (pids_v2, cg_v2_pids, oci_pids)
+ADAPT (blkio_v1, cg_v1_blkio, oci_block_io)
+ADAPT (net_cls_v1, cg_v1_net_cls, oci_network)
+ADAPT (net_prio_v1, cg_v1_net_prio, oci_network)
+ADAPT (rdma_any, cg_rdma, oci_rdma_map)
+ADAPT (memory_v1, cg_v1_memory, oci_memory)
+
+static int
+hugetlb_v1 (int fd, const void *r, skiff_error_t *err)
+{
+  const oci_resources *res = r;
+  return cg_v1_hugetlb (fd, res->hugepage_limits, res->hugepage_limits_len, err);
+}
+
+static int
+hugetlb_v2 (int fd, const void *r, skiff_error_t *err)
+{
+  const oci_resources *res = r;
+  return cg_v2_hugetlb (fd, res->hugepage_limits, res->hugepage_limits_len, err);
+}
+
+struct devs
+{
+  const struct cg_dev_rule *r;
+  size_t n;
+};
+
+static int
+devices_v1 (int fd, const void *arg, skiff_error_t *err)
+{
+  const struct devs *d = arg;
+  return cg_v1_devices (fd, d->r, d->n, err);
+}
+
+static int
+memory_check (int fd, const void *arg, skiff_error_t *err)
+{
+  return cg_check_memory_usage (fd, "memory.usage_in_bytes", arg, err);
+}
+
+static int
+v1_apply_devices (struct skiff_cgroup *cg, const oci_resources *r, skiff_error_t *err)
+{
+  cleanup_free struct cg_dev_rule *rules = NULL;
+  struct devs d = { 0 };
+  size_t n = 0;
+  if (hier_of ("devices") == NULL)
+    return 0; /* no device controller to apply rules with */
+  if (cg_dev_rules (r ? r->devices : NULL, r ? r->devices_len : 0, &rules, &n, err) < 0)
+    return -1;
+  d.r = rules;
+  d.n = n;
+  return with_ctrl (cg, "devices", "devices", devices_v1, NULL, &d, err);
+}
+
+static int
+v1_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err)
+{
+  if (!update || (r && r->devices_len))
+    if (v1_apply_devices (cg, r, err) < 0)
+      return -1;
+  if (r == NULL)
+    return 0;
+  const oci_cpu *c = r->cpu;
+  if (r->unified && r->unified->len)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "linux.resources.unified: needs a cgroup v2 host (this one is %s)",
+                                 cgroup_layout_name (cg->layout));
+  if (r->memory && update
+      && with_ctrl (cg, "memory", "memory", memory_check, NULL, r->memory, err) < 0)
+    return -1;
+  if (r->memory
+      && with_ctrl (cg, "memory", "memory", memory_v1, NULL, r->memory, err) < 0)
+    return -1;
+  if (c
+      && (c->shares_present || c->quota_present || c->period_present || c->burst_present
+          || c->realtime_period_present || c->realtime_runtime_present || c->idle_present)
+      && with_ctrl (cg, "cpu", "cpu", cpu_v1, cpu_v2, c, err) < 0)
+    return -1;
+  if (c && ((c->cpus && *c->cpus) || (c->mems && *c->mems))
+      && with_ctrl (cg, "cpuset", "cpu.cpus", cpuset_v1, cpuset_v2, c, err)
+             < 0)
+    return -1;
+  if (r->pids
+      && with_ctrl (cg, "pids", "pids", pids_v1, pids_v2, r->pids, err) < 0)
+    return -1;
+  if (r->block_io
+      && with_ctrl (cg, "blkio", "blockIO", blkio_v1, NULL, r->block_io, err) < 0)
+    return -1;
+  if (r->hugepage_limits_len
+      && with_ctrl (cg, "hugetlb", "hugepageLimits", hugetlb_v1, hugetlb_v2, r, err) < 0)
+    return -1;
+  if (r->network && r->network->class_id_present
+      && with_ctrl (cg, "net_cls", "network.classID", net_cls_v1, NULL, r->network,
+                    err)
+             < 0)
+    return -1;
+  if (r->network && r->network->priorities_len
+      && with_ctrl (cg, "net_prio", "network.priorities", net_prio_v1, NULL,
+                    r->network, err)
+             < 0)
+    return -1;
+  if (r->rdma && r->rdma->len
+      && with_ctrl (cg, "rdma", "rdma", rdma_any, rdma_any, r->rdma, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+v1_stats (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err)
+{
+  static const char *const ctrl[CG_ST_COUNT] = {
+    [CG_ST_CPU] = "cpu",     [CG_ST_CPUACCT] = "cpuacct", [CG_ST_MEMORY] = "memory",
+    [CG_ST_PIDS] = "pids",   [CG_ST_BLKIO] = "blkio",     [CG_ST_HUGETLB] = "hugetlb",
+    [CG_ST_CPUSET] = "cpuset",
+  };
+  int fds[CG_ST_COUNT];
+  bool hugetlb_v2 = false;
+  for (int i = 0; i < CG_ST_COUNT; i++)
+    {
+      const struct hier *h = NULL;
+      fds[i] = ctrl_open (cg, ctrl[i], &h);
+      if (i == CG_ST_HUGETLB && h)
+        hugetlb_v2 = h->v2;
+    }
+  cg_v1_stats_json (fds, hugetlb_v2, out);
+  for (int i = 0; i < CG_ST_COUNT; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  (void) err;
+  return 0;
+}
+
+static uint64_t
+v1_oom_kills (struct skiff_cgroup *cg)
+{
+  cleanup_close int fd = ctrl_open (cg, "memory", NULL);
+  return cg_oom_kills (fd, false);
 }
 
 const struct cgroup_ops cgroup_v1_ops = {
@@ -209,4 +503,7 @@ const struct cgroup_ops cgroup_v1_ops = {
   .is_frozen = v1_is_frozen,
   .pids = v1_pids,
   .destroy = v1_destroy,
+  .apply = v1_apply,
+  .stats = v1_stats,
+  .oom_kills = v1_oom_kills,
 };
