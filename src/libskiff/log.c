@@ -122,9 +122,8 @@ skiff_json_quote (struct skiff_strbuf *buf, const char *s)
   strbuf_append (buf, "\"", 1);
 }
 
-/* RFC 3339 with nanoseconds in UTC, as Go's time.RFC3339Nano prints. */
-static void
-format_now (char *out, size_t len)
+void
+rfc3339_format_now (char *out, size_t len)
 {
   struct timespec ts;
   struct tm tm;
@@ -188,7 +187,7 @@ skiff_log (skiff_log_level level, const char *fmt, ...)
       errno = saved_errno;
       return;
     }
-  format_now (now, sizeof now);
+  rfc3339_format_now (now, sizeof now);
   if (log_format == SKIFF_LOG_JSON)
     {
       strbuf_printf (&line, "{\"level\":\"%s\",\"msg\":", level_names[level]);

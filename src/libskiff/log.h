@@ -5,6 +5,7 @@
 #define SKIFF_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum
 {
@@ -48,6 +49,9 @@ void skiff_debug_phase (const char *name, unsigned long long t0);
     }                                                                         \
   while (0)
 #define skiff_warn(...) skiff_log (SKIFF_LOG_WARNING, __VA_ARGS__)
+
+/* Now as RFC 3339 in UTC with nanoseconds (runc's `created`, log times). */
+void rfc3339_format_now (char *out, size_t len);
 
 /* Append s as a JSON string literal (quotes included) to buf. */
 struct skiff_strbuf;

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "log.h"
 
 int
 state_validate_id (const char *id, skiff_error_t *err)
@@ -243,13 +243,10 @@ state_status (struct state_dir *sd, const skiff_status *st)
 char *
 rfc3339_now (void)
 {
-  struct timespec ts;
-  struct tm tm;
-  char buf[64], *out = NULL;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  gmtime_r (&ts.tv_sec, &tm);
-  strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  if (asprintf (&out, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+  char buf[64];
+  rfc3339_format_now (buf, sizeof buf);
+  char *out = strdup (buf);
+  if (out == NULL)
     abort ();
   return out;
 }
