@@ -170,7 +170,8 @@ complete -c skiff -n __skiff_no_command -s v -l version -d 'show version and ena
 # ------------------------------------------------------------------- check
 complete -c skiff -n '__skiff_flags_of check' -s h -l help -d 'show the options of check'
 complete -c skiff -n '__skiff_flags_of check' -s b -l bundle -x -a '(__fish_complete_directories (commandline -ct))' -d 'bundle directory'
-complete -c skiff -n '__skiff_flags_of check' -s f -l format -x -a 'text json' -d 'output format'
+complete -c skiff -n '__skiff_flags_of check' -s f -l format -x -a 'text json' -d 'output format of the diagnostics'
+complete -c skiff -n '__skiff_flags_of check' -s p -l plan -d 'print the setup plan instead of the diagnostics'
 
 # ------------------------------------------------------------------ create
 complete -c skiff -n '__skiff_flags_of create' -s h -l help -d 'show the options of create'
