@@ -205,10 +205,14 @@ cb_runtime_hooks (void *data, pid_t pid, skiff_error_t *err)
     return -1;
   if (h == NULL)
     return 0;
-  if (hooks_run ("prestart", h->prestart, h->prestart_len, state, c->bundle, err) < 0)
+  unsigned long long t0 = skiff_now_ns ();
+  if (hooks_run ("prestart", h->prestart, h->prestart_len, state, c->bundle, err) < 0
+      || hooks_run ("createRuntime", h->create_runtime, h->create_runtime_len, state, c->bundle,
+                    err)
+             < 0)
     return -1;
-  return hooks_run ("createRuntime", h->create_runtime, h->create_runtime_len, state, c->bundle,
-                    err);
+  skiff_debug_phase ("hooks (prestart, createRuntime)", t0);
+  return 0;
 }
 
 static int
@@ -234,14 +238,18 @@ prepare_state (struct creation *c, skiff_error_t *err)
   fill_status (c);
   /* Recorded before anything exists outside, so that `delete --force`
      finds the cgroup even if we are killed half-way. */
+  unsigned long long t0 = skiff_now_ns ();
   if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("state", err) < 0)
     return -1;
+  skiff_debug_phase ("state write", t0);
+  t0 = skiff_now_ns ();
   if (cgroup_create (c->cg, err) < 0)
     {
       c->cg_made = true; /* may be partly made */
       return -1;
     }
   c->cg_made = true;
+  skiff_debug_phase ("cgroup", t0);
   if (fault_inject ("cgroup", err) < 0)
     return -1;
   /* Limits in place before any process of the container exists. */
@@ -280,8 +288,11 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   cleanup_free char *cache = NULL;
   if (asprintf (&cache, "%s/.seccomp-cache", c->ctx->root) < 0)
     abort ();
+  unsigned long long t0 = skiff_now_ns ();
   if (seccomp_prepare (cfg->linux ? cfg->linux->seccomp : NULL, cache, &c->seccomp, err) < 0)
     return -1;
+  if (cfg->linux && cfg->linux->seccomp)
+    skiff_debug_phase ("seccomp (compile)", t0);
   struct create_job *j = &c->job;
   j->id = c->id;
   j->bundle = c->bundle;
@@ -315,8 +326,10 @@ finish (struct creation *c, struct spawn_result *res, struct skiff_created *out,
   c->status.pid = res->pid;
   c->status.pid_start = proc_start_time (res->pid);
   c->status.pid_start_present = true;
+  unsigned long long t0 = skiff_now_ns ();
   if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("finish", err) < 0)
     return -1;
+  skiff_debug_phase ("state write", t0);
   if (res->console >= 0 && !c->opts->foreground)
     {
       if (terminal_send_to_socket (c->opts->console_socket, res->console, err) < 0)
@@ -401,15 +414,18 @@ skiff_container_create (struct skiff_context *ctx, const char *id,
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "bundle `%s`",
                                  opts->bundle ? opts->bundle : ".");
   snprintf (cfg_path, sizeof cfg_path, "%s/config.json", c.bundle);
+  unsigned long long t0 = skiff_now_ns ();
   if (config_load_file (cfg_path, &c.config, &c.raw, &c.raw_len, err) < 0
       || validate (&c, err) < 0)
     goto out;
+  skiff_debug_phase ("parse", t0);
   if (prepare_state (&c, err) < 0 || launch (&c, &res, err) < 0
       || finish (&c, &res, out, err) < 0)
     {
       unwind (&c, &res);
       goto out;
     }
+  skiff_debug_phase ("create (total)", t0);
   ret = 0;
 out:
   if (ret < 0)

@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "hooks.h"
+#include "log.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -220,18 +221,25 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
 {
   const oci_config *c = job->config;
   struct rootfs_spec rs = rootfs_spec_of (job);
+  unsigned long long t0 = skiff_now_ns ();
   if (rootfs_setup (&rs, err) < 0 || fault_inject ("init-mounts", err) < 0)
     return -1;
+  skiff_debug_phase ("mounts", t0);
   if (job->run_hooks_sync
       && (sync_send (job->sync_fd, SYNC_RUN_HOOKS, NULL, 0, err) < 0
           || sync_expect (job->sync_fd, SYNC_HOOKS_DONE, NULL, NULL, NULL, err) < 0))
     return -1;
+  t0 = skiff_now_ns ();
   if (c->hooks
       && hooks_run ("createContainer", c->hooks->create_container,
                     c->hooks->create_container_len, job->state_json, job->bundle, err) < 0)
     return -1;
+  if (c->hooks && c->hooks->create_container_len)
+    skiff_debug_phase ("hooks (createContainer)", t0);
+  t0 = skiff_now_ns ();
   if (rootfs_pivot (&rs, err) < 0 || fault_inject ("init-pivot", err) < 0)
     return -1;
+  skiff_debug_phase ("pivot (and masked, readonly paths)", t0);
   if (c->process && c->process->terminal)
     {
       cleanup_close int master = terminal_setup_in_container (c->process, true, err);
@@ -254,11 +262,14 @@ wait_for_start (struct create_job *job)
     return;
   snprintf (path, sizeof path, "/proc/self/fd/%d", job->fifo_fd);
   int fd = open (path, O_WRONLY | O_CLOEXEC);
+  unsigned long long t0 = skiff_now_ns ();
   if (fd < 0)
     skiff_error (&err, errno, "open the exec fifo");
   else if (h && hooks_run ("startContainer", h->start_container, h->start_container_len,
                            job->state_json_created, NULL, &err) < 0)
     ;
+  else if (h && h->start_container_len)
+    skiff_debug_phase ("hooks (startContainer)", t0);
   else if (write (fd, "0", 1) != 1)
     skiff_error (&err, errno, "write the exec fifo");
   if (err)
@@ -296,10 +307,14 @@ finish_and_exec (struct create_job *job, const char *exe)
     job->seccomp = NULL; /* already loaded before create returned */
   if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
+  unsigned long long t0 = skiff_now_ns ();
   if (process_drop_privileges (p, &err) < 0)
     goto fail;
   if (p->no_new_privileges && process_set_no_new_privs (&err) < 0)
     goto fail;
+  /* Nothing is logged once a filter is loaded: it may deny write(2). */
+  if (!(early_seccomp && job->seccomp))
+    skiff_debug_phase ("security (capabilities, user, no_new_privs)", t0);
   if (!early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
   if (notify_fd >= 0)
@@ -357,6 +372,7 @@ init_main (struct create_job *job)
   prctl (PR_SET_NAME, "skiff:init");
   if (sync_expect (job->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
     _exit (1);
+  unsigned long long t0 = skiff_now_ns ();
   if (job->two_stage)
     stage_namespaces (job);
   else if ((job->ns.new_flags & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
@@ -364,9 +380,14 @@ init_main (struct create_job *job)
       skiff_error (&err, errno, "unshare the cgroup namespace");
       init_fail (job, &err);
     }
+  skiff_debug_phase ("namespaces", t0);
   if (job->needs_state && receive_state (job, &err) < 0)
     init_fail (job, &err);
-  if (setup_early (job, &err) < 0 || setup_rootfs (job, &err) < 0)
+  t0 = skiff_now_ns ();
+  if (setup_early (job, &err) < 0)
+    init_fail (job, &err);
+  skiff_debug_phase ("process attributes (hostname, sysctl, rlimits)", t0);
+  if (setup_rootfs (job, &err) < 0)
     init_fail (job, &err);
   if (process_resolve_exec (job->config->process, &exe, &err) < 0
       || process_make_cwd (job->config->process, &err) < 0

@@ -209,8 +209,10 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   if (container_load_config (&o.sd, &cfg, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
   cleanup_close int notify = o.st->notify_socket ? notify_listen (&o.sd, err) : -2;
+  unsigned long long t0 = skiff_now_ns ();
   if (notify == -1 || release_init (&o, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
+  skiff_debug_phase ("start: release the init (exec fifo)", t0);
   unlinkat (o.sd.dir_fd, "exec.fifo", 0);
   /* As runc: the caller's own NOTIFY_SOCKET wins over the one at create. */
   const char *host = getenv ("NOTIFY_SOCKET") ? getenv ("NOTIFY_SOCKET") : o.st->notify_socket;
@@ -219,8 +221,10 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   if (cfg->hooks && cfg->hooks->poststart_len)
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
+      t0 = skiff_now_ns ();
       container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len,
                             state, o.st->bundle);
+      skiff_debug_phase ("hooks (poststart)", t0);
     }
   return 0;
 }

@@ -860,9 +860,18 @@ run_phase (const struct rootfs_spec *s, plan_phase_fn phase, skiff_error_t *err)
     return -1;
   if (phase == plan_pivot && reopen_root (&x, s->rootfs, err) < 0)
     return -1;
+  unsigned long long dev_ns = 0;
   for (size_t i = 0; i < plan.len; i++)
-    if (exec_op (&x, &plan.ops[i], err) < 0)
-      return -1;
+    {
+      enum mount_op_kind k = plan.ops[i].kind;
+      unsigned long long t0 = skiff_now_ns ();
+      if (exec_op (&x, &plan.ops[i], err) < 0)
+        return -1;
+      if (k == OP_DEVICES || k == OP_DEV_LINKS || k == OP_CONSOLE)
+        dev_ns += skiff_now_ns () - t0;
+    }
+  if (dev_ns)
+    skiff_debug_phase ("devices (part of mounts)", skiff_now_ns () - dev_ns);
   return 0;
 }
 

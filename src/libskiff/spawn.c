@@ -129,6 +129,7 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return skiff_error (err, errno, "socketpair");
   job->sync_fd = sp[1];
+  unsigned long long t0 = skiff_now_ns ();
   /* The cgroup namespace is made by the child once it is in its cgroup:
      the namespace's root is the cgroup it was created in. */
   child = clone_child (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP);
@@ -145,13 +146,19 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
       init_main (job);
     }
   close (sp[1]);
+  skiff_debug_phase ("clone", t0);
   cleanup_close int sync_fd = sp[0];
   job->sync_fd = sync_fd;
+  t0 = skiff_now_ns ();
   if (cb->enter_cgroup (cb->data, child, err) < 0)
     goto fail;
+  skiff_debug_phase ("cgroup (join)", t0);
+  t0 = skiff_now_ns ();
   if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER)
       && write_maps (job, child, err) < 0)
     goto fail;
+  if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER))
+    skiff_debug_phase ("namespaces (id maps)", t0);
   if (sync_send (sync_fd, SYNC_GO, NULL, 0, err) < 0)
     goto fail;
   if (job->two_stage)
@@ -161,8 +168,10 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
     }
   else
     init = child;
+  t0 = skiff_now_ns ();
   if (serve_init (job, cb, init, out, err) < 0)
     goto fail;
+  skiff_debug_phase ("container setup (total, in the init)", t0);
   out->pid = init;
   return 0;
 fail:
