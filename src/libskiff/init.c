@@ -274,6 +274,10 @@ wait_for_start (struct create_job *job)
     skiff_error (&err, errno, "write the exec fifo");
   if (err)
     {
+      /* `start` reads the reason from the fifo ("E<message>"): one write
+         of at most PIPE_BUF bytes arrives whole. */
+      if (fd >= 0)
+        dprintf (fd, "E%.1000s", err->msg);
       dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
       _exit (1);
     }

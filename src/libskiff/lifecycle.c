@@ -183,9 +183,15 @@ release_init (struct opened *o, skiff_error_t *err)
     return skiff_error (err, errno, "open the exec fifo");
   for (;;)
     {
-      char b;
-      ssize_t n = read (fd, &b, 1);
-      if (n == 1)
+      char b[1024];
+      ssize_t n = read (fd, b, sizeof b - 1);
+      if (n >= 1 && b[0] == 'E')
+        {
+          /* The init failed before the exec (a startContainer hook). */
+          b[n] = '\0';
+          return skiff_error (err, 0, "%s", b + 1);
+        }
+      if (n >= 1)
         return 0;
       if (n < 0 && errno != EAGAIN && errno != EINTR)
         return skiff_error (err, errno, "read the exec fifo");

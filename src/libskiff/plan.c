@@ -44,14 +44,16 @@ env_path (const oci_process *p)
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
-/* A regular file with an execute bit, reached inside the root. */
+/* A regular file with an execute bit, reached inside the root.  *found
+   tells a missing file from one that is not executable. */
 static bool
-executable_in_root (int rootfd, const char *path)
+executable_in_root (int rootfd, const char *path, bool *found)
 {
   skiff_error_t err = NULL;
   struct stat st;
   cleanup_close int fd = safe_open_in_root (rootfd, path, O_PATH, 0, &err);
   skiff_error_free (&err);
+  *found = fd >= 0;
   return fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
 }
 
@@ -62,9 +64,14 @@ plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_erro
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "process.args: must name the program to run");
   const char *arg0 = p->args[0];
+  bool found = false;
   if (strchr (arg0, '/'))
     {
-      if (!executable_in_root (rootfd, arg0))
+      if (!executable_in_root (rootfd, arg0, &found) && !found)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.args[0] `%s`: not found in the container's rootfs",
+                                     arg0);
+      if (!executable_in_root (rootfd, arg0, &found))
         return skiff_error_kind_set (
             err, SKIFF_ERR_INVALID_CONFIG, 0,
             "process.args[0] `%s`: not an executable file in the container", arg0);
@@ -79,7 +86,7 @@ plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_erro
       char *cand = NULL;
       if (asprintf (&cand, "%s/%s", *dir ? dir : ".", arg0) < 0)
         abort ();
-      if (executable_in_root (rootfd, cand))
+      if (executable_in_root (rootfd, cand, &found))
         {
           *path_out = cand;
           return 0;

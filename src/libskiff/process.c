@@ -225,6 +225,11 @@ process_resolve_exec (const oci_process *p, char **path_out,
   const char *arg0 = p->args[0];
   if (strchr (arg0, '/'))
     {
+      struct stat st;
+      if (stat (arg0, &st) < 0 && errno == ENOENT)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.args[0] `%s`: not found in the container's rootfs",
+                                     arg0);
       if (!is_executable_at (AT_FDCWD, arg0))
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
                                      "process.args[0] `%s`: not an executable file in the container",
