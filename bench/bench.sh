@@ -1,0 +1,8 @@
+#!/bin/sh
+# `make bench`: skiff against crun and runc (see bench/README.md and
+# docs/performance.md).  Usage: bench.sh [SKIFF] [bench.py options]
+# Needs root, python3 (stdlib only) and busybox-static; installs nothing.
+here=$(cd "$(dirname "$0")" && pwd)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+exec "$py" "$here/bench.py" "$@"
