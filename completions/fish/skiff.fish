@@ -56,6 +56,14 @@ function __skiff_value_flags
             printf '%s\n' -f --format
         case spec
             printf '%s\n' -b --bundle
+        case events
+            printf '%s\n' --interval
+        case ps
+            printf '%s\n' -f --format
+        case update
+            printf '%s\n' -r --resources --memory --memory-reservation --memory-swap --kernel-memory --kernel-memory-tcp \
+                --cpu-shares --cpu-share --cpu-period --cpu-quota --cpu-burst --cpu-rt-period \
+                --cpu-rt-runtime --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight
     end
 end
 
@@ -147,14 +155,19 @@ complete -c skiff -f
 complete -c skiff -n __skiff_no_command -a check -d 'validate a bundle and explain what is wrong with it'
 complete -c skiff -n __skiff_no_command -a create -d 'create a container'
 complete -c skiff -n __skiff_no_command -a delete -d 'delete a container and everything it holds'
+complete -c skiff -n __skiff_no_command -a events -d 'show resource usage and OOM events of a container as JSON'
 complete -c skiff -n __skiff_no_command -a exec -d 'run a process inside a running container'
 complete -c skiff -n __skiff_no_command -a features -d 'show what this runtime and host support'
 complete -c skiff -n __skiff_no_command -a kill -d "send a signal to a container's init"
 complete -c skiff -n __skiff_no_command -a list -d 'list containers'
+complete -c skiff -n __skiff_no_command -a pause -d 'suspend every process of a container'
+complete -c skiff -n __skiff_no_command -a ps -d 'show the processes of a container'
+complete -c skiff -n __skiff_no_command -a resume -d 'resume a paused container'
 complete -c skiff -n __skiff_no_command -a run -d 'create and start a container'
 complete -c skiff -n __skiff_no_command -a spec -d 'write a default config.json'
 complete -c skiff -n __skiff_no_command -a start -d 'start a created container'
 complete -c skiff -n __skiff_no_command -a state -d 'print the state of a container as JSON'
+complete -c skiff -n __skiff_no_command -a update -d 'change the resource limits of a container'
 
 # ------------------------------------------------------------ global flags
 complete -c skiff -n __skiff_no_command -l root -x -a '(__fish_complete_directories (commandline -ct))' -d 'state directory'
@@ -186,6 +199,12 @@ complete -c skiff -n '__skiff_flags_of create' -l no-new-keyring -d "keep the ca
 complete -c skiff -n '__skiff_flags_of delete' -s h -l help -d 'show the options of delete'
 complete -c skiff -n '__skiff_flags_of delete' -s f -l force -d 'kill a running container first'
 complete -c skiff -n '__skiff_using_command delete; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
+
+# ------------------------------------------------------------------ events
+complete -c skiff -n '__skiff_flags_of events' -s h -l help -d 'show the options of events'
+complete -c skiff -n '__skiff_flags_of events' -l stats -d 'print one stats event and exit'
+complete -c skiff -n '__skiff_flags_of events' -l interval -x -a '1s 5s 30s 1m 500ms' -d 'time between stats events'
+complete -c skiff -n '__skiff_using_command events; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
 
 # -------------------------------------------------------------------- exec
 complete -c skiff -n '__skiff_flags_of exec' -s h -l help -d 'show the options of exec'
@@ -219,6 +238,19 @@ complete -c skiff -n '__skiff_flags_of list' -s h -l help -d 'show the options o
 complete -c skiff -n '__skiff_flags_of list' -s f -l format -x -a 'table json' -d 'output format'
 complete -c skiff -n '__skiff_flags_of list' -s q -l quiet -d 'print only the ids'
 
+# ------------------------------------------------------------------- pause
+complete -c skiff -n '__skiff_flags_of pause' -s h -l help -d 'show the options of pause'
+complete -c skiff -n '__skiff_using_command pause; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
+
+# ---------------------------------------------------------------------- ps
+complete -c skiff -n '__skiff_flags_of ps' -s h -l help -d 'show the options of ps'
+complete -c skiff -n '__skiff_flags_of ps' -s f -l format -x -a 'table json' -d 'output format'
+complete -c skiff -n '__skiff_using_command ps; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
+
+# ------------------------------------------------------------------ resume
+complete -c skiff -n '__skiff_flags_of resume' -s h -l help -d 'show the options of resume'
+complete -c skiff -n '__skiff_using_command resume; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
+
 # --------------------------------------------------------------------- run
 complete -c skiff -n '__skiff_flags_of run' -s h -l help -d 'show the options of run'
 complete -c skiff -n '__skiff_flags_of run' -s b -l bundle -x -a '(__fish_complete_directories (commandline -ct))' -d 'bundle directory'
@@ -242,3 +274,24 @@ complete -c skiff -n '__skiff_using_command start; and __skiff_nargs_is 0' -a '(
 # ------------------------------------------------------------------- state
 complete -c skiff -n '__skiff_flags_of state' -s h -l help -d 'show the options of state'
 complete -c skiff -n '__skiff_using_command state; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
+
+# ------------------------------------------------------------------ update
+complete -c skiff -n '__skiff_flags_of update' -s h -l help -d 'show the options of update'
+complete -c skiff -n '__skiff_flags_of update' -s r -l resources -r -F -d 'LinuxResources JSON file (- for standard input)'
+complete -c skiff -n '__skiff_flags_of update' -l memory -x -d 'memory limit (k, m, g, t suffixes; -1: none)'
+complete -c skiff -n '__skiff_flags_of update' -l memory-reservation -x -d 'memory soft limit'
+complete -c skiff -n '__skiff_flags_of update' -l memory-swap -x -d 'memory plus swap limit (-1: unlimited swap)'
+complete -c skiff -n '__skiff_flags_of update' -l kernel-memory -x -d 'obsolete; ignored by the kernel'
+complete -c skiff -n '__skiff_flags_of update' -l kernel-memory-tcp -x -d 'kernel TCP buffer limit (cgroup v1 only)'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-shares -x -d 'CPU shares, relative weight'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-share -x -d 'same as --cpu-shares'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-period -x -d 'CFS period in microseconds'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-quota -x -d 'CFS quota per period in microseconds (-1: no limit)'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-burst -x -d 'CFS burst in microseconds'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-rt-period -x -d 'realtime period (cgroup v1 only)'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-rt-runtime -x -d 'realtime runtime per period (cgroup v1 only)'
+complete -c skiff -n '__skiff_flags_of update' -l cpuset-cpus -x -d 'CPUs to run on, e.g. 0-2,4'
+complete -c skiff -n '__skiff_flags_of update' -l cpuset-mems -x -d 'memory nodes to use, e.g. 0'
+complete -c skiff -n '__skiff_flags_of update' -l pids-limit -x -d 'maximum number of processes (-1: none)'
+complete -c skiff -n '__skiff_flags_of update' -l blkio-weight -x -d 'block I/O weight, 10 to 1000'
+complete -c skiff -n '__skiff_using_command update; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
