@@ -294,7 +294,13 @@ describe_ops (struct planner *pl, size_t from, size_t to)
       nl = strchr (line, '\n');
       if (nl == NULL)
         break;
-      strbuf_printf (&pl->out, "     %.*s\n", (int)(nl - line), line);
+      /* Numbered as in the whole plan: "  1. pivot" -> " 13. pivot". */
+      char *dot = NULL;
+      unsigned long n = strtoul (line, &dot, 10);
+      if (dot && *dot == '.' && n > 0)
+        strbuf_printf (&pl->out, "     %3lu%.*s\n", n + from, (int)(nl - dot), dot);
+      else
+        strbuf_printf (&pl->out, "     %.*s\n", (int)(nl - line), line);
     }
 }
 
@@ -407,6 +413,15 @@ describe_exec_prep (struct planner *pl)
         "stdio and --preserve-fds");
 }
 
+static bool
+in_strv (char **v, size_t n, const char *s)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (v[i], s) == 0)
+      return true;
+  return false;
+}
+
 static void
 describe_caps (struct planner *pl)
 {
@@ -421,7 +436,6 @@ describe_caps (struct planner *pl)
     { "effective", c ? c->effective : NULL, c ? c->effective_len : 0 },
     { "inheritable", c ? c->inheritable : NULL, c ? c->inheritable_len : 0 },
     { "permitted", c ? c->permitted : NULL, c ? c->permitted_len : 0 },
-    { "ambient", c ? c->ambient : NULL, c ? c->ambient_len : 0 },
   };
   for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
     {
@@ -429,6 +443,19 @@ describe_caps (struct planner *pl)
       strv_join (&pl->out, sets[i].v, sets[i].n, " ");
       strbuf_puts (&pl->out, "\n");
     }
+  /* The kernel raises an ambient capability only when it is permitted and
+     inheritable; the others are skipped (as runc does). */
+  cleanup_strbuf struct skiff_strbuf raised = { 0 }, skipped = { 0 };
+  for (size_t i = 0; c && i < c->ambient_len; i++)
+    {
+      bool ok = in_strv (c->permitted, c->permitted_len, c->ambient[i])
+                && in_strv (c->inheritable, c->inheritable_len, c->ambient[i]);
+      struct skiff_strbuf *b = ok ? &raised : &skipped;
+      strbuf_printf (b, "%s%s", b->len ? " " : "", c->ambient[i]);
+    }
+  detail (pl, "capabilities.ambient: %s\n", raised.len ? raised.s : "(none)");
+  if (skipped.len)
+    detail (pl, "  not raised (ambient needs permitted and inheritable): %s\n", skipped.s);
 }
 
 static void
