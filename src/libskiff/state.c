@@ -33,10 +33,37 @@ state_validate_id (const char *id, skiff_error_t *err)
   return 0;
 }
 
+/* mkdir -p, as runc does for --root (containerd passes a per-namespace
+   root, e.g. /run/containerd/runc/k8s.io, and relies on the runtime to
+   create it). */
+static int
+mkdir_all (const char *path, mode_t mode)
+{
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return -1;
+  cleanup_free char *parent = strdup (path);
+  if (parent == NULL)
+    return -1;
+  char *slash = strrchr (parent, '/');
+  while (slash != NULL && slash > parent && slash[1] == '\0')
+    {
+      *slash = '\0';
+      slash = strrchr (parent, '/');
+    }
+  if (slash == NULL || slash == parent)
+    return -1;
+  *slash = '\0';
+  if (mkdir_all (parent, 0711) < 0)
+    return -1;
+  return mkdir (path, mode) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 static int
 open_root (const char *root, bool create, skiff_error_t *err)
 {
-  if (create && mkdir (root, 0700) < 0 && errno != EEXIST)
+  if (create && mkdir_all (root, 0700) < 0)
     return skiff_error (err, errno, "create state directory `%s`", root);
   int fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
