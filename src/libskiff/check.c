@@ -55,6 +55,7 @@ struct host
   bool selinux, apparmor, idmap;
   char no_ns[128];  /* "+"-separated namespace types this kernel lacks */
   char no_ctl[128]; /* "+"-separated cgroup controllers it lacks */
+  bool simulated;   /* SKIFF_TEST_HOST: the cgroup facts above, not the probes */
 };
 
 struct checker
@@ -329,6 +330,8 @@ static const struct
   { "linux.cgroupsPath", "", "name a cgroup below the root, e.g. \"/mygroup/ctr\" or \"mygroup/ctr\"" },
   { "linux.resources.unified", "v1", "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
   { "linux.resources.network", "cgroup v2", "remove linux.resources.network (net_cls/net_prio exist only on cgroup v1)" },
+  { "linux.resources.unified", "need a cgroup v2 host", "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
+  { "linux.resources", "only on cgroup v1", "remove the key: it exists only on cgroup v1 hosts" },
   { "linux.resources", "controller", "remove those limits, or enable the controller on this host" },
   { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },
   { "hooks", "not an executable file", "install the hook there and make it executable (chmod +x)" },
@@ -833,6 +836,12 @@ host_override (struct host *h, const char *spec)
 }
 
 static void
+cgroup_warning (void *data, const char *key, const char *msg)
+{
+  diag (data, SKIFF_DIAG_WARNING, key, NULL, "%s: the limits cannot be applied", msg);
+}
+
+static void
 host_controllers (struct checker *k)
 {
   const oci_resources *res = k->cfg->linux ? k->cfg->linux->resources : NULL;
@@ -850,6 +859,12 @@ host_controllers (struct checker *k)
   };
   if (res == NULL)
     return;
+  if (!k->host.simulated)
+    {
+      /* The cgroup manager's own judgement of this host. */
+      cgroup_check_resources (res, cgroup_warning, k);
+      return;
+    }
   for (size_t i = 0; i < sizeof uses / sizeof *uses; i++)
     if (uses[i].used && in_plus_list (k->host.no_ctl, uses[i].ctl))
       diag (k, SKIFF_DIAG_WARNING, uses[i].path, NULL,
@@ -950,7 +965,10 @@ skiff_check_bundle (const char *bundle, struct skiff_check_report *r, skiff_erro
   struct checker k = { .bundle = bundle, .r = r };
   host_probe (&k.host);
   if (getenv ("SKIFF_TEST_HOST"))
-    host_override (&k.host, getenv ("SKIFF_TEST_HOST"));
+    {
+      host_override (&k.host, getenv ("SKIFF_TEST_HOST"));
+      k.host.simulated = true;
+    }
   k.cfg = oci_config_parse_data (data, len, &opts, &d);
   for (size_t i = 0; i < d.len; i++)
     {
