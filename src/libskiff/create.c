@@ -127,6 +127,9 @@ validate (struct creation *c, skiff_error_t *err)
     return -1;
   if (process_check_caps (cfg->process, false, err) < 0)
     return -1;
+  if (!cfg->process->terminal && c->opts->console_socket)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "--console-socket given but process.terminal is false: there is no terminal to send");
   if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->foreground)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "process.terminal is true but there is no --console-socket to send the terminal to");
