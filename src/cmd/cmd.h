@@ -39,5 +39,10 @@ DECLARE_CMD (delete);
 DECLARE_CMD (run);
 DECLARE_CMD (exec);
 DECLARE_CMD (list);
+DECLARE_CMD (pause);
+DECLARE_CMD (resume);
+DECLARE_CMD (ps);
+DECLARE_CMD (update);
+DECLARE_CMD (events);
 
 #endif

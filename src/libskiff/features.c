@@ -62,7 +62,7 @@ skiff_features_json (void)
     .v1 = true, .v1_present = true, .v2 = true, .v2_present = true,
     .systemd = skiff_feature_systemd[0] == '+', .systemd_present = true,
     .systemd_user = false, .systemd_user_present = true,
-    .rdma = false, .rdma_present = true,
+    .rdma = true, .rdma_present = true, /* rdma.max: v1 and v2 */
   };
   oci_features_seccomp sc = {
     .enabled = seccomp, .enabled_present = true,

@@ -282,7 +282,42 @@ skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool a
       cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
       return cgroup_kill_all (cg, sig, err);
     }
-  return signal_init (o.st, sig, err);
+  if (signal_init (o.st, sig, err) < 0)
+    return -1;
+  if (sig == SIGKILL && o.status == STATUS_PAUSED)
+    {
+      /* A frozen task dies only once thawed. */
+      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
+      cgroup_freeze (cg, false, NULL);
+    }
+  return 0;
+}
+
+static int
+freeze_verb (struct skiff_context *ctx, const char *id, enum verb v, skiff_error_t *err)
+{
+  cleanup_opened struct opened o;
+  if (open_container (ctx, id, true, &o, err) < 0 || check_allowed (id, o.status, v, err) < 0)
+    return -1;
+  if (o.st->cgroup_path == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "cannot %s container `%s`: it has no cgroup", verb_names[v], id);
+  cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
+  if (cgroup_freeze (cg, v == VERB_PAUSE, err) < 0)
+    return skiff_error_wrap (err, "%s container `%s`", verb_names[v], id);
+  return 0;
+}
+
+int
+skiff_container_pause (struct skiff_context *ctx, const char *id, skiff_error_t *err)
+{
+  return freeze_verb (ctx, id, VERB_PAUSE, err);
+}
+
+int
+skiff_container_resume (struct skiff_context *ctx, const char *id, skiff_error_t *err)
+{
+  return freeze_verb (ctx, id, VERB_RESUME, err);
 }
 
 int

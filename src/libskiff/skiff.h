@@ -111,6 +111,31 @@ SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
                                       const struct skiff_create_opts *opts, bool detach,
                                       bool keep, int *status, skiff_error_t *err);
 
+/* ---- through the container's cgroup ---- */
+
+/* Freeze / thaw every process of the container (v1 freezer, v2
+   cgroup.freeze); state reports "paused" meanwhile. */
+SKIFF_PUBLIC int skiff_container_pause (struct skiff_context *ctx, const char *id,
+                                        skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_resume (struct skiff_context *ctx, const char *id,
+                                         skiff_error_t *err);
+/* Every process of the container (malloc'd). */
+SKIFF_PUBLIC int skiff_container_pids (struct skiff_context *ctx, const char *id, pid_t **pids,
+                                       size_t *n, skiff_error_t *err);
+/* json: a runtime-spec LinuxResources object (what containerd sends to
+   `update -r`); its members replace the container's and are applied. */
+SKIFF_PUBLIC int skiff_container_update (struct skiff_context *ctx, const char *id,
+                                         const char *json, size_t len, skiff_error_t *err);
+/* One runc stats event: {"type":"stats","id":...,"data":{...}}. */
+SKIFF_PUBLIC int skiff_container_stats (struct skiff_context *ctx, const char *id, char **json,
+                                        skiff_error_t *err);
+/* Stats every interval_ms and {"type":"oom"} events through emit until the
+   container stops (or emit returns < 0). */
+SKIFF_PUBLIC int skiff_container_events (struct skiff_context *ctx, const char *id,
+                                         unsigned interval_ms,
+                                         int (*emit) (const char *json, void *data), void *data,
+                                         skiff_error_t *err);
+
 /* ---- bundle debugging ---- */
 
 #include "ocispec.h"
