@@ -252,7 +252,7 @@ process_resolve_exec (const oci_process *p, char **path_out,
         }
       free (cand);
     }
-  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)",
                                arg0, path);
 }
