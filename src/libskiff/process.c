@@ -226,8 +226,10 @@ process_resolve_exec (const oci_process *p, char **path_out,
   if (strchr (arg0, '/'))
     {
       struct stat st;
+      /* ENOENT in the message: podman maps "no such file or directory"
+         to exit code 127, as for runc. */
       if (stat (arg0, &st) < 0 && errno == ENOENT)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
                                      "process.args[0] `%s`: not found in the container's rootfs",
                                      arg0);
       if (!is_executable_at (AT_FDCWD, arg0))
