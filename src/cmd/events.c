@@ -18,18 +18,18 @@ parse_interval (const char *s)
   double v = strtod (s, &end);
   if (errno || end == s || v <= 0)
     return -1;
-  double ms = strcmp (end, "ms") == 0               ? v
-              : strcmp (end, "s") == 0 || !*end     ? v * 1000
-              : strcmp (end, "m") == 0              ? v * 60000
-              : strcmp (end, "h") == 0              ? v * 3600000
-                                                    : -1;
-  return ms < 1 ? -1 : (long long) ms;
+  double ms = strcmp (end, "ms") == 0           ? v
+              : strcmp (end, "s") == 0 || !*end ? v * 1000
+              : strcmp (end, "m") == 0          ? v * 60000
+              : strcmp (end, "h") == 0          ? v * 3600000
+                                                : -1;
+  return ms < 1 ? -1 : (long long)ms;
 }
 
 static int
 print_event (const char *json, void *data)
 {
-  (void) data;
+  (void)data;
   if (printf ("%s\n", json) < 0 || fflush (stdout) != 0)
     return -1; /* the reader went away */
   return 0;
@@ -92,8 +92,7 @@ cmd_events (struct skiff_context *ctx, int argc, char **argv)
       printf ("%s\n", json);
       return 0;
     }
-  if (skiff_container_events (ctx, argv[optind], (unsigned) interval, print_event, NULL, &err)
-      < 0)
+  if (skiff_container_events (ctx, argv[optind], (unsigned)interval, print_event, NULL, &err) < 0)
     return cmd_fail (&err);
   return 0;
 }

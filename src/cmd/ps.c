@@ -17,7 +17,8 @@ static int
 pid_column (char *header)
 {
   int i = 0;
-  for (char *save = NULL, *t = strtok_r (header, " \t", &save); t; t = strtok_r (NULL, " \t", &save), i++)
+  for (char *save = NULL, *t = strtok_r (header, " \t", &save); t;
+       t = strtok_r (NULL, " \t", &save), i++)
     if (strcmp (t, "PID") == 0)
       return i;
   return -1;
@@ -29,7 +30,8 @@ field_at (const char *line, int idx)
   char copy[4096];
   snprintf (copy, sizeof copy, "%s", line);
   int i = 0;
-  for (char *save = NULL, *t = strtok_r (copy, " \t", &save); t; t = strtok_r (NULL, " \t", &save), i++)
+  for (char *save = NULL, *t = strtok_r (copy, " \t", &save); t;
+       t = strtok_r (NULL, " \t", &save), i++)
     if (i == idx)
       {
         char *end;
@@ -52,13 +54,13 @@ static int
 print_table (const pid_t *pids, size_t n, int argc, char **argv)
 {
   /* ps ARGS (default -ef); keep the header and the container's lines. */
-  char **args = calloc ((size_t) argc + 3, sizeof *args);
+  char **args = calloc ((size_t)argc + 3, sizeof *args);
   if (args == NULL)
     abort ();
   int k = 0;
-  args[k++] = (char *) "ps";
+  args[k++] = (char *)"ps";
   if (argc == 0)
-    args[k++] = (char *) "-ef";
+    args[k++] = (char *)"-ef";
   for (int i = 0; i < argc; i++)
     args[k++] = argv[i];
   int fds[2];
@@ -157,7 +159,7 @@ cmd_ps (struct skiff_context *ctx, int argc, char **argv)
         return cmd_usage_error ("ps", "ps options are for --format table");
       putchar ('[');
       for (size_t i = 0; i < n; i++)
-        printf ("%s%d", i ? "," : "", (int) pids[i]);
+        printf ("%s%d", i ? "," : "", (int)pids[i]);
       puts ("]");
       return 0;
     }

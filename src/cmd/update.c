@@ -92,18 +92,39 @@ parse_bytes (const char *s, int64_t *out)
   int64_t mult = 1;
   switch (*end)
     {
-    case 'k': case 'K': mult = 1LL << 10; end++; break;
-    case 'm': case 'M': mult = 1LL << 20; end++; break;
-    case 'g': case 'G': mult = 1LL << 30; end++; break;
-    case 't': case 'T': mult = 1LL << 40; end++; break;
-    case 'p': case 'P': mult = 1LL << 50; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+      mult = 1LL << 10;
+      end++;
+      break;
+    case 'm':
+    case 'M':
+      mult = 1LL << 20;
+      end++;
+      break;
+    case 'g':
+    case 'G':
+      mult = 1LL << 30;
+      end++;
+      break;
+    case 't':
+    case 'T':
+      mult = 1LL << 40;
+      end++;
+      break;
+    case 'p':
+    case 'P':
+      mult = 1LL << 50;
+      end++;
+      break;
+    default:
+      break;
     }
   if (strcasecmp (end, "ib") == 0 || strcasecmp (end, "b") == 0)
     end += strlen (end);
   if (*end)
     return -1;
-  *out = (int64_t) (v * (double) mult);
+  *out = (int64_t)(v * (double)mult);
   return 0;
 }
 
@@ -133,9 +154,15 @@ flags_json (const char *val[O_COUNT], const int64_t num[O_COUNT])
   strbuf_puts (&b, "{");
   if (any_mem)
     {
-      static const struct { int opt; const char *key; } m[] = {
-        { O_MEMORY, "limit" }, { O_MEMORY_RESERVATION, "reservation" },
-        { O_MEMORY_SWAP, "swap" }, { O_KERNEL_MEMORY, "kernel" },
+      static const struct
+      {
+        int opt;
+        const char *key;
+      } m[] = {
+        { O_MEMORY, "limit" },
+        { O_MEMORY_RESERVATION, "reservation" },
+        { O_MEMORY_SWAP, "swap" },
+        { O_KERNEL_MEMORY, "kernel" },
         { O_KERNEL_MEMORY_TCP, "kernelTCP" },
       };
       const char *s2 = "";
@@ -151,9 +178,16 @@ flags_json (const char *val[O_COUNT], const int64_t num[O_COUNT])
     }
   if (any_cpu)
     {
-      static const struct { int opt; const char *key; } c[] = {
-        { O_CPU_SHARES, "shares" }, { O_CPU_PERIOD, "period" }, { O_CPU_QUOTA, "quota" },
-        { O_CPU_BURST, "burst" }, { O_CPU_RT_PERIOD, "realtimePeriod" },
+      static const struct
+      {
+        int opt;
+        const char *key;
+      } c[] = {
+        { O_CPU_SHARES, "shares" },
+        { O_CPU_PERIOD, "period" },
+        { O_CPU_QUOTA, "quota" },
+        { O_CPU_BURST, "burst" },
+        { O_CPU_RT_PERIOD, "realtimePeriod" },
         { O_CPU_RT_RUNTIME, "realtimeRuntime" },
       };
       const char *s2 = "";
@@ -246,8 +280,7 @@ cmd_update (struct skiff_context *ctx, int argc, char **argv)
         continue;
       bool bytes = c <= O_KERNEL_MEMORY_TCP;
       if ((bytes ? parse_bytes (optarg, &num[c]) : parse_int (optarg, &num[c])) < 0)
-        return cmd_usage_error ("update", "invalid value `%s` for --%s", optarg,
-                                opts[idx].name);
+        return cmd_usage_error ("update", "invalid value `%s` for --%s", optarg, opts[idx].name);
       if (num[c] == 0)
         val[c] = NULL; /* 0: leave as is, as runc */
     }

@@ -89,22 +89,22 @@ fx_read (struct fx *f, const char *name)
   return s;
 }
 
-#define assert_file(f, name, want)                                             \
-  do                                                                           \
-    {                                                                          \
-      cleanup_free char *_got = fx_read (f, name);                             \
-      assert_non_null (_got);                                                  \
-      assert_string_equal (_got, want);                                        \
-    }                                                                          \
+#define assert_file(f, name, want)                                                                 \
+  do                                                                                               \
+    {                                                                                              \
+      cleanup_free char *_got = fx_read (f, name);                                                 \
+      assert_non_null (_got);                                                                      \
+      assert_string_equal (_got, want);                                                            \
+    }                                                                                              \
   while (0)
 
-#define assert_err_has(err, needle)                                            \
-  do                                                                           \
-    {                                                                          \
-      assert_non_null (err);                                                   \
-      if (strstr ((err)->msg, needle) == NULL)                                 \
-        fail_msg ("error `%s` lacks `%s`", (err)->msg, needle);                \
-    }                                                                          \
+#define assert_err_has(err, needle)                                                                \
+  do                                                                                               \
+    {                                                                                              \
+      assert_non_null (err);                                                                       \
+      if (strstr ((err)->msg, needle) == NULL)                                                     \
+        fail_msg ("error `%s` lacks `%s`", (err)->msg, needle);                                    \
+    }                                                                                              \
   while (0)
 
 /* ---- conversions ---- */
@@ -112,7 +112,7 @@ fx_read (struct fx *f, const char *name)
 static void
 test_shares_to_weight (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (cg_shares_to_weight (0), 0);
   assert_int_equal (cg_shares_to_weight (2), 1);
   assert_int_equal (cg_shares_to_weight (1024), 100);
@@ -125,7 +125,7 @@ test_shares_to_weight (void **state)
 static void
 test_blkio_weight (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (cg_blkio_to_io_weight (0), 0);
   assert_int_equal (cg_blkio_to_io_weight (10), 1);
   assert_int_equal (cg_blkio_to_io_weight (1000), 10000);
@@ -137,7 +137,7 @@ test_swap_to_v2 (void **state)
 {
   skiff_error_t err = NULL;
   int64_t out = 42;
-  (void) state;
+  (void)state;
   assert_int_equal (cg_swap_to_v2 (0, -1, &out, &err), 0);
   assert_int_equal (out, -1);
   assert_int_equal (cg_swap_to_v2 (-1, 100, &out, &err), 0);
@@ -163,14 +163,21 @@ test_v1_memory (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_memory m = { .limit = 1 << 30, .limit_present = true, .swap = 2LL << 30,
-                   .swap_present = true, .reservation = 1 << 29, .reservation_present = true,
-                   .swappiness = 10, .swappiness_present = true, .disable_oom_killer = true,
-                   .disable_oom_killer_present = true, .kernel_tcp = 4096,
+  oci_memory m = { .limit = 1 << 30,
+                   .limit_present = true,
+                   .swap = 2LL << 30,
+                   .swap_present = true,
+                   .reservation = 1 << 29,
+                   .reservation_present = true,
+                   .swappiness = 10,
+                   .swappiness_present = true,
+                   .disable_oom_killer = true,
+                   .disable_oom_killer_present = true,
+                   .kernel_tcp = 4096,
                    .kernel_tcp_present = true };
-  fx_files (f, "memory.limit_in_bytes", "9223372036854771712\n", "memory.memsw.limit_in_bytes",
-            "", "memory.soft_limit_in_bytes", "", "memory.swappiness", "",
-            "memory.oom_control", "", "memory.kmem.tcp.limit_in_bytes", "", NULL);
+  fx_files (f, "memory.limit_in_bytes", "9223372036854771712\n", "memory.memsw.limit_in_bytes", "",
+            "memory.soft_limit_in_bytes", "", "memory.swappiness", "", "memory.oom_control", "",
+            "memory.kmem.tcp.limit_in_bytes", "", NULL);
   assert_int_equal (cg_v1_memory (f->fd, &m, &err), 0);
   assert_file (f, "memory.limit_in_bytes", "9223372036854771712\n1073741824\n");
   assert_file (f, "memory.memsw.limit_in_bytes", "2147483648\n");
@@ -207,14 +214,25 @@ test_v1_cpu (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_cpu c = { .shares = 512, .shares_present = true, .quota = 50000, .quota_present = true,
-                .period = 100000, .period_present = true, .realtime_period = 1000000,
-                .realtime_period_present = true, .realtime_runtime = 950000,
-                .realtime_runtime_present = true, .cpus = (char *) "0-1", .mems = (char *) "0",
-                .idle = 1, .idle_present = true, .burst = 1000, .burst_present = true };
+  oci_cpu c = { .shares = 512,
+                .shares_present = true,
+                .quota = 50000,
+                .quota_present = true,
+                .period = 100000,
+                .period_present = true,
+                .realtime_period = 1000000,
+                .realtime_period_present = true,
+                .realtime_runtime = 950000,
+                .realtime_runtime_present = true,
+                .cpus = (char *)"0-1",
+                .mems = (char *)"0",
+                .idle = 1,
+                .idle_present = true,
+                .burst = 1000,
+                .burst_present = true };
   fx_files (f, "cpu.shares", "", "cpu.cfs_quota_us", "", "cpu.cfs_period_us", "",
-            "cpu.rt_period_us", "", "cpu.rt_runtime_us", "", "cpuset.cpus", "",
-            "cpuset.mems", "", "cpu.idle", "", "cpu.cfs_burst_us", "", NULL);
+            "cpu.rt_period_us", "", "cpu.rt_runtime_us", "", "cpuset.cpus", "", "cpuset.mems", "",
+            "cpu.idle", "", "cpu.cfs_burst_us", "", NULL);
   assert_int_equal (cg_v1_cpu (f->fd, &c, &err), 0);
   assert_int_equal (cg_v1_cpuset (f->fd, &c, &err), 0);
   assert_file (f, "cpu.shares", "512\n");
@@ -247,16 +265,26 @@ test_v1_blkio (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_weight_device wd = { .major = 8, .minor = 0, .weight = 300, .weight_present = true,
-                           .leaf_weight = 200, .leaf_weight_present = true };
+  oci_weight_device wd = { .major = 8,
+                           .minor = 0,
+                           .weight = 300,
+                           .weight_present = true,
+                           .leaf_weight = 200,
+                           .leaf_weight_present = true };
   oci_weight_device *wds[] = { &wd };
   oci_throttle_device t1 = { .major = 8, .minor = 0, .rate = 1048576 };
   oci_throttle_device t2 = { .major = 8, .minor = 16, .rate = 100 };
   oci_throttle_device *rbps[] = { &t1, &t2 }, *wiops[] = { &t2 };
-  oci_block_io b = { .weight = 500, .weight_present = true, .leaf_weight = 400,
-                     .leaf_weight_present = true, .weight_device = wds, .weight_device_len = 1,
-                     .throttle_read_bps_device = rbps, .throttle_read_bps_device_len = 2,
-                     .throttle_write_iops_device = wiops, .throttle_write_iops_device_len = 1 };
+  oci_block_io b = { .weight = 500,
+                     .weight_present = true,
+                     .leaf_weight = 400,
+                     .leaf_weight_present = true,
+                     .weight_device = wds,
+                     .weight_device_len = 1,
+                     .throttle_read_bps_device = rbps,
+                     .throttle_read_bps_device_len = 2,
+                     .throttle_write_iops_device = wiops,
+                     .throttle_write_iops_device_len = 1 };
   /* No CFQ blkio.weight: BFQ's files. */
   fx_files (f, "blkio.bfq.weight", "", "blkio.bfq.weight_device", "", "blkio.leaf_weight", "",
             "blkio.leaf_weight_device", "", "blkio.throttle.read_bps_device", "",
@@ -281,8 +309,8 @@ test_hugetlb (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_hugepage_limit l2 = { .page_size = (char *) "2MB", .limit = 4194304 };
-  oci_hugepage_limit l1g = { .page_size = (char *) "1GB", .limit = 0 };
+  oci_hugepage_limit l2 = { .page_size = (char *)"2MB", .limit = 4194304 };
+  oci_hugepage_limit l1g = { .page_size = (char *)"1GB", .limit = 0 };
   oci_hugepage_limit *ok[] = { &l2 }, *bad[] = { &l1g };
   fx_files (f, "hugetlb.2MB.limit_in_bytes", "", "hugetlb.2MB.rsvd.limit_in_bytes", "",
             "hugetlb.2MB.max", "", NULL);
@@ -301,14 +329,14 @@ test_v1_network_rdma (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_interface_priority p1 = { .name = (char *) "eth0", .priority = 5 };
-  oci_interface_priority p2 = { .name = (char *) "lo", .priority = 2 };
+  oci_interface_priority p1 = { .name = (char *)"eth0", .priority = 5 };
+  oci_interface_priority p2 = { .name = (char *)"lo", .priority = 2 };
   oci_interface_priority *ps[] = { &p1, &p2 };
-  oci_network n = { .class_id = 0x100001, .class_id_present = true, .priorities = ps,
-                    .priorities_len = 2 };
+  oci_network n
+      = { .class_id = 0x100001, .class_id_present = true, .priorities = ps, .priorities_len = 2 };
   oci_rdma r = { .hca_handles = 3, .hca_handles_present = true };
   oci_rdma *rv[] = { &r };
-  char *rk[] = { (char *) "mlx5_1" };
+  char *rk[] = { (char *)"mlx5_1" };
   oci_rdma_map rm = { .keys = rk, .values = rv, .len = 1 };
   fx_files (f, "net_cls.classid", "", "net_prio.ifpriomap", "", "rdma.max", "", NULL);
   assert_int_equal (cg_v1_net_cls (f->fd, &n, &err), 0);
@@ -324,11 +352,17 @@ test_dev_rules_and_v1_devices (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_device_cgroup deny = { .allow = false, .access = (char *) "rwm" };
-  oci_device_cgroup fuse = { .allow = true, .type = (char *) "c", .major = 10, .major_present = true,
-                             .minor = 229, .minor_present = true, .access = (char *) "rw" };
-  oci_device_cgroup anyblk = { .allow = true, .type = (char *) "a", .major = 7,
-                               .major_present = true, .access = (char *) "r" };
+  oci_device_cgroup deny = { .allow = false, .access = (char *)"rwm" };
+  oci_device_cgroup fuse = { .allow = true,
+                             .type = (char *)"c",
+                             .major = 10,
+                             .major_present = true,
+                             .minor = 229,
+                             .minor_present = true,
+                             .access = (char *)"rw" };
+  oci_device_cgroup anyblk = {
+    .allow = true, .type = (char *)"a", .major = 7, .major_present = true, .access = (char *)"r"
+  };
   oci_device_cgroup *devs[] = { &deny, &fuse, &anyblk };
   cleanup_free struct cg_dev_rule *r = NULL;
   size_t n = 0;
@@ -343,7 +377,7 @@ test_dev_rules_and_v1_devices (void **state)
   /* "a 7:*" would mean everything on v1: it becomes c and b rules. */
   assert_file (f, "devices.allow", "c 10:229 rw\nc 7:* r\nb 7:* r\n");
 
-  oci_device_cgroup badtype = { .allow = true, .type = (char *) "x" };
+  oci_device_cgroup badtype = { .allow = true, .type = (char *)"x" };
   oci_device_cgroup *bd[] = { &badtype };
   cleanup_free struct cg_dev_rule *r2 = NULL;
   assert_int_equal (cg_dev_rules (bd, 1, &r2, &n, &err), -1);
@@ -358,8 +392,12 @@ test_v2_memory (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_memory m = { .limit = 1 << 30, .limit_present = true, .swap = 3LL << 29,
-                   .swap_present = true, .reservation = 1 << 28, .reservation_present = true };
+  oci_memory m = { .limit = 1 << 30,
+                   .limit_present = true,
+                   .swap = 3LL << 29,
+                   .swap_present = true,
+                   .reservation = 1 << 28,
+                   .reservation_present = true };
   fx_files (f, "memory.max", "", "memory.swap.max", "", "memory.low", "", NULL);
   assert_int_equal (cg_v2_memory (f->fd, &m, &err), 0);
   assert_file (f, "memory.max", "1073741824\n");
@@ -385,8 +423,14 @@ test_v2_cpu (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_cpu c = { .shares = 1024, .shares_present = true, .quota = 50000, .quota_present = true,
-                .burst = 10000, .burst_present = true, .idle = 0, .idle_present = true };
+  oci_cpu c = { .shares = 1024,
+                .shares_present = true,
+                .quota = 50000,
+                .quota_present = true,
+                .burst = 10000,
+                .burst_present = true,
+                .idle = 0,
+                .idle_present = true };
   fx_files (f, "cpu.weight", "", "cpu.max", "", "cpu.max.burst", "", "cpu.idle", "", NULL);
   assert_int_equal (cg_v2_cpu (f->fd, &c, &err), 0);
   assert_file (f, "cpu.weight", "100\n");
@@ -412,10 +456,15 @@ test_v2_io (void **state)
   oci_weight_device *wds[] = { &wd };
   oci_throttle_device t = { .major = 8, .minor = 0, .rate = 2097152 };
   oci_throttle_device *tv[] = { &t };
-  oci_block_io b = { .weight = 500, .weight_present = true, .weight_device = wds,
-                     .weight_device_len = 1, .throttle_read_bps_device = tv,
-                     .throttle_read_bps_device_len = 1, .throttle_write_bps_device = tv,
-                     .throttle_write_bps_device_len = 1, .throttle_read_iops_device = tv,
+  oci_block_io b = { .weight = 500,
+                     .weight_present = true,
+                     .weight_device = wds,
+                     .weight_device_len = 1,
+                     .throttle_read_bps_device = tv,
+                     .throttle_read_bps_device_len = 1,
+                     .throttle_write_bps_device = tv,
+                     .throttle_write_bps_device_len = 1,
+                     .throttle_read_iops_device = tv,
                      .throttle_read_iops_device_len = 1 };
   fx_files (f, "io.weight", "", "io.max", "", NULL);
   assert_int_equal (cg_v2_io (f->fd, &b, &err), 0);
@@ -433,17 +482,17 @@ test_v2_unified (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  char *keys[] = { (char *) "memory.high" }, *vals[] = { (char *) "123456" };
+  char *keys[] = { (char *)"memory.high" }, *vals[] = { (char *)"123456" };
   oci_string_map u = { .keys = keys, .values = vals, .len = 1 };
   fx_files (f, "memory.high", "", NULL);
   assert_int_equal (cg_v2_unified (f->fd, &u, &err), 0);
   assert_file (f, "memory.high", "123456\n");
-  char *k2[] = { (char *) "../escape.max" };
+  char *k2[] = { (char *)"../escape.max" };
   oci_string_map bad = { .keys = k2, .values = vals, .len = 1 };
   assert_int_equal (cg_v2_unified (f->fd, &bad, &err), -1);
   assert_err_has (err, "linux.resources.unified.../escape.max");
   skiff_error_free (&err);
-  char *k3[] = { (char *) "rdma.max" };
+  char *k3[] = { (char *)"rdma.max" };
   oci_string_map missing = { .keys = k3, .values = vals, .len = 1 };
   assert_int_equal (cg_v2_unified (f->fd, &missing, &err), -1);
   assert_err_has (err, "`rdma` controller");
@@ -455,7 +504,9 @@ test_check_before_update (void **state)
 {
   struct fx *f = *state;
   skiff_error_t err = NULL;
-  oci_memory m = { .limit = 1000, .limit_present = true, .check_before_update = true,
+  oci_memory m = { .limit = 1000,
+                   .limit_present = true,
+                   .check_before_update = true,
                    .check_before_update_present = true };
   fx_files (f, "memory.current", "4096\n", NULL);
   assert_int_equal (cg_check_memory_usage (f->fd, "memory.current", &m, &err), -1);
@@ -472,8 +523,9 @@ test_v2_stats (void **state)
 {
   struct fx *f = *state;
   cleanup_strbuf struct skiff_strbuf b = { 0 };
-  fx_files (f, "cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_periods 7\n"
-                           "nr_throttled 1\nthrottled_usec 4\n",
+  fx_files (f, "cpu.stat",
+            "usage_usec 5\nuser_usec 3\nsystem_usec 2\nnr_periods 7\n"
+            "nr_throttled 1\nthrottled_usec 4\n",
             "memory.current", "8192\n", "memory.max", "max\n", "memory.stat",
             "anon 4096\nfile 1024\n", "pids.current", "3\n", "pids.max", "10\n", "io.stat",
             "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n", NULL);
@@ -526,11 +578,11 @@ static void
 test_bpf_build (void **state)
 {
   skiff_error_t err = NULL;
-  struct cg_dev_rule r[] = { { false, 'a', -1, -1, CG_DEV_ALL },
-                             { true, 'c', 1, 3, CG_DEV_READ | CG_DEV_WRITE } };
+  struct cg_dev_rule r[]
+      = { { false, 'a', -1, -1, CG_DEV_ALL }, { true, 'c', 1, 3, CG_DEV_READ | CG_DEV_WRITE } };
   cleanup_free struct bpf_insn *insn = NULL;
   size_t len = 0;
-  (void) state;
+  (void)state;
   assert_int_equal (cg_bpf_devices_build (r, 2, &insn, &len, &err), 0);
   /* 6 loads, rule 1: type + 3 access + major + minor + 2, rule 0 (all
      devices: the end, no unreachable tail): 2. */
@@ -573,10 +625,10 @@ test_bpf_enforces (void **state)
   const char *mnt = cgroup2_mount ();
   char dir[256];
   skiff_error_t err = NULL;
-  (void) state;
+  (void)state;
   if (geteuid () != 0 || mnt == NULL)
     skip ();
-  snprintf (dir, sizeof dir, "%s/skiff-unit-bpf-%d", mnt, (int) getpid ());
+  snprintf (dir, sizeof dir, "%s/skiff-unit-bpf-%d", mnt, (int)getpid ());
   assert_int_equal (mkdir (dir, 0755), 0);
   int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   assert_true (dfd >= 0);
@@ -599,19 +651,19 @@ test_bpf_enforces (void **state)
         _exit (10);
       /* null allowed, urandom denied by default, zero: read denied by
          the later rule. */
-      _exit (try_open ("/dev/null") != 0 ? 11
+      _exit (try_open ("/dev/null") != 0          ? 11
              : try_open ("/dev/urandom") != EPERM ? 12
-             : try_open ("/dev/zero") != EPERM ? 13
-                                                : 0);
+             : try_open ("/dev/zero") != EPERM    ? 13
+                                                  : 0);
     }
   int status = 0;
   assert_int_equal (waitpid (pid, &status, 0), pid);
   uint32_t ids[8];
   union bpf_attr q;
   memset (&q, 0, sizeof q);
-  q.query.target_fd = (uint32_t) dfd;
+  q.query.target_fd = (uint32_t)dfd;
   q.query.attach_type = BPF_CGROUP_DEVICE;
-  q.query.prog_ids = (uint64_t) (uintptr_t) ids;
+  q.query.prog_ids = (uint64_t)(uintptr_t)ids;
   q.query.prog_cnt = 8;
   long qr = syscall (__NR_bpf, BPF_PROG_QUERY, &q, sizeof q);
   close (dfd);

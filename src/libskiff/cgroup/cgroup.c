@@ -26,15 +26,14 @@ cgroup_detect_layout (void)
   static int cached = -1;
   struct statfs st;
   if (cached >= 0)
-    return (enum cgroup_layout) cached;
+    return (enum cgroup_layout)cached;
   if (statfs ("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
     cached = CGROUP_LAYOUT_V2;
-  else if (statfs ("/sys/fs/cgroup/unified", &st) == 0
-           && st.f_type == CGROUP2_SUPER_MAGIC)
+  else if (statfs ("/sys/fs/cgroup/unified", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
     cached = CGROUP_LAYOUT_HYBRID;
   else
     cached = CGROUP_LAYOUT_V1;
-  return (enum cgroup_layout) cached;
+  return (enum cgroup_layout)cached;
 }
 
 const char *
@@ -90,8 +89,7 @@ path_is_sane (const char *p)
 }
 
 int
-cgroup_new (const char *cgroups_path, const char *id,
-            struct skiff_cgroup **out, skiff_error_t *err)
+cgroup_new (const char *cgroups_path, const char *id, struct skiff_cgroup **out, skiff_error_t *err)
 {
   char *path = NULL;
   if (cgroups_path == NULL || *cgroups_path == '\0')
@@ -104,17 +102,17 @@ cgroup_new (const char *cgroups_path, const char *id,
   else
     {
       cleanup_free char *own = own_cgroup ();
-      if (asprintf (&path, "%s%s%s", own,
-                    own[strlen (own) - 1] == '/' ? "" : "/", cgroups_path) < 0)
+      if (asprintf (&path, "%s%s%s", own, own[strlen (own) - 1] == '/' ? "" : "/", cgroups_path)
+          < 0)
         abort ();
     }
   if (path == NULL)
     abort ();
   if (!path_is_sane (path) || strcmp (path, "/") == 0)
     {
-      skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                            "linux.cgroupsPath `%s`: must name a cgroup below the root, without `..`",
-                            path);
+      skiff_error_kind_set (
+          err, SKIFF_ERR_INVALID_CONFIG, 0,
+          "linux.cgroupsPath `%s`: must name a cgroup below the root, without `..`", path);
       free (path);
       return -1;
     }
@@ -181,8 +179,7 @@ cgroup_is_frozen (struct skiff_cgroup *cg)
 }
 
 int
-cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n,
-             skiff_error_t *err)
+cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
 {
   return cg->ops->pids (cg, pids, n, err);
 }
@@ -268,7 +265,7 @@ cgroup_check_resources (const oci_resources *r,
   for (size_t i = 0; i < sizeof need / sizeof *need; i++)
     {
       const char *ctrl = need[i].ctrl ? need[i].ctrl : v2 ? "io" : "blkio";
-      if (*(void *const *) ((const char *) r + need[i].off) == NULL || host_has (ctrl))
+      if (*(void *const *)((const char *)r + need[i].off) == NULL || host_has (ctrl))
         continue;
       snprintf (msg, sizeof msg, "this host has no %s cgroup controller", ctrl);
       cb (data, need[i].key, msg);
@@ -286,8 +283,7 @@ cgroup_check_resources (const oci_resources *r,
   if (v2 && r->cpu
       && ((r->cpu->realtime_runtime_present && r->cpu->realtime_runtime)
           || (r->cpu->realtime_period_present && r->cpu->realtime_period)))
-    cb (data, "linux.resources.cpu.realtimeRuntime",
-        "realtime limits exist only on cgroup v1");
+    cb (data, "linux.resources.cpu.realtimeRuntime", "realtime limits exist only on cgroup v1");
   if (v2 && r->memory && r->memory->swappiness_present && r->memory->swappiness <= 100)
     cb (data, "linux.resources.memory.swappiness", "ignored on cgroup v2");
   if (v2 && r->memory && r->memory->disable_oom_killer_present && r->memory->disable_oom_killer)
@@ -295,8 +291,7 @@ cgroup_check_resources (const oci_resources *r,
 }
 
 int
-cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
-                       skiff_error_t *err)
+cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n, skiff_error_t *err)
 {
   cleanup_fclose FILE *f = fopen (file, "re");
   size_t cap = 0, len = 0;
@@ -316,7 +311,7 @@ cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
             abort ();
           out = np;
         }
-      out[len++] = (pid_t) v;
+      out[len++] = (pid_t)v;
     }
   *pids = out;
   *n = len;
@@ -324,8 +319,7 @@ cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
 }
 
 int
-cgroup_write_file (const char *dir, const char *name, const char *value,
-                   skiff_error_t *err)
+cgroup_write_file (const char *dir, const char *name, const char *value, skiff_error_t *err)
 {
   char p[PATH_MAX];
   snprintf (p, sizeof p, "%s/%s", dir, name);
@@ -340,12 +334,11 @@ cgroup_write_file (const char *dir, const char *name, const char *value,
 
 int
 cgroup_mkdir_p (const char *mount, const char *path,
-                int (*init_level) (const char *parent, const char *dir,
-                                   skiff_error_t *err),
+                int (*init_level) (const char *parent, const char *dir, skiff_error_t *err),
                 skiff_error_t *err)
 {
   char dir[PATH_MAX];
-  size_t n = (size_t) snprintf (dir, sizeof dir, "%s", mount);
+  size_t n = (size_t)snprintf (dir, sizeof dir, "%s", mount);
   const char *p = path;
   while (*p)
     {
@@ -384,8 +377,7 @@ rmdir_children (const char *dir, skiff_error_t *err)
   while ((de = readdir (d)))
     {
       char sub[PATH_MAX];
-      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0
-          || strcmp (de->d_name, "..") == 0)
+      if (de->d_type != DT_DIR || strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       snprintf (sub, sizeof sub, "%s/%s", dir, de->d_name);
       if (cgroup_rmdir (sub, err) < 0)

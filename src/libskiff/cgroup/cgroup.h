@@ -33,8 +33,7 @@ struct cgroup_ops
   int (*destroy) (struct skiff_cgroup *cg, skiff_error_t *err);
   /* linux.resources (NULL: only the default device rules).  update: the
      container runs (checkBeforeUpdate; devices only when given). */
-  int (*apply) (struct skiff_cgroup *cg, const oci_resources *r, bool update,
-                skiff_error_t *err);
+  int (*apply) (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err);
   /* The "data" object of runc's stats event. */
   int (*stats) (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err);
   uint64_t (*oom_kills) (struct skiff_cgroup *cg);
@@ -52,8 +51,8 @@ const char *cgroup_layout_name (enum cgroup_layout l);
 
 /* Resolve cgroupsPath (absolute, relative to our own cgroup, or default
    "/<id>") and pick the backend.  Nothing is created yet. */
-int cgroup_new (const char *cgroups_path, const char *id,
-                struct skiff_cgroup **out, skiff_error_t *err);
+int cgroup_new (const char *cgroups_path, const char *id, struct skiff_cgroup **out,
+                skiff_error_t *err);
 /* Rebuild from a stored path (state file). */
 struct skiff_cgroup *cgroup_from_path (const char *path);
 void cgroup_free (struct skiff_cgroup *cg);
@@ -67,30 +66,23 @@ int cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
 int cgroup_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err);
 int cgroup_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err);
 bool cgroup_is_frozen (struct skiff_cgroup *cg);
-int cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n,
-                 skiff_error_t *err);
+int cgroup_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err);
 /* Remove the cgroup (kills leftovers first).  ENOENT is success. */
 int cgroup_destroy (struct skiff_cgroup *cg, skiff_error_t *err);
 /* Apply linux.resources; errors name the `linux.resources.<key>`. */
-int cgroup_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update,
-                  skiff_error_t *err);
-int cgroup_stats_json (struct skiff_cgroup *cg, struct skiff_strbuf *out,
-                       skiff_error_t *err);
+int cgroup_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err);
+int cgroup_stats_json (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err);
 uint64_t cgroup_oom_kills (struct skiff_cgroup *cg);
 /* What this host cannot apply of r, one warning per key, through cb. */
 void cgroup_check_resources (const oci_resources *r,
-                             void (*cb) (void *data, const char *key, const char *msg),
-                             void *data);
+                             void (*cb) (void *data, const char *key, const char *msg), void *data);
 
 /* Shared helpers of the backends. */
-int cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n,
-                           skiff_error_t *err);
-int cgroup_write_file (const char *dir, const char *name, const char *value,
-                       skiff_error_t *err);
+int cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n, skiff_error_t *err);
+int cgroup_write_file (const char *dir, const char *name, const char *value, skiff_error_t *err);
 /* mkdir -p of dir, calling init_level(dir_so_far) for each new level. */
 int cgroup_mkdir_p (const char *mount, const char *path,
-                    int (*init_level) (const char *parent, const char *dir,
-                                       skiff_error_t *err),
+                    int (*init_level) (const char *parent, const char *dir, skiff_error_t *err),
                     skiff_error_t *err);
 /* rmdir the leaf and then each empty parent up to (not including) the
    first level that already existed is not tracked: only the leaf. */

@@ -17,10 +17,9 @@
 
 /* ---- file helpers ---- */
 
-int cg_write_at (int dfd, const char *file, const char *key, const char *value,
-                 skiff_error_t *err);
-int cg_writef_at (int dfd, const char *file, const char *key, skiff_error_t *err,
-                  const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+int cg_write_at (int dfd, const char *file, const char *key, const char *value, skiff_error_t *err);
+int cg_writef_at (int dfd, const char *file, const char *key, skiff_error_t *err, const char *fmt,
+                  ...) __attribute__ ((format (printf, 5, 6)));
 bool cg_has_file (int dfd, const char *file);
 /* Whole file, trailing newline stripped. */
 int cg_read_at (int dfd, const char *file, char **out, skiff_error_t *err);
@@ -37,7 +36,7 @@ uint64_t cg_shares_to_weight (uint64_t shares);
 /* blkio.weight [10, 1000] -> io.weight [1, 10000]; 0 stays 0. */
 uint64_t cg_blkio_to_io_weight (uint64_t weight);
 /* v1 memory.swap is memory+swap; v2 memory.swap.max is swap alone.
-   *out: -1 "max", 0 unset, else bytes. */
+ *out: -1 "max", 0 unset, else bytes. */
 int cg_swap_to_v2 (int64_t swap, int64_t limit, int64_t *out, skiff_error_t *err);
 
 /* ---- device rules ---- */
@@ -53,16 +52,16 @@ enum
 struct cg_dev_rule
 {
   bool allow;
-  char type;           /* 'a', 'c' or 'b' */
+  char type;            /* 'a', 'c' or 'b' */
   int64_t major, minor; /* -1: any */
-  unsigned access;     /* CG_DEV_* bits */
+  unsigned access;      /* CG_DEV_* bits */
 };
 
 /* linux.resources.devices followed by the devices every container may use
    (mknod of anything, null, zero, full, random, urandom, tty, ptmx,
    pts/N, net/tun), on a deny-all default.  Later rules win. */
-int cg_dev_rules (oci_device_cgroup **devs, size_t n, struct cg_dev_rule **out,
-                  size_t *nout, skiff_error_t *err);
+int cg_dev_rules (oci_device_cgroup **devs, size_t n, struct cg_dev_rule **out, size_t *nout,
+                  skiff_error_t *err);
 
 /* ---- cgroup v1 ---- */
 
@@ -96,8 +95,8 @@ int cg_check_memory_usage (int dfd, const char *usage_file, const oci_memory *m,
 
 struct bpf_insn;
 /* The program for these rules (malloc'd instructions). */
-int cg_bpf_devices_build (const struct cg_dev_rule *r, size_t n, struct bpf_insn **out,
-                          size_t *len, skiff_error_t *err);
+int cg_bpf_devices_build (const struct cg_dev_rule *r, size_t n, struct bpf_insn **out, size_t *len,
+                          skiff_error_t *err);
 /* Load it and attach it to the cgroup dfd, replacing the programs that
    were attached before (attach the new one first: no unguarded window). */
 int cg_bpf_devices_apply (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *err);

@@ -43,9 +43,8 @@ emit (struct prog *p, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32
       if (p->insn == NULL)
         abort ();
     }
-  p->insn[p->len++] = (struct bpf_insn){
-    .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
-  };
+  p->insn[p->len++]
+      = (struct bpf_insn){ .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
 }
 
 static void
@@ -56,7 +55,7 @@ emit_rule (struct prog *p, const struct cg_dev_rule *r)
   bool ma = r->major >= 0, mi = r->minor >= 0;
   int len = t + 3 * a + ma + mi + 2;
   int at = 0;
-#define SKIP ((int16_t) (len - at - 1))
+#define SKIP ((int16_t)(len - at - 1))
   if (t)
     {
       emit (p, BPF_JMP | BPF_JNE | BPF_K, R2, 0, SKIP,
@@ -68,19 +67,19 @@ emit_rule (struct prog *p, const struct cg_dev_rule *r)
       /* Matches when nothing outside the rule's access is asked for. */
       emit (p, BPF_ALU | BPF_MOV | BPF_X, R1, R3, 0, 0);
       at++;
-      emit (p, BPF_ALU | BPF_AND | BPF_K, R1, 0, 0, (int32_t) (~r->access & CG_DEV_ALL));
+      emit (p, BPF_ALU | BPF_AND | BPF_K, R1, 0, 0, (int32_t)(~r->access & CG_DEV_ALL));
       at++;
       emit (p, BPF_JMP | BPF_JNE | BPF_K, R1, 0, SKIP, 0);
       at++;
     }
   if (ma)
     {
-      emit (p, BPF_JMP | BPF_JNE | BPF_K, R4, 0, SKIP, (int32_t) r->major);
+      emit (p, BPF_JMP | BPF_JNE | BPF_K, R4, 0, SKIP, (int32_t)r->major);
       at++;
     }
   if (mi)
     {
-      emit (p, BPF_JMP | BPF_JNE | BPF_K, R5, 0, SKIP, (int32_t) r->minor);
+      emit (p, BPF_JMP | BPF_JNE | BPF_K, R5, 0, SKIP, (int32_t)r->minor);
       at++;
     }
 #undef SKIP
@@ -135,26 +134,26 @@ load_prog (const struct bpf_insn *insn, size_t len, skiff_error_t *err)
   union bpf_attr attr;
   memset (&attr, 0, sizeof attr);
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-  attr.insns = (uint64_t) (uintptr_t) insn;
-  attr.insn_cnt = (uint32_t) len;
-  attr.license = (uint64_t) (uintptr_t) "GPL";
-  int fd = (int) sys_bpf (BPF_PROG_LOAD, &attr);
+  attr.insns = (uint64_t)(uintptr_t)insn;
+  attr.insn_cnt = (uint32_t)len;
+  attr.license = (uint64_t)(uintptr_t) "GPL";
+  int fd = (int)sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd < 0 && errno == EPERM)
     {
       /* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK. */
       struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
       setrlimit (RLIMIT_MEMLOCK, &rl);
-      fd = (int) sys_bpf (BPF_PROG_LOAD, &attr);
+      fd = (int)sys_bpf (BPF_PROG_LOAD, &attr);
     }
   if (fd >= 0)
     return fd;
   int saved = errno;
   /* Once more with the verifier's log, to say why. */
   char log[4096] = "";
-  attr.log_buf = (uint64_t) (uintptr_t) log;
+  attr.log_buf = (uint64_t)(uintptr_t)log;
   attr.log_size = sizeof log;
   attr.log_level = 1;
-  fd = (int) sys_bpf (BPF_PROG_LOAD, &attr);
+  fd = (int)sys_bpf (BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     return fd;
   log[sizeof log - 1] = '\0';
@@ -172,10 +171,10 @@ query_progs (int dfd, uint32_t *ids, size_t max)
 {
   union bpf_attr attr;
   memset (&attr, 0, sizeof attr);
-  attr.query.target_fd = (uint32_t) dfd;
+  attr.query.target_fd = (uint32_t)dfd;
   attr.query.attach_type = BPF_CGROUP_DEVICE;
-  attr.query.prog_ids = (uint64_t) (uintptr_t) ids;
-  attr.query.prog_cnt = (uint32_t) max;
+  attr.query.prog_ids = (uint64_t)(uintptr_t)ids;
+  attr.query.prog_cnt = (uint32_t)max;
   if (sys_bpf (BPF_PROG_QUERY, &attr) < 0)
     return 0;
   return attr.query.prog_cnt < max ? attr.query.prog_cnt : max;
@@ -195,8 +194,8 @@ cg_bpf_devices_apply (int dfd, const struct cg_dev_rule *r, size_t n, skiff_erro
   size_t nold = query_progs (dfd, old, 64);
   union bpf_attr attr;
   memset (&attr, 0, sizeof attr);
-  attr.target_fd = (uint32_t) dfd;
-  attr.attach_bpf_fd = (uint32_t) prog;
+  attr.target_fd = (uint32_t)dfd;
+  attr.attach_bpf_fd = (uint32_t)prog;
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
   if (sys_bpf (BPF_PROG_ATTACH, &attr) < 0)
@@ -206,15 +205,16 @@ cg_bpf_devices_apply (int dfd, const struct cg_dev_rule *r, size_t n, skiff_erro
       union bpf_attr get;
       memset (&get, 0, sizeof get);
       get.prog_id = old[i];
-      cleanup_close int ofd = (int) sys_bpf (BPF_PROG_GET_FD_BY_ID, &get);
+      cleanup_close int ofd = (int)sys_bpf (BPF_PROG_GET_FD_BY_ID, &get);
       if (ofd < 0)
         continue;
       memset (&attr, 0, sizeof attr);
-      attr.target_fd = (uint32_t) dfd;
-      attr.attach_bpf_fd = (uint32_t) ofd;
+      attr.target_fd = (uint32_t)dfd;
+      attr.attach_bpf_fd = (uint32_t)ofd;
       attr.attach_type = BPF_CGROUP_DEVICE;
       if (sys_bpf (BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-        return skiff_error (err, errno, "linux.resources.devices: detach the previous device program");
+        return skiff_error (err, errno,
+                            "linux.resources.devices: detach the previous device program");
     }
   return 0;
 }

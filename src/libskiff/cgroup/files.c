@@ -37,8 +37,7 @@ cg_write_at (int dfd, const char *file, const char *key, const char *value, skif
 }
 
 int
-cg_writef_at (int dfd, const char *file, const char *key, skiff_error_t *err, const char *fmt,
-              ...)
+cg_writef_at (int dfd, const char *file, const char *key, skiff_error_t *err, const char *fmt, ...)
 {
   cleanup_free char *v = NULL;
   va_list ap;
@@ -129,9 +128,9 @@ cg_shares_to_weight (uint64_t shares)
     return 10000;
   /* A parabola in log2 space through (2, 1), (1024, 100), (262144, 10000):
      the v1 default maps to the v2 default. */
-  double l = log2 ((double) shares);
+  double l = log2 ((double)shares);
   double w = ceil (pow (10.0, (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0));
-  return w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t) w;
+  return w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t)w;
 }
 
 uint64_t
@@ -227,9 +226,10 @@ cg_dev_rules (oci_device_cgroup **devs, size_t n, struct cg_dev_rule **out, size
           || parse_access (d->access, &r[i].access) < 0)
         {
           free (r);
-          return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                       "linux.resources.devices[%zu]: invalid type `%s` or access `%s`",
-                                       i, t, d->access ? d->access : "");
+          return skiff_error_kind_set (
+              err, SKIFF_ERR_INVALID_CONFIG, 0,
+              "linux.resources.devices[%zu]: invalid type `%s` or access `%s`", i, t,
+              d->access ? d->access : "");
         }
     }
   memcpy (r + n, defaults, sizeof defaults);
@@ -246,7 +246,7 @@ cg_check_memory_usage (int dfd, const char *usage_file, const oci_memory *m, ski
     return 0;
   if (cg_read_u64_at (dfd, usage_file, &usage, NULL) < 0)
     return 0;
-  if ((uint64_t) m->limit < usage)
+  if ((uint64_t)m->limit < usage)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, EBUSY,
                                  "linux.resources.memory.limit: %" PRId64
                                  " is below the current usage %" PRIu64 " (checkBeforeUpdate)",

@@ -224,7 +224,7 @@ cg_v1_stats_json (const int fds[CG_ST_COUNT], bool hugetlb_v2, struct skiff_strb
   struct jw w = { .b = out };
   int cpu = fds[CG_ST_CPU], acct = fds[CG_ST_CPUACCT], mem = fds[CG_ST_MEMORY];
   int blk = fds[CG_ST_BLKIO];
-  uint64_t hz = (uint64_t) sysconf (_SC_CLK_TCK);
+  uint64_t hz = (uint64_t)sysconf (_SC_CLK_TCK);
   uint64_t tick_ns = hz ? 1000000000ull / hz : 10000000ull;
   jw_open (&w, NULL, "{");
   jw_open (&w, "cpu", "{");

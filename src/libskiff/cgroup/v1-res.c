@@ -41,7 +41,7 @@ cg_v1_memory (int dfd, const oci_memory *m, skiff_error_t *err)
          growing, lower memory first when shrinking. */
       uint64_t cur = 0;
       cg_read_u64_at (dfd, "memory.limit_in_bytes", &cur, NULL);
-      bool memsw_first = swap == -1 || (swap > 0 && cur < (uint64_t) swap);
+      bool memsw_first = swap == -1 || (swap > 0 && cur < (uint64_t)swap);
       if (memsw_first)
         {
           if (write_i64 (dfd, "memory.memsw.limit_in_bytes", "memory.swap", swap, err) < 0
@@ -71,10 +71,9 @@ cg_v1_memory (int dfd, const oci_memory *m, skiff_error_t *err)
   if (m->swappiness_present && m->swappiness != UINT64_MAX)
     {
       if (m->swappiness > 100)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "linux.resources.memory.swappiness: %" PRIu64
-                                     " is out of range 0-100",
-                                     m->swappiness);
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_INVALID_CONFIG, 0,
+            "linux.resources.memory.swappiness: %" PRIu64 " is out of range 0-100", m->swappiness);
       if (cg_writef_at (dfd, "memory.swappiness", "memory.swappiness", err, "%" PRIu64,
                         m->swappiness)
           < 0)
@@ -253,15 +252,16 @@ hugetlb (int dfd, oci_hugepage_limit **l, size_t n, const char *suffix, const ch
                                      l[i]->page_size);
       snprintf (file, sizeof file, "hugetlb.%s.%s", l[i]->page_size, suffix);
       if (!cg_has_file (dfd, file))
-        return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                     "linux.resources.%s.pageSize: this host has no `%s` huge pages",
-                                     key, l[i]->page_size);
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_UNSUPPORTED, 0,
+            "linux.resources.%s.pageSize: this host has no `%s` huge pages", key, l[i]->page_size);
       if (cg_writef_at (dfd, file, key, err, "%" PRIu64, l[i]->limit) < 0)
         return -1;
       /* The reservation limit too where the kernel has it, so a mapping
          cannot reserve past the limit and fault later. */
       snprintf (file, sizeof file, "hugetlb.%s.%s", l[i]->page_size, rsvd_suffix);
-      if (cg_has_file (dfd, file) && cg_writef_at (dfd, file, key, err, "%" PRIu64, l[i]->limit) < 0)
+      if (cg_has_file (dfd, file)
+          && cg_writef_at (dfd, file, key, err, "%" PRIu64, l[i]->limit) < 0)
         return -1;
     }
   return 0;
@@ -332,8 +332,8 @@ cg_v1_devices (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *er
       const char *file = r[i].allow ? "devices.allow" : "devices.deny";
       char key[48], text[96];
       snprintf (key, sizeof key, "devices[%zu]", i);
-      bool everything = r[i].type == 'a' && r[i].major < 0 && r[i].minor < 0
-                        && r[i].access == CG_DEV_ALL;
+      bool everything
+          = r[i].type == 'a' && r[i].major < 0 && r[i].minor < 0 && r[i].access == CG_DEV_ALL;
       if (everything)
         {
           if (cg_write_at (dfd, file, key, "a", err) < 0)

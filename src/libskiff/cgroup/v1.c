@@ -62,11 +62,11 @@ hier_add (const char *mount, const char *opts, bool v2)
       size_t n = 0;
       for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
         {
-          if (strcmp (t, "rw") == 0 || strcmp (t, "ro") == 0 || strncmp (t, "release_agent=", 14) == 0
-              || strcmp (t, "clone_children") == 0 || strcmp (t, "noprefix") == 0
-              || strcmp (t, "xattr") == 0 || strcmp (t, "none") == 0)
+          if (strcmp (t, "rw") == 0 || strcmp (t, "ro") == 0
+              || strncmp (t, "release_agent=", 14) == 0 || strcmp (t, "clone_children") == 0
+              || strcmp (t, "noprefix") == 0 || strcmp (t, "xattr") == 0 || strcmp (t, "none") == 0)
             continue;
-          n += (size_t) snprintf (h->ctrls + n, sizeof h->ctrls - n, "%s%s", n ? "," : "", t);
+          n += (size_t)snprintf (h->ctrls + n, sizeof h->ctrls - n, "%s%s", n ? "," : "", t);
           if (n >= sizeof h->ctrls)
             break;
         }
@@ -89,8 +89,7 @@ scan_hierarchies (void)
     {
       char root[256], mnt[256], fstype[32], src[256], opts[1024];
       char *dash = strstr (line, " - ");
-      if (dash == NULL
-          || sscanf (line, "%*s %*s %*s %255s %255s", root, mnt) != 2
+      if (dash == NULL || sscanf (line, "%*s %*s %*s %255s %255s", root, mnt) != 2
           || sscanf (dash + 3, "%31s %255s %1023s", fstype, src, opts) != 3)
         continue;
       if (strncmp (mnt, V1_ROOT "/", sizeof V1_ROOT) != 0)
@@ -133,7 +132,7 @@ hier_of (const char *ctrl)
 static void
 hier_dir (struct skiff_cgroup *cg, const struct hier *h, char *out, size_t len)
 {
-  if ((size_t) snprintf (out, len, "%s%s", h->mount, cg->path) >= len)
+  if ((size_t)snprintf (out, len, "%s%s", h->mount, cg->path) >= len)
     out[0] = '\0'; /* too long: opening "" fails cleanly */
 }
 
@@ -195,7 +194,7 @@ v1_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 {
   char buf[32];
   scan_hierarchies ();
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   for (size_t i = 0; i < nhiers; i++)
     {
       char dir[PATH_MAX];
@@ -242,9 +241,8 @@ v1_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
   const struct hier *h = NULL;
   cleanup_close int fd = ctrl_open (cg, "freezer", &h);
   if (fd < 0)
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, errno,
-                                 "%s `%s`: no freezer cgroup", frozen ? "freeze" : "thaw",
-                                 cg->path);
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, errno, "%s `%s`: no freezer cgroup",
+                                 frozen ? "freeze" : "thaw", cg->path);
   if (h->v2)
     {
       if (cg_write_at (fd, "cgroup.freeze", "freezer", frozen ? "1" : "0", err) < 0)
@@ -286,6 +284,14 @@ signal_all (struct skiff_cgroup *cg, int sig)
 static int
 v1_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err)
 {
+  /* An empty cgroup has nothing to signal, and nothing can fork into it:
+     skip the freezer, whose state changes are costly (each flips a static
+     key in the kernel: several ms; delete of a stopped container is the
+     common case). */
+  cleanup_free pid_t *pids = NULL;
+  size_t n = 0;
+  if (v1_pids (cg, &pids, &n, NULL) == 0 && n == 0)
+    return 0;
   /* Freeze first so a forking container cannot outrun the signal; a
      paused container stays paused. */
   bool was_frozen = false;
@@ -295,7 +301,7 @@ v1_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err)
   /* A frozen task dies only once thawed. */
   if (froze || (was_frozen && sig == SIGKILL))
     v1_freeze (cg, false, NULL);
-  (void) err;
+  (void)err;
   return 0;
 }
 
@@ -319,8 +325,7 @@ v1_destroy (struct skiff_cgroup *cg, skiff_error_t *err)
 static int
 with_ctrl (struct skiff_cgroup *cg, const char *ctrl, const char *key,
            int (*v1) (int, const void *, skiff_error_t *),
-           int (*v2) (int, const void *, skiff_error_t *), const void *arg,
-           skiff_error_t *err)
+           int (*v2) (int, const void *, skiff_error_t *), const void *arg, skiff_error_t *err)
 {
   const struct hier *h = NULL;
   cleanup_close int fd = ctrl_open (cg, ctrl, &h);
@@ -334,9 +339,10 @@ with_ctrl (struct skiff_cgroup *cg, const char *ctrl, const char *key,
     return skiff_error (err, errno, "open cgroup `%s`", dir);
   int (*fn) (int, const void *, skiff_error_t *) = h->v2 ? v2 : v1;
   if (fn == NULL)
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                 "linux.resources.%s: the %s controller is on cgroup2 here, where it cannot be set",
-                                 key, ctrl);
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_UNSUPPORTED, 0,
+        "linux.resources.%s: the %s controller is on cgroup2 here, where it cannot be set", key,
+        ctrl);
   if (fn (fd, arg, err) < 0)
     return skiff_error_wrap (err, "cgroup `%s`", dir);
   return 0;
@@ -344,10 +350,10 @@ with_ctrl (struct skiff_cgroup *cg, const char *ctrl, const char *key,
 
 typedef int (*writer) (int, const void *, skiff_error_t *);
 
-#define ADAPT(name, fn, type)                                                  \
-  static int name (int fd, const void *arg, skiff_error_t *err)                \
-  {                                                                            \
-    return fn (fd, (const type *) arg, err);                                   \
+#define ADAPT(name, fn, type)                                                                      \
+  static int name (int fd, const void *arg, skiff_error_t *err)                                    \
+  {                                                                                                \
+    return fn (fd, (const type *)arg, err);                                                        \
   }
 ADAPT (cpu_v1, cg_v1_cpu, oci_cpu)
 ADAPT (cpu_v2, cg_v2_cpu, oci_cpu)
@@ -425,8 +431,7 @@ v1_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_er
   if (r->memory && update
       && with_ctrl (cg, "memory", "memory", memory_check, NULL, r->memory, err) < 0)
     return -1;
-  if (r->memory
-      && with_ctrl (cg, "memory", "memory", memory_v1, NULL, r->memory, err) < 0)
+  if (r->memory && with_ctrl (cg, "memory", "memory", memory_v1, NULL, r->memory, err) < 0)
     return -1;
   if (c
       && (c->shares_present || c->quota_present || c->period_present || c->burst_present
@@ -434,27 +439,20 @@ v1_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_er
       && with_ctrl (cg, "cpu", "cpu", cpu_v1, cpu_v2, c, err) < 0)
     return -1;
   if (c && ((c->cpus && *c->cpus) || (c->mems && *c->mems))
-      && with_ctrl (cg, "cpuset", "cpu.cpus", cpuset_v1, cpuset_v2, c, err)
-             < 0)
+      && with_ctrl (cg, "cpuset", "cpu.cpus", cpuset_v1, cpuset_v2, c, err) < 0)
     return -1;
-  if (r->pids
-      && with_ctrl (cg, "pids", "pids", pids_v1, pids_v2, r->pids, err) < 0)
+  if (r->pids && with_ctrl (cg, "pids", "pids", pids_v1, pids_v2, r->pids, err) < 0)
     return -1;
-  if (r->block_io
-      && with_ctrl (cg, "blkio", "blockIO", blkio_v1, NULL, r->block_io, err) < 0)
+  if (r->block_io && with_ctrl (cg, "blkio", "blockIO", blkio_v1, NULL, r->block_io, err) < 0)
     return -1;
   if (r->hugepage_limits_len
       && with_ctrl (cg, "hugetlb", "hugepageLimits", hugetlb_v1, hugetlb_v2, r, err) < 0)
     return -1;
   if (r->network && r->network->class_id_present
-      && with_ctrl (cg, "net_cls", "network.classID", net_cls_v1, NULL, r->network,
-                    err)
-             < 0)
+      && with_ctrl (cg, "net_cls", "network.classID", net_cls_v1, NULL, r->network, err) < 0)
     return -1;
   if (r->network && r->network->priorities_len
-      && with_ctrl (cg, "net_prio", "network.priorities", net_prio_v1, NULL,
-                    r->network, err)
-             < 0)
+      && with_ctrl (cg, "net_prio", "network.priorities", net_prio_v1, NULL, r->network, err) < 0)
     return -1;
   if (r->rdma && r->rdma->len
       && with_ctrl (cg, "rdma", "rdma", rdma_any, rdma_any, r->rdma, err) < 0)
@@ -466,8 +464,8 @@ static int
 v1_stats (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err)
 {
   static const char *const ctrl[CG_ST_COUNT] = {
-    [CG_ST_CPU] = "cpu",     [CG_ST_CPUACCT] = "cpuacct", [CG_ST_MEMORY] = "memory",
-    [CG_ST_PIDS] = "pids",   [CG_ST_BLKIO] = "blkio",     [CG_ST_HUGETLB] = "hugetlb",
+    [CG_ST_CPU] = "cpu",       [CG_ST_CPUACCT] = "cpuacct", [CG_ST_MEMORY] = "memory",
+    [CG_ST_PIDS] = "pids",     [CG_ST_BLKIO] = "blkio",     [CG_ST_HUGETLB] = "hugetlb",
     [CG_ST_CPUSET] = "cpuset",
   };
   int fds[CG_ST_COUNT];
@@ -483,7 +481,7 @@ v1_stats (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err)
   for (int i = 0; i < CG_ST_COUNT; i++)
     if (fds[i] >= 0)
       close (fds[i]);
-  (void) err;
+  (void)err;
   return 0;
 }
 

@@ -71,9 +71,10 @@ cg_v2_cpu (int dfd, const oci_cpu *c, skiff_error_t *err)
     return 0;
   if ((c->realtime_runtime_present && c->realtime_runtime != 0)
       || (c->realtime_period_present && c->realtime_period != 0))
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                 "linux.resources.cpu.%s: realtime scheduling limits exist only on cgroup v1",
-                                 c->realtime_runtime_present ? "realtimeRuntime" : "realtimePeriod");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_UNSUPPORTED, 0,
+        "linux.resources.cpu.%s: realtime scheduling limits exist only on cgroup v1",
+        c->realtime_runtime_present ? "realtimeRuntime" : "realtimePeriod");
   if (c->shares_present && c->shares != 0
       && cg_writef_at (dfd, "cpu.weight", "cpu.shares", err, "%" PRIu64,
                        cg_shares_to_weight (c->shares))
@@ -190,16 +191,17 @@ cg_v2_unified (int dfd, const oci_string_map *u, skiff_error_t *err)
       char key[160];
       snprintf (key, sizeof key, "unified.%s", k);
       if (!unified_key_ok (k) || strncmp (k, "cgroup.", 7) == 0)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "linux.resources.%s: not a controller file of the container's cgroup",
-                                     key);
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_INVALID_CONFIG, 0,
+            "linux.resources.%s: not a controller file of the container's cgroup", key);
       if (!cg_has_file (dfd, k))
         {
           char ctrl[64];
-          snprintf (ctrl, sizeof ctrl, "%.*s", (int) strcspn (k, "."), k);
-          return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, ENOENT,
-                                       "linux.resources.%s: no such file (is the `%s` controller enabled for this cgroup?)",
-                                       key, ctrl);
+          snprintf (ctrl, sizeof ctrl, "%.*s", (int)strcspn (k, "."), k);
+          return skiff_error_kind_set (
+              err, SKIFF_ERR_UNSUPPORTED, ENOENT,
+              "linux.resources.%s: no such file (is the `%s` controller enabled for this cgroup?)",
+              key, ctrl);
         }
       if (cg_write_at (dfd, k, key, u->values[i], err) < 0)
         return -1;

@@ -72,7 +72,7 @@ void
 cgroup_v2_enable_controllers (const char *mount, const char *path)
 {
   char dir[PATH_MAX];
-  size_t n = (size_t) snprintf (dir, sizeof dir, "%s", mount);
+  size_t n = (size_t)snprintf (dir, sizeof dir, "%s", mount);
   const char *p = path;
   for (;;)
     {
@@ -113,7 +113,7 @@ v2_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 {
   char dir[PATH_MAX], buf[32];
   v2_dir (cg, dir, sizeof dir);
-  snprintf (buf, sizeof buf, "%d", (int) pid);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
   return cgroup_write_file (dir, "cgroup.procs", buf, err);
 }
 
@@ -150,8 +150,7 @@ v2_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
   if (cg_write_at (fd, "cgroup.freeze", "freezer", frozen ? "1" : "0", err) < 0)
     return skiff_error_wrap (err, "%s `%s`", frozen ? "freeze" : "thaw", cg->path);
   if (cgroup_v2_wait_frozen (fd, frozen) < 0)
-    return skiff_error (err, ETIMEDOUT, "%s `%s`: timed out", frozen ? "freeze" : "thaw",
-                        cg->path);
+    return skiff_error (err, ETIMEDOUT, "%s `%s`: timed out", frozen ? "freeze" : "thaw", cg->path);
   return 0;
 }
 
@@ -226,7 +225,8 @@ v2_need (int dfd, const char *ctrl, const char *key, skiff_error_t *err)
   if (cg_read_at (dfd, "cgroup.controllers", &have, NULL) < 0 || has_word (have, ctrl))
     return 0;
   return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                               "linux.resources.%s: the %s controller is not available to this cgroup (not in the parent's cgroup.subtree_control)",
+                               "linux.resources.%s: the %s controller is not available to this "
+                               "cgroup (not in the parent's cgroup.subtree_control)",
                                key, ctrl);
 }
 
@@ -271,8 +271,9 @@ v2_apply_controllers (int fd, const oci_resources *r, bool update, skiff_error_t
       && (v2_need (fd, "rdma", "rdma", err) < 0 || cg_rdma (fd, r->rdma, err) < 0))
     return -1;
   if (r->network && (r->network->class_id_present || r->network->priorities_len))
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                 "linux.resources.network: net_cls and net_prio exist only on cgroup v1");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_UNSUPPORTED, 0,
+        "linux.resources.network: net_cls and net_prio exist only on cgroup v1");
   /* Last, so that explicit files win over the converted values. */
   return cg_v2_unified (fd, r->unified, err);
 }

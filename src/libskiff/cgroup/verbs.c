@@ -79,36 +79,36 @@ skiff_container_pids (struct skiff_context *ctx, const char *id, pid_t **pids, s
 
 /* ---- update ---- */
 
-#define TAKE(dst, src, f)                                                      \
-  do                                                                           \
-    if ((src)->f##_present)                                                    \
-      {                                                                        \
-        (dst)->f = (src)->f;                                                   \
-        (dst)->f##_present = true;                                             \
-      }                                                                        \
+#define TAKE(dst, src, f)                                                                          \
+  do                                                                                               \
+    if ((src)->f##_present)                                                                        \
+      {                                                                                            \
+        (dst)->f = (src)->f;                                                                       \
+        (dst)->f##_present = true;                                                                 \
+      }                                                                                            \
   while (0)
 
-#define STEAL(dst, src, f)                                                     \
-  do                                                                           \
-    if ((src)->f)                                                              \
-      {                                                                        \
-        free ((dst)->f);                                                       \
-        (dst)->f = steal_pointer (&(src)->f);                                  \
-      }                                                                        \
+#define STEAL(dst, src, f)                                                                         \
+  do                                                                                               \
+    if ((src)->f)                                                                                  \
+      {                                                                                            \
+        free ((dst)->f);                                                                           \
+        (dst)->f = steal_pointer (&(src)->f);                                                      \
+      }                                                                                            \
   while (0)
 
 /* Arrays and sub-objects given in the update replace the stored ones. */
-#define REPLACE_ARRAY(dst, src, f, freefn)                                     \
-  do                                                                           \
-    if ((src)->f##_len)                                                        \
-      {                                                                        \
-        for (size_t _i = 0; _i < (dst)->f##_len; _i++)                         \
-          freefn ((dst)->f[_i]);                                               \
-        free ((dst)->f);                                                       \
-        (dst)->f = steal_pointer (&(src)->f);                                  \
-        (dst)->f##_len = (src)->f##_len;                                       \
-        (src)->f##_len = 0;                                                    \
-      }                                                                        \
+#define REPLACE_ARRAY(dst, src, f, freefn)                                                         \
+  do                                                                                               \
+    if ((src)->f##_len)                                                                            \
+      {                                                                                            \
+        for (size_t _i = 0; _i < (dst)->f##_len; _i++)                                             \
+          freefn ((dst)->f[_i]);                                                                   \
+        free ((dst)->f);                                                                           \
+        (dst)->f = steal_pointer (&(src)->f);                                                      \
+        (dst)->f##_len = (src)->f##_len;                                                           \
+        (src)->f##_len = 0;                                                                        \
+      }                                                                                            \
   while (0)
 
 static void
@@ -151,24 +151,24 @@ merge_block_io (oci_block_io *d, oci_block_io *s)
   REPLACE_ARRAY (d, s, throttle_write_iops_device, oci_throttle_device_free);
 }
 
-#define MERGE_OBJ(dst, src, f, mergefn)                                        \
-  do                                                                           \
-    if ((src)->f)                                                              \
-      {                                                                        \
-        if ((dst)->f == NULL)                                                  \
-          (dst)->f = steal_pointer (&(src)->f);                                \
-        else                                                                   \
-          mergefn ((dst)->f, (src)->f);                                        \
-      }                                                                        \
+#define MERGE_OBJ(dst, src, f, mergefn)                                                            \
+  do                                                                                               \
+    if ((src)->f)                                                                                  \
+      {                                                                                            \
+        if ((dst)->f == NULL)                                                                      \
+          (dst)->f = steal_pointer (&(src)->f);                                                    \
+        else                                                                                       \
+          mergefn ((dst)->f, (src)->f);                                                            \
+      }                                                                                            \
   while (0)
 
-#define REPLACE_OBJ(dst, src, f, freefn)                                       \
-  do                                                                           \
-    if ((src)->f)                                                              \
-      {                                                                        \
-        freefn ((dst)->f);                                                     \
-        (dst)->f = steal_pointer (&(src)->f);                                  \
-      }                                                                        \
+#define REPLACE_OBJ(dst, src, f, freefn)                                                           \
+  do                                                                                               \
+    if ((src)->f)                                                                                  \
+      {                                                                                            \
+        freefn ((dst)->f);                                                                         \
+        (dst)->f = steal_pointer (&(src)->f);                                                      \
+      }                                                                                            \
   while (0)
 
 static void
@@ -292,13 +292,12 @@ now_ms (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (unsigned long long) ts.tv_sec * 1000 + (unsigned long long) ts.tv_nsec / 1000000;
+  return (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 }
 
 int
 skiff_container_events (struct skiff_context *ctx, const char *id, unsigned interval_ms,
-                        int (*emit) (const char *json, void *data), void *data,
-                        skiff_error_t *err)
+                        int (*emit) (const char *json, void *data), void *data, skiff_error_t *err)
 {
   cleanup_held struct held h = { .sd = STATE_DIR_INIT };
   if (hold (ctx, id, false, "watch the events of", &h, err) < 0)
