@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "libskiff/clone-binary.h"
 #include "libskiff/log.h"
 
 const struct skiff_command skiff_commands[] = {
@@ -145,6 +146,14 @@ parse_rootless (const char *v)
   return -2;
 }
 
+/* The commands that put a process into a container run from an image the
+   container cannot write (CVE-2019-5736, see libskiff/clone-binary.h). */
+static bool
+enters_container (const char *verb)
+{
+  return strcmp (verb, "create") == 0 || strcmp (verb, "run") == 0 || strcmp (verb, "exec") == 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +222,9 @@ main (int argc, char **argv)
   for (const struct skiff_command *cmd = skiff_commands; cmd->name; cmd++)
     if (strcmp (cmd->name, verb) == 0)
       {
+        skiff_error_t err = NULL;
+        if (enters_container (verb) && clone_binary_ensure (argv, &err) < 0)
+          return cmd_fail (&err);
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
         optind = 0; /* reset getopt for the subcommand */
