@@ -254,7 +254,8 @@ process_resolve_exec (const oci_process *p, char **path_out,
         }
       free (cand);
     }
-  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+  /* ENOENT in the message, as for an absolute path: podman maps it to 127. */
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
                                "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)",
                                arg0, path);
 }
