@@ -274,8 +274,12 @@ out:
     close (console);
   if (j.sync_fd >= 0)
     close (j.sync_fd);
-  while (waitpid (-1, NULL, WNOHANG) > 0)
-    ;
+  /* Never reap a detached process that ran: a quick one may already be a
+     zombie, and its exit status belongs to whoever reaps it after we exit
+     (conmon, a subreaper, read 255 instead of the exit code). */
+  if (ret < 0 || !opts->detach)
+    while (waitpid (-1, NULL, WNOHANG) > 0)
+      ;
   seccomp_prog_free (j.seccomp);
   free (j.env);
   exec_target_release (&t);
