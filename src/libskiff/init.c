@@ -265,12 +265,11 @@ wait_for_start (struct create_job *job)
   unsigned long long t0 = skiff_now_ns ();
   if (fd < 0)
     skiff_error (&err, errno, "open the exec fifo");
-  else if (h && hooks_run ("startContainer", h->start_container, h->start_container_len,
-                           job->state_json_created, NULL, &err) < 0)
-    ;
-  else if (h && h->start_container_len)
+  else if (h && h->start_container_len
+           && hooks_run ("startContainer", h->start_container, h->start_container_len,
+                         job->state_json_created, NULL, &err) == 0)
     skiff_debug_phase ("hooks (startContainer)", t0);
-  else if (write (fd, "0", 1) != 1)
+  if (err == NULL && write (fd, "0", 1) != 1)
     skiff_error (&err, errno, "write the exec fifo");
   if (err)
     {
@@ -349,6 +348,38 @@ send_notify_fd (struct create_job *job, skiff_error_t *err)
   return r;
 }
 
+/* A created init waits for start inside the container: it must not hold
+   the runtime's state directory, its lock or fds the caller leaked, where
+   a container process allowed to ptrace it could pick them up.  It keeps
+   stdio, the preserved fds, the sync socket, the exec fifo and the log;
+   the last three are close-on-exec. */
+static int
+close_runtime_fds (struct create_job *job, skiff_error_t *err)
+{
+  int first = 3 + job->preserve_fds;
+  int keep[] = { job->sync_fd, job->fifo_fd, skiff_log_fd () };
+  size_t n = sizeof keep / sizeof *keep;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--)
+      {
+        int t = keep[j];
+        keep[j] = keep[j - 1];
+        keep[j - 1] = t;
+      }
+  int lo = first;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (keep[i] < lo)
+        continue;
+      if (keep[i] > lo && close_range ((unsigned)lo, (unsigned)keep[i] - 1, 0) < 0)
+        return skiff_error (err, errno, "close_range");
+      lo = keep[i] + 1;
+    }
+  if (close_range ((unsigned)lo, ~0U, 0) < 0)
+    return skiff_error (err, errno, "close_range");
+  return process_cloexec_from (first, err);
+}
+
 /* The runtime may block or ignore signals (run forwards them through a
    signalfd); the container starts with a clean slate. */
 static void
@@ -399,7 +430,7 @@ init_main (struct create_job *job)
       || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);
   /* Nothing of the runtime may reach the container (CVE-2024-21626). */
-  if (process_cloexec_from (3 + job->preserve_fds, &err) < 0)
+  if (close_runtime_fds (job, &err) < 0)
     init_fail (job, &err);
   for (int fd = 3; fd < 3 + job->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
