@@ -235,8 +235,10 @@ prepare_state (struct creation *c, skiff_error_t *err)
   c->state_made = true;
   if (write_file_at (c->sd.dir_fd, "config.json", c->raw, c->raw_len, 0600, 0, err) < 0)
     return -1;
-  if (cgroup_new (c->config->linux ? c->config->linux->cgroups_path : NULL, c->id, &c->cg,
-                  err) < 0)
+  const char *cgroups_path = c->config->linux ? c->config->linux->cgroups_path : NULL;
+  if ((c->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, c->id, &c->cg, err)
+                              : cgroup_new (cgroups_path, c->id, &c->cg, err))
+      < 0)
     return -1;
   fill_status (c);
   /* Recorded before anything exists outside, so that `delete --force`

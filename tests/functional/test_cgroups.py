@@ -398,3 +398,44 @@ def test_features_cgroup(runtime):
     f = json.loads(runtime("features").ok().stdout)
     cg = f["linux"]["cgroup"]
     assert cg["v1"] and cg["v2"] and cg["rdma"]
+
+
+# ---------------------------------------------------------------- systemd
+
+SYSTEMD = Path("/run/systemd/system").exists()
+NO_SYSTEMD = "no systemd on this host (/run/systemd/system is missing): the systemd cgroup driver cannot be exercised"
+
+
+def systemd_create(runtime, bundle, cid, path):
+    bundle.auto_cgroup = False
+    bundle.linux["cgroupsPath"] = path
+    runtime._track(cid)
+    return runtime("--systemd-cgroup", "create", "--bundle", bundle.save(cid), cid)
+
+
+@pytest.mark.skiff_only
+@pytest.mark.skipif(SYSTEMD, reason="checks the refusal on a host without systemd")
+def test_systemd_cgroup_refused_without_systemd(runtime, bundle, cid):
+    r = systemd_create(runtime, bundle, cid, f"system.slice:skifftest:{cid}").failed()
+    assert "systemd is not running" in r.stderr or "without libsystemd" in r.stderr, r.describe()
+    assert runtime.state_dirs() == []
+
+
+@pytest.mark.skiff_only
+def test_systemd_cgroups_path_syntax(runtime, bundle, cid):
+    r = systemd_create(runtime, bundle, cid, "/not/a/unit").failed()
+    assert "slice:prefix:name" in r.stderr, r.describe()
+
+
+@pytest.mark.skipif(not SYSTEMD, reason=NO_SYSTEMD)
+def test_systemd_scope(runtime, bundle, cid):
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["pids"] = {"limit": 33}
+    systemd_create(runtime, bundle, cid, f"system.slice:skifftest:{cid}").ok()
+    pid = runtime.state(cid)["pid"]
+    cg = Path(f"/proc/{pid}/cgroup").read_text()
+    assert f"skifftest-{cid}.scope" in cg, cg
+    unit = Path("/sys/fs/cgroup") / ("" if V2 else "pids") / "system.slice" / f"skifftest-{cid}.scope"
+    assert (unit / "pids.max").read_text().strip() == "33"
+    runtime("--systemd-cgroup", "delete", "--force", cid).ok()
+    wait_for(lambda: not unit.exists(), what="systemd to remove the scope")

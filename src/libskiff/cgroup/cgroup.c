@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "controllers.h"
+#include "systemd.h"
 #include "fsutil.h"
 
 enum cgroup_layout
@@ -121,9 +122,31 @@ cgroup_new (const char *cgroups_path, const char *id, struct skiff_cgroup **out,
   return 0;
 }
 
+static bool
+ends_with (const char *s, size_t n, const char *suffix)
+{
+  size_t k = strlen (suffix);
+  return n >= k && strncmp (s + n - k, suffix, k) == 0;
+}
+
+/* "/a.slice/b.scope": what the systemd driver makes. */
+static bool
+is_scope_path (const char *path)
+{
+  const char *last = strrchr (path, '/');
+  if (last == NULL || last == path || !ends_with (last, strlen (last), ".scope"))
+    return false;
+  const char *prev = last;
+  while (prev > path && prev[-1] != '/')
+    prev--;
+  return ends_with (prev, (size_t)(last - prev), ".slice");
+}
+
 struct skiff_cgroup *
 cgroup_from_path (const char *path)
 {
+  if (is_scope_path (path) && skiff_systemd_running ())
+    return cgroup_systemd_from_path (path);
   struct skiff_cgroup *cg = calloc (1, sizeof *cg);
   if (cg == NULL || (cg->path = strdup (path)) == NULL)
     abort ();
@@ -137,6 +160,8 @@ cgroup_free (struct skiff_cgroup *cg)
 {
   if (cg == NULL)
     return;
+  if (cg->systemd)
+    cgroup_systemd_free (cg);
   free (cg->path);
   free (cg);
 }

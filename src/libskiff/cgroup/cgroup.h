@@ -43,7 +43,8 @@ struct skiff_cgroup
 {
   const struct cgroup_ops *ops;
   enum cgroup_layout layout;
-  char *path; /* absolute inside each hierarchy, e.g. "/skiff/ctr" */
+  char *path;   /* absolute inside each hierarchy, e.g. "/skiff/ctr" */
+  bool systemd; /* a struct sd_cgroup (systemd-driver.c) */
 };
 
 enum cgroup_layout cgroup_detect_layout (void);
@@ -53,7 +54,14 @@ const char *cgroup_layout_name (enum cgroup_layout l);
    "/<id>") and pick the backend.  Nothing is created yet. */
 int cgroup_new (const char *cgroups_path, const char *id, struct skiff_cgroup **out,
                 skiff_error_t *err);
-/* Rebuild from a stored path (state file). */
+/* --systemd-cgroup: cgroupsPath is "slice:prefix:name"; the scope unit
+   is started when the init enters it. */
+int cgroup_new_systemd (const char *cgroups_path, const char *id, struct skiff_cgroup **out,
+                        skiff_error_t *err);
+struct skiff_cgroup *cgroup_systemd_from_path (const char *path);
+void cgroup_systemd_free (struct skiff_cgroup *cg);
+/* Rebuild from a stored path (state file); a systemd scope path
+   ("/x.slice/y.scope") on a host running systemd gets the systemd driver. */
 struct skiff_cgroup *cgroup_from_path (const char *path);
 void cgroup_free (struct skiff_cgroup *cg);
 #define cleanup_cgroup __attribute__ ((cleanup (cgroup_freep)))
@@ -96,5 +104,6 @@ int cgroup_v2_wait_frozen (int dfd, bool want);
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
+extern const struct cgroup_ops cgroup_systemd_ops;
 
 #endif
