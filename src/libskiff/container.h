@@ -6,6 +6,21 @@
 #include "skiff.h"
 #include "state.h"
 
+enum verb
+{
+  VERB_START,
+  VERB_KILL,
+  VERB_DELETE,
+  VERB_EXEC,
+  VERB_PAUSE,
+  VERB_RESUME,
+  VERB_COUNT,
+};
+
+/* The one table of which verb each status allows (lifecycle.c). */
+int container_check_allowed (const char *id, container_status s, enum verb v,
+                             skiff_error_t *err);
+
 static inline void
 oci_config_freep (oci_config **p)
 {

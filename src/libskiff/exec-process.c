@@ -169,13 +169,8 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
   if (state_dir_open (ctx->root, id, false, &sd, err) < 0 || state_read (&sd, &st, err) < 0)
     goto out;
   container_status s = state_status (&sd, st);
-  if (s != STATUS_RUNNING && s != STATUS_CREATED)
-    {
-      skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
-                            "cannot exec in container `%s`: container not running (%s)", id,
-                            status_name (s));
-      goto out;
-    }
+  if (container_check_allowed (id, s, VERB_EXEC, err) < 0)
+    goto out;
   if (container_load_config (&sd, &t->config, err) < 0
       || load_process (t->config, o, &t->process, err) < 0)
     goto out;

@@ -23,31 +23,22 @@
 #include "log.h"
 #include "notify.h"
 
-enum verb
-{
-  VERB_START,
-  VERB_KILL,
-  VERB_DELETE,
-  VERB_EXEC,
-  VERB_PAUSE,
-  VERB_RESUME,
-  VERB_COUNT,
-};
-
 static const char *const verb_names[VERB_COUNT]
     = { "start", "kill", "delete", "exec", "pause", "resume" };
 
 /* allowed[status][verb] */
 static const bool allowed[][VERB_COUNT] = {
   [STATUS_CREATING] = { [VERB_DELETE] = true },
-  [STATUS_CREATED] = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true },
+  /* runc lets exec join a created container too. */
+  [STATUS_CREATED] = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true,
+                       [VERB_EXEC] = true },
   [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
   [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
   [STATUS_STOPPED] = { [VERB_DELETE] = true },
 };
 
-static int
-check_allowed (const char *id, container_status s, enum verb v, skiff_error_t *err)
+int
+container_check_allowed (const char *id, container_status s, enum verb v, skiff_error_t *err)
 {
   if (allowed[s][v])
     return 0;
@@ -210,7 +201,7 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   cleanup_opened struct opened o;
   cleanup_oci_config oci_config *cfg = NULL;
   if (open_container (ctx, id, true, &o, err) < 0
-      || check_allowed (id, o.status, VERB_START, err) < 0)
+      || container_check_allowed (id, o.status, VERB_START, err) < 0)
     return -1;
   if (container_load_config (&o.sd, &cfg, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
@@ -275,7 +266,7 @@ skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool a
   cleanup_opened struct opened o;
   if (open_container (ctx, id, false, &o, err) < 0)
     return -1;
-  if (check_allowed (id, o.status, VERB_KILL, err) < 0)
+  if (container_check_allowed (id, o.status, VERB_KILL, err) < 0)
     return -1;
   if (all && o.st->cgroup_path)
     {
@@ -297,7 +288,7 @@ static int
 freeze_verb (struct skiff_context *ctx, const char *id, enum verb v, skiff_error_t *err)
 {
   cleanup_opened struct opened o;
-  if (open_container (ctx, id, true, &o, err) < 0 || check_allowed (id, o.status, v, err) < 0)
+  if (open_container (ctx, id, true, &o, err) < 0 || container_check_allowed (id, o.status, v, err) < 0)
     return -1;
   if (o.st->cgroup_path == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
@@ -355,7 +346,7 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
       skiff_error_free (err);
       return o.sd.dir_fd >= 0 ? state_dir_remove (&o.sd, err) : 0;
     }
-  if (!force && o.status != STATUS_CREATED && check_allowed (id, o.status, VERB_DELETE, err) < 0)
+  if (!force && container_check_allowed (id, o.status, VERB_DELETE, err) < 0)
     return -1;
   if (container_kill_and_wait (o.st, err) < 0)
     return -1;
