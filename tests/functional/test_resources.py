@@ -48,3 +48,41 @@ def test_limits_written_to_cgroup(runtime, bundle, cid):
         assert (CGROUP_ROOT / "pids" / path.lstrip("/") / "pids.max").read_text().strip() == "77"
     else:
         assert (CGROUP_ROOT / path.lstrip("/") / "pids.max").read_text().strip() == "77"
+
+
+def test_update_raises_pids_limit(runtime, bundle, cid):
+    """update changes a running container's limit: forks refused under the
+    old one succeed under the new one."""
+    # Room for a Go runtime's threads: runc's exec joins the cgroup too.
+    bundle.linux["resources"]["pids"] = {"limit": 20}
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    kv = parse_kv(runtime.exec(cid, "/init", "fork-bomb", "40").ok().stdout)
+    assert int(kv["forked"]) < 20 and kv["errno"] == "EAGAIN", kv
+    runtime("update", "--pids-limit", "200", cid).ok()
+    kv = parse_kv(runtime.exec(cid, "/init", "fork-bomb", "40").ok().stdout)
+    assert kv["forked"] == "40" and kv["errno"] == "0", kv
+
+
+def test_update_lowers_memory_limit(runtime, bundle, cid):
+    """A hog that fits under the first limit is killed after update lowers it."""
+    limit = 96 * 1024 * 1024
+    bundle.linux["resources"]["memory"] = {"limit": limit, "swap": limit}
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    assert "hogged=33554432" in runtime.exec(cid, "/init", "hog", "32m").ok().stdout
+    small = 16 * 1024 * 1024
+    runtime("update", "--memory", str(small), "--memory-swap", str(small), cid).ok()
+    r = runtime.exec(cid, "/init", "hog", "32m")
+    assert r.returncode == 128 + signal.SIGKILL or "errno=ENOMEM" in r.stdout, r.describe()
+
+
+def test_cgroup_limits_seen_inside(runtime, bundle, cid):
+    """With a cgroup namespace the container reads its own limit at the
+    root of its /sys/fs/cgroup."""
+    bundle.add_namespace("cgroup")
+    bundle.linux["resources"]["pids"] = {"limit": 21}
+    bundle.sh("for f in /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max; do"
+              " [ -e $f ] && cat $f; done; true")
+    out = runtime.run(cid, bundle).ok().stdout.split()
+    assert "21" in out, out
