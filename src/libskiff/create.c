@@ -21,6 +21,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "hooks.h"
+#include "label.h"
 #include "log.h"
 #include "notify.h"
 #include "process.h"
@@ -126,6 +127,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (sysctl_validate (cfg->linux, &c->job.ns, err) < 0)
     return -1;
   if (process_check_caps (cfg->process, false, err) < 0)
+    return -1;
+  if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;
   if (!cfg->process->terminal && c->opts->console_socket)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "exec-process.h"
 #include "fsutil.h"
+#include "label.h"
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
@@ -119,6 +120,10 @@ exec_final (struct exec_job *j)
       || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+    exec_fail (j, &err);
+  /* LSM labels before no_new_privs and the filter (see init.c). */
+  struct label_exec labels = LABEL_EXEC_INIT;
+  if (label_exec_prepare (p, &labels, &err) < 0 || label_exec_apply (&labels, &err) < 0)
     exec_fail (j, &err);
   bool early_seccomp = !p->no_new_privileges;
   if (early_seccomp && j->seccomp && seccomp_install (j->seccomp, &notify_fd, &err) < 0)
@@ -227,6 +232,8 @@ skiff_container_exec (struct skiff_context *ctx, const char *id,
   j.ns_flags = container_ns_flags (t.pid);
   j.preserve_fds = opts->preserve_fds;
   j.env = exec_build_env (t.process);
+  if (label_check_config (t.process, NULL, err) < 0)
+    goto out;
   if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err) < 0)
     goto out;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "hooks.h"
+#include "label.h"
 #include "log.h"
 #include "process.h"
 #include "rootfs.h"
@@ -176,11 +177,14 @@ join_session_keyring (struct create_job *job, skiff_error_t *err)
 {
   if (job->no_new_keyring)
     return 0;
+  /* With the process's SELinux label, so that the container may use it. */
+  if (label_keyring (job->config->process, err) < 0)
+    return -1;
   /* A fresh session keyring, so the container cannot read the host's. */
   if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, job->id) < 0
       && errno != ENOSYS && errno != EPERM && errno != EDQUOT)
     return skiff_error (err, errno, "join a new session keyring");
-  return 0;
+  return label_keyring (NULL, err);
 }
 
 /* Before the rootfs: everything that uses the host's /proc or privilege. */
@@ -303,11 +307,17 @@ finish_and_exec (struct create_job *job, const char *exe)
   const oci_process *p = job->config->process;
   skiff_error_t err = NULL;
   int notify_fd = -1;
+  struct label_exec labels = LABEL_EXEC_INIT;
   /* Without no_new_privs the filter must go in while we still hold
      CAP_SYS_ADMIN, unless the process keeps it anyway. */
   bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
   if (seccomp_prog_notifies (job->seccomp))
     job->seccomp = NULL; /* already loaded before create returned */
+  /* LSM labels: after the startContainer hooks (which must not get them),
+     before no_new_privs and the filter (which could refuse the change);
+     nothing execs before the execve below, where they apply. */
+  if (label_exec_prepare (p, &labels, &err) < 0 || label_exec_apply (&labels, &err) < 0)
+    goto fail;
   if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
     goto fail;
   unsigned long long t0 = skiff_now_ns ();
