@@ -594,7 +594,8 @@ class Bench:
             if r.rc == 0:
                 for line in read(logf).splitlines():
                     i = line.find("phase ")
-                    if i < 0 or not line.rstrip().endswith(" ms"):
+                    line = line.rstrip().rstrip('"}')
+                    if i < 0 or not line.endswith(" ms"):
                         continue
                     name, _, val = line[i + 6:].rpartition(": ")
                     try:
@@ -711,18 +712,14 @@ def summarise(bench, names):
 def table(rows, names):
     cols = names + ["unshare"]
     head = ["metric"] + cols
-    if "crun" in names:
-        head.append("skiff/crun")
-    if "runc" in names:
-        head.append("skiff/runc")
+    refs = [r for r in ("crun", "runc", "base") if r in names]
+    head += [f"skiff/{r}" for r in refs]
     head.append("target")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, unit, vals, target in rows:
         cells = [label] + [fmt(vals.get(n), unit) for n in cols]
-        if "crun" in names:
-            cells.append(ratio(vals.get("skiff"), vals.get("crun")))
-        if "runc" in names:
-            cells.append(ratio(vals.get("skiff"), vals.get("runc")))
+        for r in refs:
+            cells.append(ratio(vals.get("skiff"), vals.get(r)))
         tgt = ""
         if target and target[0] in vals:
             ref, k = target
@@ -764,6 +761,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=None, help="concurrency rounds per runtime (default 3)")
     ap.add_argument("--crun", default=None, help="crun binary (default: crun on PATH)")
     ap.add_argument("--runc", default=None, help="runc binary (default: runc on PATH)")
+    ap.add_argument("--baseline", default=None, metavar="SKIFF",
+                    help="also measure this other skiff build as `base` (A/B of a change)")
     ap.add_argument("--only", default=None, help="comma-separated runtimes to measure (skiff,crun,runc)")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: seq,rss,mem,conc,phases")
     ap.add_argument("--keep-hybrid", action="store_true",
@@ -822,6 +821,9 @@ def main():
         runtimes.append(Runtime("crun", crun, workdir, crun_extra))
     if runc and (only is None or "runc" in only):
         runtimes.append(Runtime("runc", runc, workdir))
+    if args.baseline:
+        # Another skiff build, for A/B measurements of a change.
+        runtimes.append(Runtime("base", os.path.abspath(args.baseline), workdir))
     if only is not None and "skiff" not in only:
         runtimes = runtimes[1:]
     names = [r.name for r in runtimes]
