@@ -291,3 +291,70 @@ def pids_with_arg(substring: str) -> list:
         if substring.encode() in cmd and int(d) != os.getpid():
             out.append(int(d))
     return out
+
+
+# ------------------------------------------------------------- terminals
+
+
+class PtySession:
+    """A client run on a new pty as its controlling terminal (as from an
+    interactive shell): write keys, read what the screen gets."""
+
+    def __init__(self, argv, env=None, rows=30, cols=100):
+        import fcntl
+        import struct
+        import termios
+
+        self.master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+        def ctty():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+            preexec_fn=ctty, close_fds=True,
+        )
+        os.close(slave)
+        self.out = b""
+        self.eof = False
+
+    def read_until(self, token: bytes, timeout: float) -> bool:
+        import select
+
+        deadline = time.monotonic() + timeout
+        while token not in self.out and not self.eof:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.master], [], [], left)
+            if not r:
+                continue
+            try:
+                chunk = os.read(self.master, 4096)
+            except OSError:  # EIO: every slave fd is closed
+                chunk = b""
+            if not chunk:
+                self.eof = True
+            self.out += chunk
+        return token in self.out
+
+    def write(self, data: bytes):
+        os.write(self.master, data)
+
+    def finish(self, timeout=30):
+        """Read to the end, wait for the client; returns (exit code, text)."""
+        try:
+            self.read_until(b"\0never\0", timeout)
+            rc = self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            os.close(self.master)
+        return rc, self.text
+
+    @property
+    def text(self) -> str:
+        return self.out.decode(errors="replace")

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import clientlib
-from clientlib import ArgvLog, wait_for
+from clientlib import ArgvLog, PtySession, wait_for
 from ctdlib import IMAGE, NAMESPACE, Containerd, base_config, have_containerd
 
 
@@ -79,6 +79,26 @@ def test_exit_code(ctd, cid):
     assert r.returncode == 7 and r.stdout == "out\n", r
 
 
+def test_run_tty(ctd, cid):
+    """ctr run -t: the shim gives the runtime --console-socket and copies
+    the pty to ctr's terminal."""
+    mark = ctd.wrapper.mark()
+    argv = ["ctr", "--address", str(ctd.sock), "--namespace", NAMESPACE, "run", "-t", "--rm",
+            *ctd.runtime_opts(), IMAGE, cid, "sh"]
+    t = PtySession(argv)
+    try:
+        assert t.read_until(b"# ", 30), f"no shell prompt; output: {t.text!r}"
+        t.write(b'tty; echo "in=$((6*7))"; stty size; exit 5\n')
+        assert t.read_until(b"in=42", 20), f"output: {t.text!r}"
+    finally:
+        rc, text = t.finish()
+    assert re.search(r"^/dev/pts/\d+\r*$", text, re.M), text
+    assert re.search(r"^30 100\r*$", text, re.M), text
+    assert rc == 5, text
+    create = next(c for c in ctd.wrapper.since(mark) if clientlib.subcommand(c) == "create")
+    assert "--console-socket" in create, create
+
+
 def test_exec(ctd, cid):
     run_detached(ctd, cid, "sh", "-c", LOOP)
     r = ctd.ctr("tasks", "exec", "--exec-id", "e1", cid, "sh", "-c",
@@ -93,6 +113,26 @@ def test_exec(ctd, cid):
     assert codes == [3, 4, 5, 6, 7]
     execs = ctd.wrapper.calls_of("exec")
     assert execs and "--detach" in execs[-1] and "--process" in execs[-1], execs[-1]
+
+
+def test_exec_tty(ctd, cid):
+    """ctr tasks exec -t: exec with --console-socket into a task without
+    a terminal."""
+    run_detached(ctd, cid, "sleep", "1000")
+    mark = ctd.wrapper.mark()
+    argv = ["ctr", "--address", str(ctd.sock), "--namespace", NAMESPACE, "tasks", "exec", "-t",
+            "--exec-id", "tty1", cid, "sh"]
+    t = PtySession(argv)
+    try:
+        assert t.read_until(b"# ", 30), f"no shell prompt; output: {t.text!r}"
+        t.write(b'tty; echo "pid1=$(cat /proc/1/comm)"; exit 6\n')
+        assert t.read_until(b"pid1=sleep", 20), f"output: {t.text!r}"
+    finally:
+        rc, text = t.finish()
+    assert re.search(r"^/dev/pts/\d+\r*$", text, re.M), text
+    assert rc == 6, text
+    ex = next(c for c in ctd.wrapper.since(mark) if clientlib.subcommand(c) == "exec")
+    assert "--console-socket" in ex and "--detach" in ex, ex
 
 
 def test_kill(ctd, cid):

@@ -10,22 +10,19 @@ that logs every command line podman used.  See docs/clients.md.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import resource
-import select
 import shutil
 import signal
 import subprocess
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
 import clientlib
-from clientlib import ArgvLog, wait_for
+from clientlib import ArgvLog, PtySession, wait_for
 
 IMAGE = "localhost/busybox:skiff"
 
@@ -247,58 +244,37 @@ def test_stop_escalates_to_kill(podman, name):
 def test_interactive_tty(podman, name):
     """podman run -it through a pty: the runtime gets --console-socket and
     hands the pty master to conmon."""
-    master, slave = os.openpty()
-    termios_attrs = termios.tcgetattr(slave)
-    termios.tcsetattr(slave, termios.TCSANOW, termios_attrs)
     mark = podman.wrapper.mark()
-
-    def ctty():
-        os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    p = subprocess.Popen(
-        podman.cmd + ["run", "-it", "--rm", "--name", name, IMAGE, "sh"],
-        stdin=slave, stdout=slave, stderr=slave, env=podman.env,
-        preexec_fn=ctty, close_fds=True,
-    )
-    os.close(slave)
-    out = b""
-
-    def read_until(token: bytes, timeout: float) -> bool:
-        nonlocal out
-        deadline = time.monotonic() + timeout
-        while token not in out:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            r, _, _ = select.select([master], [], [], left)
-            if not r:
-                continue
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                return token in out
-            if not chunk:
-                return token in out
-            out += chunk
-        return True
-
+    t = PtySession(podman.cmd + ["run", "-it", "--rm", "--name", name, IMAGE, "sh"], env=podman.env)
     try:
-        assert read_until(b"# ", 30), f"no shell prompt; output: {out!r}"
-        os.write(master, b'tty; echo "in=$((6*7))"; stty size; exit 3\n')
-        assert read_until(b"in=42", 20), f"output: {out!r}"
-        read_until(b"\x00never", 3)
-        rc = p.wait(timeout=30)
+        assert t.read_until(b"# ", 30), f"no shell prompt; output: {t.text!r}"
+        t.write(b'tty; echo "in=$((6*7))"; stty size; exit 3\n')
+        assert t.read_until(b"in=42", 20), f"output: {t.text!r}"
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-    text = out.decode(errors="replace")
-    assert re.search(r"^/dev/pts/\d+\r?$", text, re.M), text
+        rc, text = t.finish()
+    assert re.search(r"^/dev/pts/\d+\r*$", text, re.M), text
+    assert re.search(r"^30 100\r*$", text, re.M), text  # the client's window size
     assert rc == 3, text
     creates = [c for c in podman.wrapper.since(mark) if clientlib.subcommand(c) == "create"]
     assert creates and any(a.startswith("--console-socket") for a in creates[0]), creates
+
+
+def test_exec_interactive_tty(podman, name):
+    """podman exec -it: exec --tty with --console-socket, in a running
+    container whose own process has no terminal."""
+    podman.run_d(name, "sleep", "1000")
+    mark = podman.wrapper.mark()
+    t = PtySession(podman.cmd + ["exec", "-it", name, "sh"], env=podman.env)
+    try:
+        assert t.read_until(b"# ", 30), f"no shell prompt; output: {t.text!r}"
+        t.write(b'tty; echo "pid1=$(cat /proc/1/comm)"; exit 4\n')
+        assert t.read_until(b"pid1=sleep", 20), f"output: {t.text!r}"
+    finally:
+        rc, text = t.finish()
+    assert re.search(r"^/dev/pts/\d+\r*$", text, re.M), text
+    assert rc == 4, text
+    execs = [c for c in podman.wrapper.since(mark) if clientlib.subcommand(c) == "exec"]
+    assert execs and any(a.startswith("--console-socket") for a in execs[0]), execs
 
 
 # ---------------------------------------------------------- pause, top, kill
