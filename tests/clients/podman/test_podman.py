@@ -287,6 +287,7 @@ def test_pause_unpause(podman, name):
     podman("pause", name)
     assert podman.status(name) == "paused"
     assert "Paused" in podman("ps", "-a", "--format", "{{.Names}} {{.Status}}").stdout
+    time.sleep(0.3)  # conmon may still be copying output written before the freeze
     n1 = podman.logs(name).count("tick")
     time.sleep(0.6)
     n2 = podman.logs(name).count("tick")
