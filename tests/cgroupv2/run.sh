@@ -13,14 +13,21 @@
 # unit test, optional), SKIFF_CGV2_TESTS (pytest arguments, relative to
 # tests/), SKIFF_CGV2_CACHE (kernel cache, default
 # /var/cache/skiff-cgroupv2), SKIFF_CGV2_TIMEOUT (seconds, default 1500),
-# SKIFF_CGV2_MEM (MiB, default 2048).
+# SKIFF_CGV2_MEM (MiB, default 2048), SKIFF_CGV2_SYSTEMD=1 (boot this
+# host's systemd as the guest's PID 1, with D-Bus, to exercise the systemd
+# cgroup driver; default tests: the systemd ones of test_cgroups.py).
 # Exit: the guest's status; 77 (skip) without root.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 : "${SKIFF:?set SKIFF to the skiff binary}" "${SKIFF_INIT:?set SKIFF_INIT to the static tests/init}"
-tests=${SKIFF_CGV2_TESTS:-functional/test_cgroups.py functional/test_resources.py functional/test_isolation.py}
+systemd=${SKIFF_CGV2_SYSTEMD:-0}
+if [ "$systemd" = 1 ]; then
+  tests=${SKIFF_CGV2_TESTS:-functional/test_cgroups.py -k systemd}
+else
+  tests=${SKIFF_CGV2_TESTS:-functional/test_cgroups.py functional/test_resources.py functional/test_isolation.py}
+fi
 cache=${SKIFF_CGV2_CACHE:-/var/cache/skiff-cgroupv2}
 timeout=${SKIFF_CGV2_TIMEOUT:-1500}
 mem=${SKIFF_CGV2_MEM:-2048}
@@ -100,7 +107,26 @@ fi
 mkdir -p "$rd/payload/tests/functional"
 cp "$top"/tests/functional/*.py "$rd/payload/tests/functional/"
 cp "$here/stage2.sh" "$rd/payload/stage2.sh"
-printf 'CGV2_TESTS=%q\n' "$tests" > "$rd/payload/env"
+printf 'CGV2_TESTS=%q\nCGV2_SYSTEMD=%q\n' "$tests" "$systemd" > "$rd/payload/env"
+extra=
+if [ "$systemd" = 1 ]; then
+  [ -x /lib/systemd/systemd ] || { log "SKIP: no /lib/systemd/systemd on this host to boot"; exit 77; }
+  # A runtime unit (the root is read-only): the tests, once D-Bus is up.
+  cat > "$rd/payload/skiff-cgv2.service" <<'UNIT'
+[Unit]
+Description=skiff cgroup tests
+DefaultDependencies=no
+Requires=dbus.socket
+After=dbus.socket
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /run/cgv2/stage2.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+UNIT
+  extra="systemd.unit=skiff-cgv2.service systemd.show_status=0"
+fi
 cp "$here/init" "$rd/init"
 chmod 755 "$rd/init" "$rd/payload/stage2.sh"
 (cd "$rd" && find . | cpio -o -H newc --quiet) > "$work/initrd"
@@ -112,7 +138,7 @@ timeout "$timeout" qemu-system-x86_64 \
   -machine q35 -cpu max -accel tcg,thread=multi -smp 2 -m "$mem" \
   -nodefaults -no-user-config -display none -no-reboot -serial stdio \
   -kernel "$kdir/vmlinux" -initrd "$work/initrd" \
-  -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off norandmaps" \
+  -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off norandmaps $extra" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   </dev/null | tee "$out"
 qrc=${PIPESTATUS[0]}

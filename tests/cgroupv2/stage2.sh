@@ -1,32 +1,37 @@
 #!/bin/sh
-# PID 1 of the cgroup v2 guest, on the host's read-only root: mount cgroup2
-# alone with every controller enabled, run the unit test and the cgroup
-# functional tests, print TAP and EXIT_STATUS=N, power off.
+# The tests of the cgroup v2 guest, on the host's read-only root: as PID 1,
+# mount cgroup2 alone with every controller enabled (or, in the systemd
+# guest, run as a unit of the host's systemd), run the unit test and the
+# cgroup functional tests, print TAP and EXIT_STATUS=N, power off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TMPDIR=/tmp PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8
 . /run/cgv2/env
-# The 9p share crosses the host's mounts: /proc, /sys and /dev here are
-# the host's until the guest's own are mounted over them.
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /dev/mqueue
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t mqueue mqueue /dev/mqueue
-ln -sf /proc/self/fd /dev/fd
-ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout
-ln -sf /proc/self/fd/2 /dev/stderr
-[ -e /dev/ptmx ] || ln -sf pts/ptmx /dev/ptmx
-mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
-for c in cpuset cpu io memory hugetlb pids rdma misc; do
-  echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || echo "# no $c controller"
-done
-hostname cgv2 2>/dev/null
-# Short pids like a fresh host would hand out are fine; skip past the
-# lowest ones so no test mistakes a tiny pid for init's.
-echo 1000 > /proc/sys/kernel/ns_last_pid 2>/dev/null
+if [ "$CGV2_SYSTEMD" != 1 ]; then
+  # The 9p share crosses the host's mounts: /proc, /sys and /dev here are
+  # the host's until the guest's own are mounted over them.
+  mount -t proc proc /proc
+  mount -t sysfs sysfs /sys
+  mount -t devtmpfs devtmpfs /dev
+  mkdir -p /dev/pts /dev/shm /dev/mqueue
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
+  mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+  mount -t mqueue mqueue /dev/mqueue
+  ln -sf /proc/self/fd /dev/fd
+  ln -sf /proc/self/fd/0 /dev/stdin
+  ln -sf /proc/self/fd/1 /dev/stdout
+  ln -sf /proc/self/fd/2 /dev/stderr
+  [ -e /dev/ptmx ] || ln -sf pts/ptmx /dev/ptmx
+  mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
+  for c in cpuset cpu io memory hugetlb pids rdma misc; do
+    echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || echo "# no $c controller"
+  done
+  hostname cgv2 2>/dev/null
+  # Short pids like a fresh host would hand out are fine; skip past the
+  # lowest ones so no test mistakes a tiny pid for init's.
+  echo 1000 > /proc/sys/kernel/ns_last_pid 2>/dev/null
+else
+  echo "# systemd $(systemctl --version | head -1 | cut -d' ' -f2) is PID 1"
+fi
 
 echo "# kernel $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 rc=0

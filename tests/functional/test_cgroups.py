@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -439,3 +440,38 @@ def test_systemd_scope(runtime, bundle, cid):
     assert (unit / "pids.max").read_text().strip() == "33"
     runtime("--systemd-cgroup", "delete", "--force", cid).ok()
     wait_for(lambda: not unit.exists(), what="systemd to remove the scope")
+
+
+@pytest.mark.skipif(not SYSTEMD, reason=NO_SYSTEMD)
+def test_systemd_unit_properties(runtime, bundle, cid):
+    """The limits are the scope unit's properties too, so systemd keeps
+    them; the container can be paused, listed and killed through the
+    scope."""
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["memory"] = {"limit": 64 << 20}
+    bundle.linux["resources"]["cpu"] = {"shares": 1024}
+    bundle.linux["resources"]["pids"] = {"limit": 44}
+    systemd_create(runtime, bundle, cid, f"machine.slice:skifftest:{cid}").ok()
+    runtime.start(cid).ok()
+    unit = f"skifftest-{cid}.scope"
+    show = subprocess.run(
+        ["systemctl", "show", unit, "-p", "MemoryMax", "-p", "TasksMax", "-p", "Slice", "-p",
+         "Delegate", "-p", "ActiveState"],
+        capture_output=True, text=True, timeout=30,
+    ).stdout
+    props = dict(line.split("=", 1) for line in show.splitlines() if "=" in line)
+    assert props["MemoryMax"] == str(64 << 20), show
+    assert props["TasksMax"] == "44", show
+    assert props["Slice"] == "machine.slice" and props["Delegate"] == "yes", show
+    assert props["ActiveState"] == "active", show
+    st = runtime.state(cid)
+    assert json.loads(runtime("ps", "--format", "json", cid).ok().stdout) == [st["pid"]]
+    runtime("pause", cid).ok()
+    assert runtime.status(cid) == "paused"
+    runtime("resume", cid).ok()
+    runtime("--systemd-cgroup", "delete", "--force", cid).ok()
+    wait_for(
+        lambda: subprocess.run(["systemctl", "is-active", unit], capture_output=True,
+                               text=True).stdout.strip() != "active",
+        what="the scope to stop",
+    )
