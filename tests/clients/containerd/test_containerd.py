@@ -148,14 +148,32 @@ def test_kill(ctd, cid):
     assert [k[-2:] for k in kills[-2:]] == [[cid, "10"], [cid, "15"]], kills
 
 
-def test_kill_all_exec(ctd, cid):
-    """SIGKILL to the task: exit 137, exec'd processes die with it."""
+def test_kill_all(ctd, cid):
+    """tasks kill --all -s KILL: every process of the task (an exec'd one
+    too) dies; the task exits 137."""
     run_detached(ctd, cid, "sh", "-c", LOOP)
-    ctd.ctr("tasks", "kill", "-s", "KILL", cid)
+    ctd.ctr("tasks", "exec", "-d", "--exec-id", "bg", cid, "sleep", "1001")
+
+    def sleeps():
+        # pids_with_arg matched on the whole command line; keep exact ones
+        out = []
+        for p in clientlib.pids_with_arg("sleep\x001001"):
+            try:
+                if Path(f"/proc/{p}/cmdline").read_bytes() == b"sleep\x001001\x00":
+                    out.append(p)
+            except OSError:
+                pass
+        return out
+
+    wait_for(sleeps, what="exec'd sleep")
+    ctd.ctr("tasks", "kill", "--all", "-s", "KILL", cid)
     wait_for(lambda: ctd.tasks()[cid][1] == "STOPPED", what="STOPPED after KILL")
+    kills = ctd.wrapper.calls_of("kill")
+    assert "--all" in kills[-1] and kills[-1][-2:] == [cid, "9"], kills[-1]
     r = ctd.ctr("tasks", "rm", cid)
     assert r.returncode == 0
     assert cid not in ctd.tasks()
+    wait_for(lambda: not sleeps(), what="exec'd sleep killed too")
 
 
 @pytest.mark.needs_command("ps")
