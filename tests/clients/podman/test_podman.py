@@ -343,6 +343,16 @@ def test_pids_limit(podman, name):
     assert _in_container_cgroup_value(podman, name, "pids/pids.max", "pids.max") == "42"
 
 
+def test_stats(podman, name):
+    """podman stats reads the cgroup the runtime made at the path podman
+    asked for (cgroupsPath): 3 pids, the 64m limit."""
+    podman.run_d(name, "sh", "-c", "sleep 1000 & sleep 1000 & wait", opts=("--memory", "64m"))
+    wait_for(lambda: len(podman("top", name, "pid").stdout.split()) == 4, what="three processes")
+    r = podman("stats", "--no-stream", "--format", "{{.PIDs}} {{.MemUsage}}", name)
+    pids, usage = r.stdout.split(None, 1)
+    assert pids == "3" and usage.strip().endswith("/ 67.11MB"), r.stdout
+
+
 @pytest.mark.needs_command("update")
 def test_update_memory(podman, name):
     podman.run_d(name, "sleep", "1000", opts=("--memory", "64m"))
