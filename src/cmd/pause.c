@@ -18,7 +18,7 @@ cmd_pause (struct skiff_context *ctx, int argc, char **argv)
         "the container as \"paused\" until `skiff resume ID`.\n"
         "\n"
         "A paused container can be killed (`skiff kill ID KILL`, `kill --all`) or\n"
-        "deleted with `delete --force`; exec into it waits for resume.\n"
+        "deleted with `delete --force`; `exec` is refused until it resumes.\n"
         "\n"
         "Options:\n"
         "  -h, --help   show this help\n"
