@@ -179,6 +179,11 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
     t->cgroup = cgroup_from_path (st->cgroup_path);
   ret = 0;
 out:
+  if (ret < 0) /* the config loaded, but --process or an override was bad */
+    {
+      exec_target_release (t);
+      memset (t, 0, sizeof *t);
+    }
   skiff_status_free (st);
   state_dir_close (&sd);
   return ret;
