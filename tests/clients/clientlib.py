@@ -269,12 +269,39 @@ class CreatedDirs:
     def __init__(self, paths):
         self.missing = [Path(p) for p in paths if not os.path.exists(p)]
 
-    def cleanup(self):
+    def cleanup(self) -> list:
+        """Returns those that could not be removed (not empty)."""
+        stuck = []
         for p in sorted(self.missing, key=lambda x: len(str(x)), reverse=True):
             try:
                 p.rmdir()
-            except OSError:
+            except FileNotFoundError:
                 pass
+            except OSError:
+                stuck.append(p)
+        return stuck
+
+
+def cgroup_dirs(name: str) -> list:
+    """`name` below the root of every cgroup hierarchy (v1 controllers,
+    the v2 root)."""
+    roots = [Path("/sys/fs/cgroup")] + [p for p in Path("/sys/fs/cgroup").iterdir()
+                                        if p.is_dir() and (p / "cgroup.procs").exists()]
+    return [r / name for r in roots]
+
+
+def remove_cgroup_trees(paths) -> list:
+    """rmdir each cgroup tree bottom-up; returns the ones that stayed."""
+    stuck = []
+    for top in paths:
+        if not top.is_dir():
+            continue
+        for d, _subdirs, _files in sorted(os.walk(top), key=lambda t: len(t[0]), reverse=True):
+            try:
+                os.rmdir(d)
+            except OSError:
+                stuck.append(d)
+    return stuck
 
 
 def pids_with_arg(substring: str) -> list:

@@ -83,8 +83,11 @@ class Containerd:
 
     def ctr(self, *args, check=True, timeout=60, namespace=NAMESPACE):
         mark = self.wrapper.mark()
+        args = [str(a) for a in args]
+        if args[:2] in (["tasks", "exec"], ["t", "exec"]):
+            args[2:2] = ["--fifo-dir", str(self.fifo)]
         r = subprocess.run(
-            ["ctr", "--address", str(self.sock), "--namespace", namespace] + [str(a) for a in args],
+            ["ctr", "--address", str(self.sock), "--namespace", namespace] + args,
             capture_output=True, text=True, timeout=timeout,
         )
         if check and r.returncode != 0:
@@ -145,7 +148,7 @@ class Containerd:
                 pass
         self.proc = None
         clientlib.unmount_below(self.base)
-        self.created.cleanup()
+        problems += [f"left behind: {p}" for p in self.created.cleanup()]
         for ctrl_root in Path("/sys/fs/cgroup").glob("*"):
             for d in (ctrl_root / NAMESPACE, ctrl_root):
                 if d.name == NAMESPACE and d.is_dir():

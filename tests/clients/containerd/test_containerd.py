@@ -121,7 +121,7 @@ def test_exec_tty(ctd, cid):
     run_detached(ctd, cid, "sleep", "1000")
     mark = ctd.wrapper.mark()
     argv = ["ctr", "--address", str(ctd.sock), "--namespace", NAMESPACE, "tasks", "exec", "-t",
-            "--exec-id", "tty1", cid, "sh"]
+            "--fifo-dir", str(ctd.fifo), "--exec-id", "tty1", cid, "sh"]
     t = PtySession(argv)
     try:
         assert t.read_until(b"# ", 30), f"no shell prompt; output: {t.text!r}"

@@ -164,6 +164,8 @@ def podman(workroot, busybox_tar, runtime):
     # Podman's image import keeps a blob-info cache in /var/lib/containers/cache
     # whatever --root says: remove it afterwards when it was ours.
     had_var_lib = os.path.exists("/var/lib/containers")
+    # podman's cgroupfs manager puts containers below libpod_parent/
+    new_cgroups = [d for d in clientlib.cgroup_dirs("libpod_parent") if not d.exists()]
     pm = Podman(workroot / "podman", runtime)
     r = pm("import", busybox_tar, IMAGE)
     assert re.search(r"sha256:[0-9a-f]{64}|^[0-9a-f]{64}$", r.stdout, re.M), r.stdout
@@ -174,6 +176,8 @@ def podman(workroot, busybox_tar, runtime):
         shutil.rmtree("/var/lib/containers", ignore_errors=True)
     left = pm.runtime_containers()
     assert not left, f"runtime state left behind: {left}"
+    stuck = clientlib.remove_cgroup_trees(new_cgroups)
+    assert not stuck, f"cgroups left behind: {stuck}"
 
 
 @pytest.fixture
