@@ -358,6 +358,21 @@ def test_update_stopped_container_fails(runtime, bundle, cid):
     runtime("update", "--pids-limit", "10", cid).failed()
 
 
+@pytest.mark.xfail_runtime("runc", reason="runc 1.1 update ignores linux.resources.devices")
+def test_update_devices(runtime, bundle, cid):
+    """New device rules replace the old ones on a running container; the
+    default devices keep working throughout."""
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    rules = {"devices": [{"allow": False, "access": "rwm"},
+                         {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"}]}
+    runtime("update", "-r", "-", cid, input=json.dumps(rules)).ok()
+    if not V2 and has_ctrl("devices"):
+        lst = read("devices", cgpath(bundle), "devices.list").splitlines()
+        assert "c 10:229 rw" in lst and "c 1:3 rwm" in lst, lst
+    assert "errno=0" in runtime.exec(cid, "/init", "write", "/dev/null", "x").ok().stdout
+
+
 # ----------------------------------------------------------------- events
 
 

@@ -385,6 +385,30 @@ test_dev_rules_and_v1_devices (void **state)
   skiff_error_free (&err);
 }
 
+static void
+test_v1_devices_update (void **state)
+{
+  struct fx *f = *state;
+  skiff_error_t err = NULL;
+  struct cg_dev_rule r[] = {
+    { false, 'a', -1, -1, CG_DEV_ALL },  { true, 'c', 1, 3, CG_DEV_ALL },
+    { true, 'c', 5, 0, CG_DEV_ALL },     { true, 'c', 10, 200, CG_DEV_READ | CG_DEV_WRITE },
+    { true, 'c', -1, -1, CG_DEV_MKNOD }, { false, 'c', 10, 200, CG_DEV_WRITE },
+  };
+  /* Now: null, zero (to go), tty without m, any-mknod. */
+  fx_files (f, "devices.list", "c 1:3 rwm\nc 1:5 rwm\nc 5:0 rw\nc *:* m\n", "devices.allow", "",
+            "devices.deny", "", NULL);
+  assert_int_equal (cg_v1_devices_update (f->fd, r, 6, &err), 0);
+  /* Grants first, no deny-all anywhere, then only what must go. */
+  assert_file (f, "devices.allow", "c 1:3 rwm\nc 5:0 rwm\nc 10:200 r\nc *:* m\n");
+  assert_file (f, "devices.deny", "c 1:5 rwm\n");
+  /* From allow-all there is no exception list to move: full rewrite. */
+  fx_files (f, "devices.list", "a *:* rwm\n", "devices.allow", "", "devices.deny", "", NULL);
+  assert_int_equal (cg_v1_devices_update (f->fd, r, 2, &err), 0);
+  assert_file (f, "devices.deny", "a\na\n"); /* the reset, then rule 0 */
+  assert_file (f, "devices.allow", "c 1:3 rwm\n");
+}
+
 /* ---- v2 ---- */
 
 static void
@@ -691,6 +715,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_hugetlb, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_network_rdma, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_dev_rules_and_v1_devices, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown (test_v1_devices_update, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v2_memory, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v2_cpu, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v2_io, fx_setup, fx_teardown),

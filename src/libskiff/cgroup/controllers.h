@@ -74,6 +74,10 @@ int cg_v1_hugetlb (int dfd, oci_hugepage_limit **l, size_t n, skiff_error_t *err
 int cg_v1_net_cls (int dfd, const oci_network *n, skiff_error_t *err);
 int cg_v1_net_prio (int dfd, const oci_network *n, skiff_error_t *err);
 int cg_v1_devices (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *err);
+/* On a running container: move devices.list to what the rules give by
+   granting first and revoking after, never through deny-all (rules that
+   do not start with deny-all get cg_v1_devices). */
+int cg_v1_devices_update (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *err);
 /* rdma.max has one format on v1 and v2. */
 int cg_rdma (int dfd, const oci_rdma_map *m, skiff_error_t *err);
 

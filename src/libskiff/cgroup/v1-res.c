@@ -351,6 +351,129 @@ cg_v1_devices (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *er
   return 0;
 }
 
+/* The kernel's exception list of a deny-by-default devices cgroup, as
+   type/major/minor keys with access bits. */
+struct dev_entry
+{
+  char type;
+  int64_t major, minor;
+  unsigned access;
+};
+
+struct dev_list
+{
+  struct dev_entry e[256];
+  size_t n;
+};
+
+static struct dev_entry *
+dev_find (struct dev_list *l, char type, int64_t major, int64_t minor, bool add)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (l->e[i].type == type && l->e[i].major == major && l->e[i].minor == minor)
+      return &l->e[i];
+  if (!add || l->n == sizeof l->e / sizeof *l->e)
+    return NULL;
+  l->e[l->n] = (struct dev_entry){ type, major, minor, 0 };
+  return &l->e[l->n++];
+}
+
+static int64_t
+dev_num (const char *s, char **end)
+{
+  if (*s == '*')
+    {
+      *end = (char *)s + 1;
+      return -1;
+    }
+  return strtoll (s, end, 10);
+}
+
+/* devices.list lines "c 1:3 rwm"; false for "a *:* rwm" (allow-all) or
+   anything unexpected. */
+static bool
+parse_dev_list (const char *text, struct dev_list *l)
+{
+  l->n = 0;
+  for (const char *p = text; *p;)
+    {
+      char type = *p, *end;
+      if ((type != 'c' && type != 'b') || p[1] != ' ')
+        return false;
+      int64_t major = dev_num (p + 2, &end);
+      if (*end != ':')
+        return false;
+      int64_t minor = dev_num (end + 1, &end);
+      if (*end != ' ')
+        return false;
+      unsigned acc = 0;
+      for (p = end + 1; *p && *p != '\n'; p++)
+        acc |= *p == 'r' ? CG_DEV_READ : *p == 'w' ? CG_DEV_WRITE : *p == 'm' ? CG_DEV_MKNOD : 0;
+      struct dev_entry *e = dev_find (l, type, major, minor, true);
+      if (e == NULL)
+        return false;
+      e->access |= acc;
+      if (*p == '\n')
+        p++;
+    }
+  return true;
+}
+
+static int
+dev_write (int dfd, const char *file, char type, int64_t major, int64_t minor, unsigned acc,
+           skiff_error_t *err)
+{
+  struct cg_dev_rule r = { .type = type, .major = major, .minor = minor, .access = acc };
+  char text[96];
+  v1_rule_text (&r, type, text, sizeof text);
+  return cg_write_at (dfd, file, "devices", text, err);
+}
+
+int
+cg_v1_devices_update (int dfd, const struct cg_dev_rule *r, size_t n, skiff_error_t *err)
+{
+  struct dev_list cur, want = { .n = 0 };
+  cleanup_free char *text = NULL;
+  bool deny_all_first = n > 0 && !r[0].allow && r[0].type == 'a' && r[0].major < 0 && r[0].minor < 0
+                        && r[0].access == CG_DEV_ALL;
+  if (!deny_all_first || cg_read_at (dfd, "devices.list", &text, NULL) < 0
+      || !parse_dev_list (text, &cur))
+    return cg_v1_devices (dfd, r, n, err);
+  /* The list the rules lead to, computed as the kernel would. */
+  for (size_t i = 1; i < n; i++)
+    {
+      if (r[i].type == 'a' && r[i].major < 0 && r[i].minor < 0 && r[i].access == CG_DEV_ALL)
+        return cg_v1_devices (dfd, r, n, err); /* allow-all or deny-all again */
+      const char *types = r[i].type == 'a' ? "cb" : (r[i].type == 'c' ? "c" : "b");
+      for (const char *t = types; *t; t++)
+        {
+          struct dev_entry *e = dev_find (&want, *t, r[i].major, r[i].minor, r[i].allow);
+          if (e == NULL && r[i].allow)
+            return cg_v1_devices (dfd, r, n, err);
+          if (e)
+            e->access = r[i].allow ? e->access | r[i].access : e->access & ~r[i].access;
+        }
+    }
+  /* Grant first, then take away: no moment denies what both lists allow. */
+  for (size_t i = 0; i < want.n; i++)
+    if (want.e[i].access
+        && dev_write (dfd, "devices.allow", want.e[i].type, want.e[i].major, want.e[i].minor,
+                      want.e[i].access, err)
+               < 0)
+      return -1;
+  for (size_t i = 0; i < cur.n; i++)
+    {
+      struct dev_entry *w = dev_find (&want, cur.e[i].type, cur.e[i].major, cur.e[i].minor, false);
+      unsigned drop = cur.e[i].access & ~(w ? w->access : 0);
+      if (drop
+          && dev_write (dfd, "devices.deny", cur.e[i].type, cur.e[i].major, cur.e[i].minor, drop,
+                        err)
+                 < 0)
+        return -1;
+    }
+  return 0;
+}
+
 int
 cg_rdma (int dfd, const oci_rdma_map *m, skiff_error_t *err)
 {

@@ -385,13 +385,15 @@ struct devs
 {
   const struct cg_dev_rule *r;
   size_t n;
+  bool update;
 };
 
 static int
 devices_v1 (int fd, const void *arg, skiff_error_t *err)
 {
   const struct devs *d = arg;
-  return cg_v1_devices (fd, d->r, d->n, err);
+  return d->update ? cg_v1_devices_update (fd, d->r, d->n, err)
+                   : cg_v1_devices (fd, d->r, d->n, err);
 }
 
 static int
@@ -401,7 +403,7 @@ memory_check (int fd, const void *arg, skiff_error_t *err)
 }
 
 static int
-v1_apply_devices (struct skiff_cgroup *cg, const oci_resources *r, skiff_error_t *err)
+v1_apply_devices (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err)
 {
   cleanup_free struct cg_dev_rule *rules = NULL;
   struct devs d = { 0 };
@@ -412,6 +414,7 @@ v1_apply_devices (struct skiff_cgroup *cg, const oci_resources *r, skiff_error_t
     return -1;
   d.r = rules;
   d.n = n;
+  d.update = update;
   return with_ctrl (cg, "devices", "devices", devices_v1, NULL, &d, err);
 }
 
@@ -419,7 +422,7 @@ static int
 v1_apply (struct skiff_cgroup *cg, const oci_resources *r, bool update, skiff_error_t *err)
 {
   if (!update || (r && r->devices_len))
-    if (v1_apply_devices (cg, r, err) < 0)
+    if (v1_apply_devices (cg, r, update, err) < 0)
       return -1;
   if (r == NULL)
     return 0;
