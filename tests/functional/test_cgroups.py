@@ -274,6 +274,24 @@ def test_kill_all_reaches_every_process(runtime, bundle, cid):
     wait_for(lambda: not any(pid_alive(x) for x in pids), what="every process to die")
 
 
+def test_ps_and_kill_all_reach_sub_cgroups(runtime, bundle, cid):
+    """A process moved into a cgroup below the container's is still the
+    container's: ps lists it, kill --all kills it, delete removes the
+    sub-cgroup."""
+    bundle.sh("sleep 1000 & wait")
+    st = runtime.create_started(cid, bundle)
+    p = cgpath(bundle)
+    wait_for(lambda: len(procs_of("pids", p)) >= 2, what="the fork")
+    child = [x for x in procs_of("pids", p) if x != st["pid"]][0]
+    sub = cg_dir("pids", p) / "sub"
+    sub.mkdir()
+    (sub / "cgroup.procs").write_text(str(child))
+    pids = json.loads(runtime("ps", "--format", "json", cid).ok().stdout)
+    assert sorted(pids) == sorted([st["pid"], child]), pids
+    runtime.kill(cid, "KILL", "--all").ok()
+    wait_for(lambda: not pid_alive(child), what="the process in the sub-cgroup to die")
+
+
 def test_ps_json_lists_exec_processes(runtime, bundle, cid):
     bundle.args = ["sleep", "1000"]
     st = runtime.create_started(cid, bundle)

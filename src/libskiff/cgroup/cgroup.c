@@ -315,31 +315,86 @@ cgroup_check_resources (const oci_resources *r,
     cb (data, "linux.resources.memory.disableOOMKiller", "ignored on cgroup v2");
 }
 
-int
-cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n, skiff_error_t *err)
+struct pid_vec
+{
+  pid_t *v;
+  size_t len, cap;
+};
+
+static int
+append_pids (const char *file, struct pid_vec *pv, skiff_error_t *err)
 {
   cleanup_fclose FILE *f = fopen (file, "re");
-  size_t cap = 0, len = 0;
-  pid_t *out = NULL;
   long v;
-  *pids = NULL;
-  *n = 0;
   if (f == NULL)
     return errno == ENOENT ? 0 : skiff_error (err, errno, "open `%s`", file);
   while (fscanf (f, "%ld", &v) == 1)
     {
-      if (len == cap)
+      if (pv->len == pv->cap)
         {
-          cap = cap ? cap * 2 : 16;
-          pid_t *np = realloc (out, cap * sizeof *out);
+          pv->cap = pv->cap ? pv->cap * 2 : 16;
+          pid_t *np = realloc (pv->v, pv->cap * sizeof *np);
           if (np == NULL)
             abort ();
-          out = np;
+          pv->v = np;
         }
-      out[len++] = (pid_t)v;
+      pv->v[pv->len++] = (pid_t)v;
     }
-  *pids = out;
-  *n = len;
+  return 0;
+}
+
+int
+cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n, skiff_error_t *err)
+{
+  struct pid_vec pv = { 0 };
+  *pids = NULL;
+  *n = 0;
+  if (append_pids (file, &pv, err) < 0)
+    {
+      free (pv.v);
+      return -1;
+    }
+  *pids = pv.v;
+  *n = pv.len;
+  return 0;
+}
+
+/* dir/cgroup.procs and those of every cgroup below: the container may
+   have made its own sub-cgroups. */
+static int
+walk_pids (const char *dir, int depth, struct pid_vec *pv, skiff_error_t *err)
+{
+  char p[PATH_MAX];
+  snprintf (p, sizeof p, "%s/cgroup.procs", dir);
+  if (append_pids (p, pv, err) < 0)
+    return -1;
+  cleanup_closedir DIR *d = depth < 32 ? opendir (dir) : NULL;
+  struct dirent *de;
+  while (d && (de = readdir (d)))
+    {
+      if (de->d_type != DT_DIR || de->d_name[0] == '.')
+        continue;
+      if ((size_t)snprintf (p, sizeof p, "%s/%s", dir, de->d_name) >= sizeof p)
+        continue;
+      if (walk_pids (p, depth + 1, pv, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+cgroup_read_pids_tree (const char *dir, pid_t **pids, size_t *n, skiff_error_t *err)
+{
+  struct pid_vec pv = { 0 };
+  *pids = NULL;
+  *n = 0;
+  if (walk_pids (dir, 0, &pv, err) < 0)
+    {
+      free (pv.v);
+      return -1;
+    }
+  *pids = pv.v;
+  *n = pv.len;
   return 0;
 }
 

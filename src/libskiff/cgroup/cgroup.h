@@ -87,6 +87,8 @@ void cgroup_check_resources (const oci_resources *r,
 
 /* Shared helpers of the backends. */
 int cgroup_read_pids_file (const char *file, pid_t **pids, size_t *n, skiff_error_t *err);
+/* Every pid of the cgroup directory dir and of the cgroups below it. */
+int cgroup_read_pids_tree (const char *dir, pid_t **pids, size_t *n, skiff_error_t *err);
 int cgroup_write_file (const char *dir, const char *name, const char *value, skiff_error_t *err);
 /* mkdir -p of dir, calling init_level(dir_so_far) for each new level. */
 int cgroup_mkdir_p (const char *mount, const char *path,

@@ -220,8 +220,8 @@ v1_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
       *n = 0;
       return 0;
     }
-  snprintf (p, sizeof p, "%s%s/cgroup.procs", h->mount, cg->path);
-  return cgroup_read_pids_file (p, pids, n, err);
+  snprintf (p, sizeof p, "%s%s", h->mount, cg->path);
+  return cgroup_read_pids_tree (p, pids, n, err);
 }
 
 static int

@@ -121,8 +121,8 @@ static int
 v2_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
 {
   char p[PATH_MAX];
-  snprintf (p, sizeof p, V2_ROOT "%s/cgroup.procs", cg->path);
-  return cgroup_read_pids_file (p, pids, n, err);
+  snprintf (p, sizeof p, V2_ROOT "%s", cg->path);
+  return cgroup_read_pids_tree (p, pids, n, err);
 }
 
 int
