@@ -145,7 +145,7 @@ def busybox_rootfs_tar(dest: Path) -> Path:
     return dest
 
 
-def oci_archive(layer_tar: Path, dest: Path, ref: str) -> Path:
+def oci_archive(layer_tar: Path, dest: Path, ref: str, cmd=("sh",)) -> Path:
     """An OCI image layout tarball of one gzip layer, named `ref` (as `ctr
     images import` reads it from the io.containerd.image.name annotation)."""
     layer = layer_tar.read_bytes()
@@ -171,7 +171,7 @@ def oci_archive(layer_tar: Path, dest: Path, ref: str) -> Path:
         config = {
             "architecture": "amd64" if os.uname().machine == "x86_64" else os.uname().machine,
             "os": "linux",
-            "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
+            "config": {"Env": ["PATH=/bin"], "Cmd": list(cmd)},
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         }
         if config["architecture"] == "aarch64":

@@ -60,6 +60,10 @@ class Containerd:
         self.fifo = base / "fifo"
         self.fifo.mkdir(exist_ok=True)
         self.created = CreatedDirs(HARDCODED_DIRS)
+        # containerd puts a namespace's containers below a cgroup named
+        # after it (/skiff-clients/<id>, /k8s.io/<id> for CRI)
+        self.new_cgroups = [d for ns in (NAMESPACE, "k8s.io") for d in clientlib.cgroup_dirs(ns)
+                            if not d.exists()]
         self.proc = None
 
     def start(self):
@@ -149,13 +153,7 @@ class Containerd:
         self.proc = None
         clientlib.unmount_below(self.base)
         problems += [f"left behind: {p}" for p in self.created.cleanup()]
-        for ctrl_root in Path("/sys/fs/cgroup").glob("*"):
-            for d in (ctrl_root / NAMESPACE, ctrl_root):
-                if d.name == NAMESPACE and d.is_dir():
-                    try:
-                        d.rmdir()
-                    except OSError:
-                        problems.append(f"cgroup left: {d}")
+        problems += [f"cgroup left: {d}" for d in clientlib.remove_cgroup_trees(self.new_cgroups)]
         return problems
 
 

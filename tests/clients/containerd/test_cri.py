@@ -4,6 +4,7 @@ TOML/YAML snippet of the page parses."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tomllib
@@ -11,7 +12,7 @@ import tomllib
 import pytest
 
 import clientlib
-from ctdlib import Containerd, base_config, have_containerd
+from ctdlib import IMAGE, Containerd, base_config, have_containerd
 
 DOC = clientlib.TOP / "docs" / "kubernetes.md"
 DOC_BINARY = "/usr/local/bin/skiff"
@@ -55,15 +56,32 @@ def test_doc_snippets_parse():
     assert pod["spec"]["runtimeClassName"] == rc["metadata"]["name"]
 
 
+PAUSE_IMAGE = "docker.io/library/pause:skiff"
+
+
+def _has_cap(bit: int) -> bool:
+    with open("/proc/self/status") as f:
+        eff = next(l for l in f if l.startswith("CapEff:")).split()[1]
+    return bool(int(eff, 16) >> bit & 1)
+
+
 @pytest.fixture(scope="module")
-def cri_containerd(workroot, runtime):
+def cri_containerd(workroot, busybox_tar, runtime):
     why = have_containerd()
     if why:
         pytest.skip(why)
     base = workroot / "cri"
-    entry = cri_entry().replace(DOC_BINARY, runtime).replace(DOC_ROOT, str(base / "skiff-root"))
+    # BinaryName: the argv-logging wrapper of the runtime under test
+    entry = cri_entry().replace(DOC_BINARY, str(base / "bin" / "skiff")).replace(DOC_ROOT, str(base / "skiff-root"))
     entry = re.sub(r"^version = 2\n", "", entry, flags=re.M)
+    # The sandbox asks for oom_score_adj -998; lowering it needs
+    # CAP_SYS_RESOURCE, which a containerized CI may lack (runc and skiff
+    # both fail then): let containerd cap it at its own value.
+    restrict = "false" if _has_cap(24) else "true"
     extra = f"""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{PAUSE_IMAGE}"
+  restrict_oom_score_adj = {restrict}
 {entry}
 [plugins."io.containerd.grpc.v1.cri".containerd]
   default_runtime_name = "skiff"
@@ -73,15 +91,21 @@ def cri_containerd(workroot, runtime):
   conf_dir = "{base}/cni"
 """
     c = Containerd(base, runtime, base_config(base, extra, disable_cri=False))
+    assert str(c.wrapper.path) == str(base / "bin" / "skiff")
     try:
         c.start()
+        # images for CRI live in containerd's k8s.io namespace; the pod's
+        # sandbox ("pause") image is busybox sleeping
+        for ref, cmd in ((IMAGE, ("sh",)), (PAUSE_IMAGE, ("sleep", "1000000"))):
+            archive = clientlib.oci_archive(busybox_tar, base / f"{ref.split(':')[-1]}-{cmd[0]}.tar", ref, cmd)
+            c.ctr("images", "import", archive, namespace="k8s.io")
         yield c
     finally:
         problems = c.stop()
     assert not problems, problems
 
 
-def test_cri_plugin_loads_skiff_entry(cri_containerd, runtime):
+def test_cri_plugin_loads_skiff_entry(cri_containerd):
     c = cri_containerd
     rows = [l.split() for l in c.ctr("plugins", "ls").stdout.splitlines()]
     cri = [r for r in rows if r[:2] == ["io.containerd.grpc.v1", "cri"]]
@@ -95,11 +119,11 @@ def test_cri_plugin_loads_skiff_entry(cri_containerd, runtime):
     assert "DefaultRuntimeName:skiff" in log
     m = re.search(r"skiff:\{Type:(\S+) ", log)
     assert m and m.group(1) == "io.containerd.runc.v2", log
-    assert f"BinaryName:{runtime}" in log
+    assert f"BinaryName:{c.wrapper.path}" in log
     assert f"Root:{c.base / 'skiff-root'}" in log
 
 
-def test_config_dump_has_entry(cri_containerd, runtime):
+def test_config_dump_has_entry(cri_containerd):
     r = subprocess.run(["containerd", "--config", str(cri_containerd.config), "config", "dump"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
@@ -107,4 +131,69 @@ def test_config_dump_has_entry(cri_containerd, runtime):
     cri = dump["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]
     assert cri["default_runtime_name"] == "skiff"
     assert cri["runtimes"]["skiff"]["runtime_type"] == "io.containerd.runc.v2"
-    assert cri["runtimes"]["skiff"]["options"]["BinaryName"] == runtime
+    assert cri["runtimes"]["skiff"]["options"]["BinaryName"] == str(cri_containerd.wrapper.path)
+
+
+@pytest.fixture
+def cri(cri_containerd):
+    try:
+        import grpc  # noqa: F401
+    except ImportError:
+        pytest.skip("the CRI client needs grpcio: apt-get install python3-grpcio")
+    from cri import CRI
+
+    client = CRI(str(cri_containerd.sock))
+    yield client
+    client.close()
+
+
+def test_cri_info_shows_skiff(cri, cri_containerd):
+    """What `crictl info` shows: the CRI plugin's runtime handlers."""
+    config = cri.status_info()["config"]
+    skiff = config["containerd"]["runtimes"]["skiff"]
+    assert skiff["runtimeType"] == "io.containerd.runc.v2"
+    assert skiff["options"]["BinaryName"] == str(cri_containerd.wrapper.path)
+    assert config["containerd"]["defaultRuntimeName"] == "skiff"
+
+
+def test_cri_pod_runs_on_skiff(cri, cri_containerd, runtime, tmp_path):
+    """A pod as the kubelet makes it, through CRI with runtime handler
+    `skiff` (what a RuntimeClass with handler skiff selects): sandbox,
+    container, exec, resource update, logs, teardown."""
+    from cri import CONTAINER_RUNNING
+
+    c = cri_containerd
+    mark = c.wrapper.mark()
+    logs = tmp_path / "pod-logs"
+    logs.mkdir()
+    sconf = cri.sandbox_config("skiff-pod", "uid-skiff-1", str(logs))
+    sid = cri.run_pod_sandbox(sconf, "skiff")
+    try:
+        cid = cri.create_container(sid, sconf, "hello", IMAGE,
+                                   ["sh", "-c", "echo hello from a pod; exec sleep 1000"], "hello.log")
+        cri.start_container(cid)
+        clientlib.wait_for(lambda: cri.container_state(cid) == CONTAINER_RUNNING, what="container running")
+        out, err, code = cri.exec_sync(cid, ["sh", "-c", "echo exec-cri; cat /proc/1/comm; exit 3"])
+        assert (out, code) == ("exec-cri\nsleep\n", 3), (out, err, code)
+        clientlib.wait_for(lambda: (logs / "hello.log").exists()
+                           and "stdout F hello from a pod" in (logs / "hello.log").read_text(),
+                           what="the container's CRI log")
+        # kubelet resizing: the shim pipes the LinuxResources JSON to
+        # `update --resources -`
+        cri.update_memory(cid, 96 << 20)
+        root = c.base / "skiff-root" / "k8s.io"
+        st = json.loads(subprocess.run([runtime, "--root", str(root), "state", cid],
+                                       capture_output=True, text=True, check=True).stdout)
+        limit = clientlib.cgroup_file(st["pid"], "memory", "memory.limit_in_bytes", "memory.max")
+        assert limit.read_text().strip() == str(96 << 20)
+    finally:
+        cri.stop_pod_sandbox(sid)
+        cri.remove_pod_sandbox(sid)
+    calls = c.wrapper.since(mark)
+    creates = [x for x in calls if clientlib.subcommand(x) == "create"]
+    assert [x[-1] for x in creates] == [sid, cid], creates
+    assert all(x[:2] == ["--root", str(root)] for x in creates), creates
+    updates = [x for x in calls if clientlib.subcommand(x) == "update"]
+    assert updates and updates[0][-3:] == ["--resources", "-", cid], updates
+    left = subprocess.run([runtime, "--root", str(root), "list", "-q"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", left.stdout
