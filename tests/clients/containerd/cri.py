@@ -142,12 +142,19 @@ class CRI:
         return first(r, 1).decode()
 
     def create_container(self, sandbox_id: str, sandbox_config: bytes, name: str, image: str,
-                         command: list, log_path: str) -> str:
+                         command: list, log_path: str, run_as_user: int | None = None,
+                         readonly_rootfs: bool = False, seccomp_default: bool = False) -> str:
+        security = msg(
+            (5, msg((1, run_as_user)) if run_as_user is not None else None),
+            (7, readonly_rootfs or None),
+            (10, "runtime/default" if seccomp_default else None),
+        )
         config = msg(
             (1, msg((1, name), (2, 0))),
             (2, msg((1, image))),
             (3, command),
             (11, log_path),
+            (15, msg((2, security))),  # linux.security_context
         )
         r = self.call("CreateContainer", msg((1, sandbox_id), (2, config), (3, sandbox_config)))
         return first(r, 1).decode()

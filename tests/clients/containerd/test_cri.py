@@ -169,12 +169,17 @@ def test_cri_pod_runs_on_skiff(cri, cri_containerd, runtime, tmp_path):
     sconf = cri.sandbox_config("skiff-pod", "uid-skiff-1", str(logs))
     sid = cri.run_pod_sandbox(sconf, "skiff")
     try:
+        # a kubelet-style security context: runAsUser, readOnlyRootFilesystem,
+        # seccompProfile RuntimeDefault (containerd's default profile)
         cid = cri.create_container(sid, sconf, "hello", IMAGE,
-                                   ["sh", "-c", "echo hello from a pod; exec sleep 1000"], "hello.log")
+                                   ["sh", "-c", "echo hello from a pod; exec sleep 1000"], "hello.log",
+                                   run_as_user=1000, readonly_rootfs=True, seccomp_default=True)
         cri.start_container(cid)
         clientlib.wait_for(lambda: cri.container_state(cid) == CONTAINER_RUNNING, what="container running")
-        out, err, code = cri.exec_sync(cid, ["sh", "-c", "echo exec-cri; cat /proc/1/comm; exit 3"])
-        assert (out, code) == ("exec-cri\nsleep\n", 3), (out, err, code)
+        out, err, code = cri.exec_sync(cid, ["sh", "-c", "echo exec-cri; cat /proc/1/comm; id -u; "
+                                             "grep Seccomp: /proc/self/status; touch /x; exit 3"])
+        assert (out, code) == ("exec-cri\nsleep\n1000\nSeccomp:\t2\n", 3), (out, err, code)
+        assert "Read-only file system" in err, err
         clientlib.wait_for(lambda: (logs / "hello.log").exists()
                            and "stdout F hello from a pod" in (logs / "hello.log").read_text(),
                            what="the container's CRI log")
