@@ -104,8 +104,16 @@ cp "$SKIFF_INIT" "$rd/payload/bin/init"
 if [ -n "${SKIFF_UNIT:-}" ] && [ -x "$SKIFF_UNIT" ]; then
   cp "$SKIFF_UNIT" "$rd/payload/bin/test-cgroup"
 fi
-mkdir -p "$rd/payload/tests/functional"
-cp "$top"/tests/functional/*.py "$rd/payload/tests/functional/"
+# The tests and what some of them read beside them (fixtures, the check
+# corpus, attack sources, the man pages and completions --help must match).
+for d in tests/functional tests/check tests/security man completions; do
+  if [ -d "$top/$d" ]; then
+    mkdir -p "$rd/payload/$(dirname "$d")"
+    cp -a "$top/$d" "$rd/payload/$(dirname "$d")/"
+  fi
+done
+find "$rd/payload" -name __pycache__ -prune -exec rm -rf {} +
+cp "$top/tests/init.c" "$rd/payload/tests/"
 cp "$here/stage2.sh" "$rd/payload/stage2.sh"
 printf 'CGV2_TESTS=%q\nCGV2_SYSTEMD=%q\n' "$tests" "$systemd" > "$rd/payload/env"
 extra=
