@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,6 +121,17 @@ test_shares_to_weight (void **state)
   assert_int_equal (cg_shares_to_weight (1 << 20), 10000);
   assert_true (cg_shares_to_weight (512) < 100 && cg_shares_to_weight (512) > 1);
   assert_true (cg_shares_to_weight (2048) > 100);
+  /* Every value as the formula computes it with libm (the runtime has its
+     own log2 and 10^x so that it does not load libm at every start). */
+  for (uint64_t s = 3; s < 262144; s++)
+    {
+      double l = log2 ((double)s);
+      double w = ceil (pow (10.0, (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0));
+      uint64_t want = w < 1 ? 1 : w > 10000 ? 10000 : (uint64_t)w;
+      if (cg_shares_to_weight (s) != want)
+        fail_msg ("shares %llu: weight %llu, libm says %llu", (unsigned long long)s,
+                  (unsigned long long)cg_shares_to_weight (s), (unsigned long long)want);
+    }
 }
 
 static void
