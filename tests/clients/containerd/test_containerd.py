@@ -74,6 +74,20 @@ def test_run_echo(ctd, cid):
     assert ns_root.is_dir()
 
 
+def test_systemd_cgroup(ctd, cid):
+    """ctr run --runc-systemd-cgroup: the shim passes --systemd-cgroup."""
+    import os
+
+    if not os.path.isdir("/run/systemd/system"):
+        pytest.skip("no systemd on this host (/run/systemd/system is absent): the shim's "
+                    "SystemdCgroup (runtime --systemd-cgroup) cannot run; the suite uses cgroupfs")
+    r = ctd.ctr("run", "--rm", *ctd.runtime_opts(), "--runc-systemd-cgroup", "--cgroup", "system.slice:skiff:" + cid,
+                IMAGE, cid, "cat", "/proc/self/cgroup")
+    assert ".scope" in r.stdout, r.stdout
+    create = ctd.wrapper.calls_of("create")[-1]
+    assert "--systemd-cgroup" in create, create
+
+
 def test_exit_code(ctd, cid):
     r = ctd.ctr("run", "--rm", *ctd.runtime_opts(), IMAGE, cid, "sh", "-c", "echo out; exit 7", check=False)
     assert r.returncode == 7 and r.stdout == "out\n", r

@@ -413,6 +413,22 @@ def test_init(podman, name):
     assert second != "self=1"
 
 
+def test_systemd_cgroup_manager(podman, name):
+    """podman's default cgroup manager, systemd: the runtime gets
+    --systemd-cgroup and a slice:prefix:name cgroupsPath."""
+    if not os.path.isdir("/run/systemd/system"):
+        pytest.skip("no systemd on this host (/run/systemd/system is absent): podman's systemd "
+                    "cgroup manager (runtime --systemd-cgroup) cannot run; the suite uses cgroupfs")
+    cmd = list(podman.cmd)
+    cmd[cmd.index("--cgroup-manager") + 1] = "systemd"
+    r = subprocess.run(cmd + ["run", "--rm", "--name", name, IMAGE, "cat", "/proc/self/cgroup"],
+                       env=podman.env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert ".scope" in r.stdout, r.stdout
+    create = podman.wrapper.calls_of("create")[-1]
+    assert "--systemd-cgroup" in create, create
+
+
 # ------------------------------------------------------------- exit codes
 
 
