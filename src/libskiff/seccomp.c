@@ -4,9 +4,15 @@
    every check that needs no library), a cache lookup keyed by the plan, and
    on a miss the libseccomp compile, exported as classic BPF.  The container
    init only hands the BPF to seccomp(2), so nothing of libseccomp runs
-   after the clone.  See docs/seccomp.md. */
+   after the clone.  See docs/seccomp.md.
+
+   libseccomp is loaded with dlopen by seccomp_prepare, that is in the
+   runtime before the clone and only for a config with linux.seccomp:
+   linked, it would be loaded at every start of every command (see
+   docs/performance.md). */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -39,6 +45,81 @@
 #include "strbuf.h"
 
 const char skiff_feature_seccomp[] = "+SECCOMP";
+
+/* The libseccomp functions used below, filled by libseccomp_load (); the
+   names are mapped onto this table so that the code reads as usual. */
+static struct
+{
+  __typeof__ (&seccomp_api_get) api_get;
+  __typeof__ (&seccomp_arch_add) arch_add;
+  __typeof__ (&seccomp_arch_native) arch_native;
+  __typeof__ (&seccomp_attr_set) attr_set;
+  __typeof__ (&seccomp_export_bpf) export_bpf;
+  __typeof__ (&seccomp_init) init;
+  __typeof__ (&seccomp_release) release;
+  __typeof__ (&seccomp_rule_add_array) rule_add_array;
+  __typeof__ (&seccomp_syscall_resolve_name) syscall_resolve_name;
+  __typeof__ (&seccomp_version) version;
+} scmp;
+
+static int
+libseccomp_load (skiff_error_t *err)
+{
+  static int state; /* 0 not tried, 1 loaded, -1 missing */
+  static char why[256];
+  if (state == 0)
+    {
+      __typeof__ (scmp) lib;
+      void *h = dlopen ("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+      state = -1;
+      if (h)
+        {
+          *(void **) &lib.api_get = dlsym (h, "seccomp_api_get");
+          *(void **) &lib.arch_add = dlsym (h, "seccomp_arch_add");
+          *(void **) &lib.arch_native = dlsym (h, "seccomp_arch_native");
+          *(void **) &lib.attr_set = dlsym (h, "seccomp_attr_set");
+          *(void **) &lib.export_bpf = dlsym (h, "seccomp_export_bpf");
+          *(void **) &lib.init = dlsym (h, "seccomp_init");
+          *(void **) &lib.release = dlsym (h, "seccomp_release");
+          *(void **) &lib.rule_add_array = dlsym (h, "seccomp_rule_add_array");
+          *(void **) &lib.syscall_resolve_name = dlsym (h, "seccomp_syscall_resolve_name");
+          *(void **) &lib.version = dlsym (h, "seccomp_version");
+          if (lib.api_get
+              && lib.arch_add
+              && lib.arch_native
+              && lib.attr_set
+              && lib.export_bpf
+              && lib.init
+              && lib.release
+              && lib.rule_add_array
+              && lib.syscall_resolve_name
+              && lib.version)
+            {
+              scmp = lib;
+              state = 1;
+            }
+        }
+      if (state < 0)
+        snprintf (why, sizeof why, "%s", h ? "symbols missing" : dlerror ());
+    }
+  if (state < 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "linux.seccomp: cannot load libseccomp.so.2: "
+                                 "%s",
+                                 why);
+  return 0;
+}
+
+#define seccomp_api_get (scmp.api_get)
+#define seccomp_arch_add (scmp.arch_add)
+#define seccomp_arch_native (scmp.arch_native)
+#define seccomp_attr_set (scmp.attr_set)
+#define seccomp_export_bpf (scmp.export_bpf)
+#define seccomp_init (scmp.init)
+#define seccomp_release (scmp.release)
+#define seccomp_rule_add_array (scmp.rule_add_array)
+#define seccomp_syscall_resolve_name (scmp.syscall_resolve_name)
+#define seccomp_version (scmp.version)
 
 /* Older uapi headers lack the newer flags; the values are kernel ABI. */
 #ifndef SECCOMP_FILTER_FLAG_LOG
@@ -813,7 +894,7 @@ seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
   *out = NULL;
   if (s == NULL)
     return 0;
-  if (make_plan (s, &plan, err) < 0)
+  if (libseccomp_load (err) < 0 || make_plan (s, &plan, err) < 0)
     return -1;
   prog = xcalloc (1, sizeof *prog);
   prog->flags = plan.flags;
