@@ -4,7 +4,12 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+
+#include "cleanup.h"
 
 #include "label.h"
 
@@ -20,4 +25,23 @@ apparmor_host_enabled (void)
     c = 'N';
   close (fd);
   return c == 'Y';
+}
+
+/* Whether the kernel has a profile of that name loaded, from securityfs's
+   list ("name (mode)" lines).  Unknown (no securityfs, a stacked or
+   namespaced name) counts as loaded: the write at exec time decides. */
+bool
+apparmor_profile_loaded (const char *name)
+{
+  if (strcmp (name, "unconfined") == 0 || strpbrk (name, ":&") || strstr (name, "//"))
+    return true;
+  cleanup_fclose FILE *f = fopen ("/sys/kernel/security/apparmor/profiles", "re");
+  if (f == NULL)
+    return true;
+  cleanup_free char *line = NULL;
+  size_t cap = 0, n = strlen (name);
+  while (getline (&line, &cap, f) > 0)
+    if (strncmp (line, name, n) == 0 && strncmp (line + n, " (", 2) == 0)
+      return true;
+  return false;
 }

@@ -45,6 +45,12 @@ label_check_config (const oci_process *p, const oci_linux *l, skiff_error_t *err
                                  "process.apparmorProfile `%s`: AppArmor is not enabled on this "
                                  "host; remove the profile from the config",
                                  p->apparmor_profile);
+  /* Applied only after start: catch a missing profile now. */
+  if (p && set (p->apparmor_profile) && !apparmor_profile_loaded (p->apparmor_profile))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
+                                 "process.apparmorProfile `%s`: no such profile is loaded "
+                                 "(apparmor_parser -r PROFILE-FILE loads one)",
+                                 p->apparmor_profile);
   return 0;
 }
 

@@ -56,5 +56,6 @@ int selinux_check_label (const char *field, const char *label, char **raw, skiff
 
 /* apparmor.c */
 bool apparmor_host_enabled (void);
+bool apparmor_profile_loaded (const char *name);
 
 #endif
