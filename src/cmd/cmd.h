@@ -20,13 +20,11 @@ extern const struct skiff_command skiff_commands[];
 /* Print "skiff: <msg>" through the log and return the exit code 1. */
 int cmd_fail (skiff_error_t *err);
 /* Usage error: message plus a hint to --help; returns exit code 1. */
-int cmd_usage_error (const char *cmd, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int cmd_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* True when --help/-h was asked; prints text to stdout. */
 bool cmd_wants_help (int argc, char **argv, const char *usage);
 
-#define DECLARE_CMD(verb)                                                      \
-  int cmd_##verb (struct skiff_context *ctx, int argc, char **argv)
+#define DECLARE_CMD(verb) int cmd_##verb (struct skiff_context *ctx, int argc, char **argv)
 
 DECLARE_CMD (spec);
 DECLARE_CMD (check);

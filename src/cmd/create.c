@@ -64,7 +64,7 @@ create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_
         o->console_socket = optarg;
         break;
       case OPT_PRESERVE_FDS:
-        o->preserve_fds = (int) strtol (optarg, &end, 10);
+        o->preserve_fds = (int)strtol (optarg, &end, 10);
         if (*end || o->preserve_fds < 0)
           return cmd_usage_error (verb, "invalid --preserve-fds `%s`", optarg), -1;
         break;

@@ -80,21 +80,47 @@ cmd_exec (struct skiff_context *ctx, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+p:tde:u:g:c:", opts, NULL)) != -1)
     switch (c)
       {
-      case 'p': o.process_file = optarg; break;
-      case 't': o.tty = 1; break;
-      case 'd': o.detach = true; break;
-      case 'e': o.env = push (o.env, &o.env_len, optarg); break;
-      case 'u': o.user = optarg; break;
-      case 'g': o.additional_gids = push (o.additional_gids, &o.additional_gids_len, optarg); break;
-      case 'c': o.caps = push (o.caps, &o.caps_len, optarg); break;
-      case OPT_CONSOLE_SOCKET: o.console_socket = optarg; break;
-      case OPT_PID_FILE: o.pid_file = optarg; break;
-      case OPT_CWD: o.cwd = optarg; break;
-      case OPT_NO_NEW_PRIVS: o.no_new_privs = true; break;
-      case OPT_PROCESS_LABEL: o.process_label = optarg; break;
-      case OPT_APPARMOR: o.apparmor = optarg; break;
+      case 'p':
+        o.process_file = optarg;
+        break;
+      case 't':
+        o.tty = 1;
+        break;
+      case 'd':
+        o.detach = true;
+        break;
+      case 'e':
+        o.env = push (o.env, &o.env_len, optarg);
+        break;
+      case 'u':
+        o.user = optarg;
+        break;
+      case 'g':
+        o.additional_gids = push (o.additional_gids, &o.additional_gids_len, optarg);
+        break;
+      case 'c':
+        o.caps = push (o.caps, &o.caps_len, optarg);
+        break;
+      case OPT_CONSOLE_SOCKET:
+        o.console_socket = optarg;
+        break;
+      case OPT_PID_FILE:
+        o.pid_file = optarg;
+        break;
+      case OPT_CWD:
+        o.cwd = optarg;
+        break;
+      case OPT_NO_NEW_PRIVS:
+        o.no_new_privs = true;
+        break;
+      case OPT_PROCESS_LABEL:
+        o.process_label = optarg;
+        break;
+      case OPT_APPARMOR:
+        o.apparmor = optarg;
+        break;
       case OPT_PRESERVE_FDS:
-        o.preserve_fds = (int) strtol (optarg, &end, 10);
+        o.preserve_fds = (int)strtol (optarg, &end, 10);
         if (*end || o.preserve_fds < 0)
           return cmd_usage_error ("exec", "invalid --preserve-fds `%s`", optarg);
         break;

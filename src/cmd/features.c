@@ -15,7 +15,7 @@ static const char usage[]
 int
 cmd_features (struct skiff_context *ctx, int argc, char **argv)
 {
-  (void) ctx;
+  (void)ctx;
   if (cmd_wants_help (argc, argv, usage))
     return 0;
   if (argc > 1)

@@ -6,13 +6,12 @@
 
 #include "cmd.h"
 
-static const char usage[]
-    = "Usage: skiff list [--format table|json] [--quiet]\n"
-      "\n"
-      "List the containers in the state directory.\n"
-      "\n"
-      "  -f, --format FORMAT   table (default) or json\n"
-      "  -q, --quiet           print only the ids\n";
+static const char usage[] = "Usage: skiff list [--format table|json] [--quiet]\n"
+                            "\n"
+                            "List the containers in the state directory.\n"
+                            "\n"
+                            "  -f, --format FORMAT   table (default) or json\n"
+                            "  -q, --quiet           print only the ids\n";
 
 int
 cmd_list (struct skiff_context *ctx, int argc, char **argv)
@@ -58,7 +57,7 @@ cmd_list (struct skiff_context *ctx, int argc, char **argv)
       printf ("%-12s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
               "OWNER");
       for (size_t i = 0; i < n; i++)
-        printf ("%-12s %-8d %-10s %-40s %-31s %s\n", l[i].id, (int) l[i].pid, l[i].status,
+        printf ("%-12s %-8d %-10s %-40s %-31s %s\n", l[i].id, (int)l[i].pid, l[i].status,
                 l[i].bundle, l[i].created, l[i].owner);
     }
   skiff_list_free (l, n);

@@ -35,7 +35,8 @@ parse_id_cmd (const char *verb, int argc, char **argv, const struct option *opts
 int
 cmd_start (struct skiff_context *ctx, int argc, char **argv)
 {
-  static const char usage[] = "Usage: skiff start ID\n\nStart a created container: run its process.\n";
+  static const char usage[]
+      = "Usage: skiff start ID\n\nStart a created container: run its process.\n";
   static const struct option opts[] = { { NULL, 0, NULL, 0 } };
   cleanup_error skiff_error_t err = NULL;
   bool unused = false;
@@ -77,8 +78,7 @@ cmd_delete (struct skiff_context *ctx, int argc, char **argv)
       = "Usage: skiff delete [--force] ID\n\nDelete a container: its process (when created),\n"
         "cgroup and state.  poststop hooks run.\n\n"
         "  -f, --force   kill a running container first\n";
-  static const struct option opts[]
-      = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+  static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
   cleanup_error skiff_error_t err = NULL;
   bool force = false;
   if (cmd_wants_help (argc, argv, usage))
@@ -98,8 +98,7 @@ cmd_kill (struct skiff_context *ctx, int argc, char **argv)
       = "Usage: skiff kill [--all] ID [SIGNAL]\n\nSend a signal (default TERM) to the container's\n"
         "init.  SIGNAL is a name with or without SIG, or a number.\n\n"
         "  -a, --all   signal every process of the container\n";
-  static const struct option opts[]
-      = { { "all", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
+  static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
   cleanup_error skiff_error_t err = NULL;
   bool all = false;
   if (cmd_wants_help (argc, argv, usage))

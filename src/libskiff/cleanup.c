@@ -4,7 +4,7 @@
 void
 skiff_cleanup_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 void

@@ -29,11 +29,11 @@ steal_fd (int *fd)
   return r;
 }
 
-#define steal_pointer(pp)                                                      \
-  ({                                                                           \
-    __typeof__ (*(pp)) _stolen = *(pp);                                        \
-    *(pp) = NULL;                                                              \
-    _stolen;                                                                   \
+#define steal_pointer(pp)                                                                          \
+  ({                                                                                               \
+    __typeof__ (*(pp)) _stolen = *(pp);                                                            \
+    *(pp) = NULL;                                                                                  \
+    _stolen;                                                                                       \
   })
 
 /* A NULL-terminated copy of the pointers v[0..n) (strings not copied), as

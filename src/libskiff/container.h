@@ -18,8 +18,7 @@ enum verb
 };
 
 /* The one table of which verb each status allows (lifecycle.c). */
-int container_check_allowed (const char *id, container_status s, enum verb v,
-                             skiff_error_t *err);
+int container_check_allowed (const char *id, container_status s, enum verb v, skiff_error_t *err);
 
 static inline void
 oci_config_freep (oci_config **p)
@@ -30,19 +29,18 @@ oci_config_freep (oci_config **p)
 
 /* The state document of runtime-spec (plus runc's rootfs/created/owner when
    `full`), as JSON. */
-char *container_state_json (const skiff_status *st, pid_t pid,
-                            const char *status, bool full, bool pretty);
+char *container_state_json (const skiff_status *st, pid_t pid, const char *status, bool full,
+                            bool pretty);
 /* Load the config a container was created from (<state>/config.json). */
-int container_load_config (struct state_dir *sd, oci_config **out,
-                           skiff_error_t *err);
+int container_load_config (struct state_dir *sd, oci_config **out, skiff_error_t *err);
 /* Parse <path> with errors as "<path>:line:col: json.path: message". */
-int config_load_file (const char *path, oci_config **out, char **raw,
-                      size_t *raw_len, skiff_error_t *err);
+int config_load_file (const char *path, oci_config **out, char **raw, size_t *raw_len,
+                      skiff_error_t *err);
 /* Kill the container's processes and wait until the init is gone. */
 int container_kill_and_wait (const skiff_status *st, skiff_error_t *err);
 /* Run poststart/poststop-style hooks whose failure is only a warning. */
-void container_hooks_warn (const char *phase, oci_hook **hooks, size_t n,
-                           const char *state_json, const char *cwd);
+void container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
+                           const char *cwd);
 
 #endif
 

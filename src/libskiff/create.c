@@ -87,11 +87,9 @@ check_rootfs (struct creation *c, skiff_error_t *err)
     snprintf (path, sizeof path, "%s/%s", c->bundle, root->path);
   c->rootfs = realpath (path, NULL);
   if (c->rootfs == NULL || stat (c->rootfs, &st) < 0)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno,
-                                 "root.path `%s`", path);
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
   if (!S_ISDIR (st.st_mode))
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOTDIR,
-                                 "root.path `%s`", path);
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOTDIR, "root.path `%s`", path);
   return 0;
 }
 
@@ -110,9 +108,9 @@ validate (struct creation *c, skiff_error_t *err)
 {
   const oci_config *cfg = c->config;
   if (cfg->process == NULL)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "%s/config.json: process: missing (a container needs a process to run)",
-                                 c->bundle);
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "%s/config.json: process: missing (a container needs a process to run)", c->bundle);
   if (check_rootfs (c, err) < 0)
     return -1;
   if (ns_plan_build (cfg, &c->job.ns, err) < 0)
@@ -131,11 +129,13 @@ validate (struct creation *c, skiff_error_t *err)
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;
   if (!cfg->process->terminal && c->opts->console_socket)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "--console-socket given but process.terminal is false: there is no terminal to send");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "--console-socket given but process.terminal is false: there is no terminal to send");
   if (cfg->process->terminal && c->opts->console_socket == NULL && !c->opts->foreground)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "process.terminal is true but there is no --console-socket to send the terminal to");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "process.terminal is true but there is no --console-socket to send the terminal to");
   return check_preserved_fds (c->opts->preserve_fds, err);
 }
 
@@ -146,7 +146,7 @@ listen_fds_for_us (void)
   const char *fds = getenv ("LISTEN_FDS"), *pid = getenv ("LISTEN_PID");
   if (fds == NULL || atoi (fds) <= 0)
     return NULL;
-  if (pid && atoi (pid) != (int) getpid ())
+  if (pid && atoi (pid) != (int)getpid ())
     return NULL;
   return fds;
 }
@@ -171,11 +171,11 @@ build_env (const oci_process *p, int preserve_fds)
       static char lf[32];
       snprintf (lf, sizeof lf, "LISTEN_FDS=%d", atoi (listen));
       env[n++] = lf;
-      env[n++] = (char *) "LISTEN_PID=1";
+      env[n++] = (char *)"LISTEN_PID=1";
     }
   if (notify)
-    env[n++] = (char *) "NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER;
-  (void) preserve_fds;
+    env[n++] = (char *)"NOTIFY_SOCKET=" NOTIFY_SOCKET_IN_CONTAINER;
+  (void)preserve_fds;
   return env;
 }
 
@@ -184,13 +184,13 @@ fill_status (struct creation *c)
 {
   skiff_status *s = &c->status;
   struct passwd *pw = getpwuid (geteuid ());
-  s->id = (char *) c->id;
+  s->id = (char *)c->id;
   s->bundle = c->bundle;
   s->rootfs = c->rootfs;
   s->created = rfc3339_now ();
   s->owner = strdup (pw ? pw->pw_name : "");
   s->cgroup_path = c->cg ? c->cg->path : NULL;
-  s->cgroup_manager = (char *) (c->cg ? c->cg->ops->name : "none");
+  s->cgroup_manager = (char *)(c->cg ? c->cg->ops->name : "none");
   s->annotations = c->config->annotations;
 }
 
@@ -267,7 +267,8 @@ prepare_state (struct creation *c, skiff_error_t *err)
     return skiff_error (err, errno, "create the exec fifo");
   /* The init opens it as root of its user namespace. */
   if (fchownat (c->sd.dir_fd, "exec.fifo", container_root_uid (c->config),
-                container_root_gid (c->config), AT_SYMLINK_NOFOLLOW) < 0)
+                container_root_gid (c->config), AT_SYMLINK_NOFOLLOW)
+      < 0)
     return skiff_error (err, errno, "chown the exec fifo");
   c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_PATH | O_CLOEXEC);
   if (c->job.fifo_fd < 0)
@@ -276,7 +277,8 @@ prepare_state (struct creation *c, skiff_error_t *err)
     {
       c->status.notify_socket = getenv ("NOTIFY_SOCKET");
       if (notify_prepare (&c->sd, c->config, container_root_uid (c->config),
-                          container_root_gid (c->config), err) < 0
+                          container_root_gid (c->config), err)
+              < 0
           || state_write (&c->sd, &c->status, err) < 0)
         return -1;
     }
@@ -328,8 +330,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
 }
 
 static int
-finish (struct creation *c, struct spawn_result *res, struct skiff_created *out,
-        skiff_error_t *err)
+finish (struct creation *c, struct spawn_result *res, struct skiff_created *out, skiff_error_t *err)
 {
   c->status.pid = res->pid;
   c->status.pid_start = proc_start_time (res->pid);
@@ -423,12 +424,10 @@ skiff_container_create (struct skiff_context *ctx, const char *id,
                                  opts->bundle ? opts->bundle : ".");
   snprintf (cfg_path, sizeof cfg_path, "%s/config.json", c.bundle);
   unsigned long long t0 = skiff_now_ns ();
-  if (config_load_file (cfg_path, &c.config, &c.raw, &c.raw_len, err) < 0
-      || validate (&c, err) < 0)
+  if (config_load_file (cfg_path, &c.config, &c.raw, &c.raw_len, err) < 0 || validate (&c, err) < 0)
     goto out;
   skiff_debug_phase ("parse", t0);
-  if (prepare_state (&c, err) < 0 || launch (&c, &res, err) < 0
-      || finish (&c, &res, out, err) < 0)
+  if (prepare_state (&c, err) < 0 || launch (&c, &res, err) < 0 || finish (&c, &res, out, err) < 0)
     {
       unwind (&c, &res);
       goto out;

@@ -19,8 +19,7 @@ error_new (skiff_error_kind kind, int errno_, char *msg)
 }
 
 int
-skiff_error_v (skiff_error_t *err, skiff_error_kind kind, int errno_,
-               const char *fmt, va_list ap)
+skiff_error_v (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *fmt, va_list ap)
 {
   char *base = NULL, *msg = NULL;
   if (err == NULL)
@@ -51,8 +50,7 @@ skiff_error (skiff_error_t *err, int errno_, const char *fmt, ...)
 }
 
 int
-skiff_error_kind_set (skiff_error_t *err, skiff_error_kind kind, int errno_,
-                      const char *fmt, ...)
+skiff_error_kind_set (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -81,8 +79,7 @@ skiff_error_wrap (skiff_error_t *err, const char *fmt, ...)
 }
 
 int
-skiff_error_from_msg (skiff_error_t *err, skiff_error_kind kind, int errno_,
-                      const char *msg)
+skiff_error_from_msg (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *msg)
 {
   char *copy;
   if (err == NULL)

@@ -28,18 +28,16 @@ typedef struct skiff_error_s *skiff_error_t;
    Returns -1 so it can be the tail of `return`. */
 int skiff_error (skiff_error_t *err, int errno_, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-int skiff_error_kind_set (skiff_error_t *err, skiff_error_kind kind,
-                          int errno_, const char *fmt, ...)
-    __attribute__ ((format (printf, 4, 5)));
-int skiff_error_v (skiff_error_t *err, skiff_error_kind kind, int errno_,
-                   const char *fmt, va_list ap);
+int skiff_error_kind_set (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *fmt,
+                          ...) __attribute__ ((format (printf, 4, 5)));
+int skiff_error_v (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *fmt,
+                   va_list ap);
 /* Prefix the existing message with "<fmt>: ".  Returns -1. */
 int skiff_error_wrap (skiff_error_t *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 /* Build an error from an already-formatted message (e.g. received from a
    child process).  Returns -1. */
-int skiff_error_from_msg (skiff_error_t *err, skiff_error_kind kind,
-                          int errno_, const char *msg);
+int skiff_error_from_msg (skiff_error_t *err, skiff_error_kind kind, int errno_, const char *msg);
 void skiff_error_free (skiff_error_t *err);
 void skiff_error_cleanup (skiff_error_t *err);
 #define cleanup_error __attribute__ ((cleanup (skiff_error_cleanup)))

@@ -56,15 +56,16 @@ apply_user (oci_process *p, const char *spec, skiff_error_t *err)
     }
   if (p->user == NULL && (p->user = calloc (1, sizeof *p->user)) == NULL)
     abort ();
-  p->user->uid = (uint32_t) uid;
-  p->user->gid = (uint32_t) gid;
+  p->user->uid = (uint32_t)uid;
+  p->user->gid = (uint32_t)gid;
   return 0;
 }
 
 static void
 add_caps (oci_process *p, char **caps, size_t n)
 {
-  if (n && p->capabilities == NULL && (p->capabilities = calloc (1, sizeof *p->capabilities)) == NULL)
+  if (n && p->capabilities == NULL
+      && (p->capabilities = calloc (1, sizeof *p->capabilities)) == NULL)
     abort ();
   /* Never inheritable (CVE-2022-29162). */
   for (size_t i = 0; i < n; i++)
@@ -105,11 +106,11 @@ apply_overrides (oci_process *p, const struct skiff_exec_opts *o, skiff_error_t 
                                      "--additional-gids `%s`: not a number", o->additional_gids[i]);
       if (p->user == NULL && (p->user = calloc (1, sizeof *p->user)) == NULL)
         abort ();
-      uint32_t *ng = realloc (p->user->additional_gids,
-                              (p->user->additional_gids_len + 1) * sizeof *ng);
+      uint32_t *ng
+          = realloc (p->user->additional_gids, (p->user->additional_gids_len + 1) * sizeof *ng);
       if (ng == NULL)
         abort ();
-      ng[p->user->additional_gids_len++] = (uint32_t) g;
+      ng[p->user->additional_gids_len++] = (uint32_t)g;
       p->user->additional_gids = ng;
     }
   add_caps (p, o->caps, o->caps_len);

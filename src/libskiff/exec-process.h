@@ -14,9 +14,8 @@ struct exec_target
   struct skiff_cgroup *cgroup;
 };
 
-int exec_target_open (struct skiff_context *ctx, const char *id,
-                      const struct skiff_exec_opts *opts, struct exec_target *t,
-                      skiff_error_t *err);
+int exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_exec_opts *opts,
+                      struct exec_target *t, skiff_error_t *err);
 void exec_target_release (struct exec_target *t);
 /* NULL-terminated environment for execve (HOME is added in the
    container, from its /etc/passwd). */

@@ -59,7 +59,7 @@ container_ns_flags (pid_t pid)
     {
       char a[64], b[64];
       struct stat sa, sb;
-      snprintf (a, sizeof a, "/proc/%d/ns/%s", (int) pid, ns_proc_name (flags[i]));
+      snprintf (a, sizeof a, "/proc/%d/ns/%s", (int)pid, ns_proc_name (flags[i]));
       snprintf (b, sizeof b, "/proc/self/ns/%s", ns_proc_name (flags[i]));
       if (stat (a, &sa) == 0 && stat (b, &sb) == 0 && sa.st_ino != sb.st_ino)
         out |= flags[i];
@@ -70,19 +70,19 @@ container_ns_flags (pid_t pid)
 static int
 join_namespaces (struct exec_job *j, skiff_error_t *err)
 {
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, j->target, 0);
+  cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, j->target, 0);
   if (pidfd >= 0 && setns (pidfd, j->ns_flags) == 0)
     return 0;
   /* Older kernels: one namespace file at a time, user first so that the
      others are joined with its privileges. */
-  static const int order[] = { CLONE_NEWUSER, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET,
+  static const int order[] = { CLONE_NEWUSER, CLONE_NEWIPC,    CLONE_NEWUTS,  CLONE_NEWNET,
                                CLONE_NEWPID,  CLONE_NEWCGROUP, CLONE_NEWTIME, CLONE_NEWNS };
   for (size_t i = 0; i < sizeof order / sizeof *order; i++)
     {
       if (!(j->ns_flags & order[i]))
         continue;
       char p[64];
-      snprintf (p, sizeof p, "/proc/%d/ns/%s", (int) j->target, ns_proc_name (order[i]));
+      snprintf (p, sizeof p, "/proc/%d/ns/%s", (int)j->target, ns_proc_name (order[i]));
       cleanup_close int fd = open (p, O_RDONLY | O_CLOEXEC);
       if (fd < 0 || setns (fd, order[i]) < 0)
         return skiff_error (err, errno, "join the container's %s namespace",
@@ -116,8 +116,7 @@ exec_final (struct exec_job *j)
         exec_fail (j, &err);
     }
   if (process_resolve_exec (p, &exe, &err) < 0 || process_make_cwd (p, &err) < 0
-      || process_chdir (p, &err) < 0
-      || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
+      || process_chdir (p, &err) < 0 || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
     exec_fail (j, &err);
@@ -161,7 +160,7 @@ exec_child (struct exec_job *j)
     _exit (1);
   if (join_namespaces (j, &err) < 0)
     exec_fail (j, &err);
-  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  pid_t pid = (pid_t)syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0)
     {
       skiff_error (&err, errno, "fork");
@@ -215,8 +214,8 @@ serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, const char
 }
 
 int
-skiff_container_exec (struct skiff_context *ctx, const char *id,
-                      const struct skiff_exec_opts *opts, int *status, skiff_error_t *err)
+skiff_container_exec (struct skiff_context *ctx, const char *id, const struct skiff_exec_opts *opts,
+                      int *status, skiff_error_t *err)
 {
   struct exec_target t;
   struct exec_job j = { .sync_fd = -1 };
@@ -234,7 +233,8 @@ skiff_container_exec (struct skiff_context *ctx, const char *id,
   j.env = exec_build_env (t.process);
   if (label_check_config (t.process, NULL, err) < 0)
     goto out;
-  if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err) < 0)
+  if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err)
+      < 0)
     goto out;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     {
@@ -244,7 +244,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id,
   if (!opts->detach)
     sfd = skiff_block_signals (&old);
   j.sync_fd = sp[1];
-  child = (pid_t) syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  child = (pid_t)syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (child == 0)
     {
       close (sp[0]);

@@ -12,8 +12,8 @@
 #include "mounts.h"
 #include "skiff.h"
 
-static char *hooks[] = { "prestart", "createRuntime", "createContainer",
-                         "startContainer", "poststart", "poststop" };
+static char *hooks[]
+    = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
 static char *namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time" };
 
 static size_t
@@ -30,7 +30,7 @@ static char **
 cap_names (size_t *n)
 {
   int last = cap_max_bits ();
-  char **out = calloc ((size_t) last + 1, sizeof *out);
+  char **out = calloc ((size_t)last + 1, sizeof *out);
   if (out == NULL)
     abort ();
   *n = 0;
@@ -43,7 +43,7 @@ cap_names (size_t *n)
       if (up == NULL)
         abort ();
       for (char *p = up; *p; p++)
-        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
       cap_free (name);
       out[(*n)++] = up;
     }
@@ -59,38 +59,55 @@ skiff_features_json (void)
   bool seccomp = skiff_feature_seccomp[0] == '+';
   bool selinux = skiff_feature_selinux[0] == '+';
   oci_features_cgroup cg = {
-    .v1 = true, .v1_present = true, .v2 = true, .v2_present = true,
-    .systemd = skiff_feature_systemd[0] == '+', .systemd_present = true,
-    .systemd_user = false, .systemd_user_present = true,
-    .rdma = true, .rdma_present = true, /* rdma.max: v1 and v2 */
+    .v1 = true,
+    .v1_present = true,
+    .v2 = true,
+    .v2_present = true,
+    .systemd = skiff_feature_systemd[0] == '+',
+    .systemd_present = true,
+    .systemd_user = false,
+    .systemd_user_present = true,
+    .rdma = true,
+    .rdma_present = true, /* rdma.max: v1 and v2 */
   };
   oci_features_seccomp sc = {
-    .enabled = seccomp, .enabled_present = true,
-    .actions = (char **) oci_seccomp_action_values,
+    .enabled = seccomp,
+    .enabled_present = true,
+    .actions = (char **)oci_seccomp_action_values,
     .actions_len = seccomp ? strv_len (oci_seccomp_action_values) : 0,
-    .operators = (char **) oci_seccomp_operator_values,
+    .operators = (char **)oci_seccomp_operator_values,
     .operators_len = seccomp ? strv_len (oci_seccomp_operator_values) : 0,
-    .archs = (char **) oci_seccomp_arch_values,
+    .archs = (char **)oci_seccomp_arch_values,
     .archs_len = seccomp ? strv_len (oci_seccomp_arch_values) : 0,
-    .known_flags = (char **) oci_seccomp_flag_values,
+    .known_flags = (char **)oci_seccomp_flag_values,
     .known_flags_len = seccomp ? strv_len (oci_seccomp_flag_values) : 0,
   };
-  oci_features_enabled apparmor = { .enabled = access ("/sys/kernel/security/apparmor", F_OK) == 0,
-                                    .enabled_present = true };
+  oci_features_enabled apparmor
+      = { .enabled = access ("/sys/kernel/security/apparmor", F_OK) == 0, .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
-    .namespaces = namespaces, .namespaces_len = sizeof namespaces / sizeof *namespaces,
-    .capabilities = caps, .capabilities_len = ncaps,
-    .cgroup = &cg, .seccomp = &sc, .apparmor = &apparmor, .selinux = &se,
-    .intel_rdt = &off, .mount_extensions = &mx, .net_devices = &off,
+    .namespaces = namespaces,
+    .namespaces_len = sizeof namespaces / sizeof *namespaces,
+    .capabilities = caps,
+    .capabilities_len = ncaps,
+    .cgroup = &cg,
+    .seccomp = &sc,
+    .apparmor = &apparmor,
+    .selinux = &se,
+    .intel_rdt = &off,
+    .mount_extensions = &mx,
+    .net_devices = &off,
   };
   oci_features f = {
-    .oci_version_min = (char *) "1.0.0", .oci_version_max = (char *) OCI_SPEC_VERSION,
-    .hooks = hooks, .hooks_len = sizeof hooks / sizeof *hooks,
-    .mount_options = (char **) opts, .mount_options_len = mount_option_names (opts, 128),
+    .oci_version_min = (char *)"1.0.0",
+    .oci_version_max = (char *)OCI_SPEC_VERSION,
+    .hooks = hooks,
+    .hooks_len = sizeof hooks / sizeof *hooks,
+    .mount_options = (char **)opts,
+    .mount_options_len = mount_option_names (opts, 128),
     .linux = &lx,
   };
   oci_diags d = { 0 };

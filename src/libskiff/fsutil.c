@@ -25,7 +25,7 @@ write_all_fd (int fd, const void *data, size_t len)
       if (w < 0)
         return -errno;
       p += w;
-      len -= (size_t) w;
+      len -= (size_t)w;
     }
   return 0;
 }
@@ -66,7 +66,7 @@ read_all_fd (int fd, char **out, size_t *len_out, size_t max)
         }
       if (r == 0)
         break;
-      len += (size_t) r;
+      len += (size_t)r;
     }
   buf[len] = '\0';
   *out = buf;
@@ -76,13 +76,11 @@ read_all_fd (int fd, char **out, size_t *len_out, size_t max)
 }
 
 int
-write_file_at (int dirfd, const char *name, const void *data, size_t len,
-               mode_t mode, int extra_flags, skiff_error_t *err)
+write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+               int extra_flags, skiff_error_t *err)
 {
-  cleanup_close int fd = openat (dirfd, name,
-                                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
-                                     | O_NOFOLLOW | extra_flags,
-                                 mode);
+  cleanup_close int fd = openat (
+      dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | extra_flags, mode);
   if (fd < 0)
     return skiff_error (err, errno, "open `%s`", name);
   int r = write_all_fd (fd, data, len);
@@ -92,11 +90,11 @@ write_file_at (int dirfd, const char *name, const void *data, size_t len,
 }
 
 int
-write_file_atomic_at (int dirfd, const char *name, const void *data,
-                      size_t len, mode_t mode, skiff_error_t *err)
+write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      skiff_error_t *err)
 {
   char tmp[256];
-  if (snprintf (tmp, sizeof tmp, ".%s.tmp", name) >= (int) sizeof tmp)
+  if (snprintf (tmp, sizeof tmp, ".%s.tmp", name) >= (int)sizeof tmp)
     return skiff_error (err, ENAMETOOLONG, "write `%s`", name);
   if (write_file_at (dirfd, tmp, data, len, mode, 0, err) < 0)
     return -1;
@@ -110,8 +108,7 @@ write_file_atomic_at (int dirfd, const char *name, const void *data,
 }
 
 int
-read_file_at (int dirfd, const char *name, char **out, size_t *len_out,
-              skiff_error_t *err)
+read_file_at (int dirfd, const char *name, char **out, size_t *len_out, skiff_error_t *err)
 {
   cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -152,8 +149,7 @@ remove_tree_at (int dirfd, const char *name, skiff_error_t *err)
     return 0;
   if (errno != EISDIR && errno != EPERM)
     return skiff_error (err, errno, "remove `%s`", name);
-  cleanup_close int dfd
-      = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int dfd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return errno == ENOENT ? 0 : skiff_error (err, errno, "open `%s`", name);
   if (remove_children (dfd, err) < 0)
@@ -168,10 +164,10 @@ int
 write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
 {
   char buf[32], tmp[PATH_MAX];
-  int n = snprintf (buf, sizeof buf, "%d", (int) pid);
-  if (snprintf (tmp, sizeof tmp, "%s.skiff-tmp", path) >= (int) sizeof tmp)
+  int n = snprintf (buf, sizeof buf, "%d", (int)pid);
+  if (snprintf (tmp, sizeof tmp, "%s.skiff-tmp", path) >= (int)sizeof tmp)
     return skiff_error (err, ENAMETOOLONG, "--pid-file `%s`", path);
-  if (write_file_at (AT_FDCWD, tmp, buf, (size_t) n, 0644, 0, err) < 0)
+  if (write_file_at (AT_FDCWD, tmp, buf, (size_t)n, 0644, 0, err) < 0)
     return skiff_error_wrap (err, "--pid-file");
   if (rename (tmp, path) < 0)
     {
@@ -181,4 +177,3 @@ write_pid_file (const char *path, pid_t pid, skiff_error_t *err)
     }
   return 0;
 }
-

@@ -8,14 +8,13 @@
 #include "error.h"
 
 /* Write len bytes to dirfd/name.  extra_flags may hold O_EXCL. */
-int write_file_at (int dirfd, const char *name, const void *data, size_t len,
-                   mode_t mode, int extra_flags, skiff_error_t *err);
+int write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                   int extra_flags, skiff_error_t *err);
 /* Write through a temp file and rename(2), so readers see all or nothing. */
-int write_file_atomic_at (int dirfd, const char *name, const void *data,
-                          size_t len, mode_t mode, skiff_error_t *err);
+int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                          skiff_error_t *err);
 /* Read a whole file (NUL-terminated; *len_out without the NUL). */
-int read_file_at (int dirfd, const char *name, char **out, size_t *len_out,
-                  skiff_error_t *err);
+int read_file_at (int dirfd, const char *name, char **out, size_t *len_out, skiff_error_t *err);
 int read_all_fd (int fd, char **out, size_t *len_out, size_t max);
 int write_all_fd (int fd, const void *data, size_t len);
 /* Write a pid file (decimal, no newline) via tmp + rename. */

@@ -56,7 +56,7 @@ drain_until (int fd, long timeout_ms, char *tail, size_t *tail_len)
       if (timeout_ms > 0 && left <= 0)
         return false;
       struct pollfd p = { .fd = fd, .events = POLLIN };
-      int r = poll (&p, 1, (int) left);
+      int r = poll (&p, 1, (int)left);
       if (r < 0 && errno == EINTR)
         continue;
       if (r == 0)
@@ -78,8 +78,8 @@ drain_until (int fd, long timeout_ms, char *tail, size_t *tail_len)
 }
 
 static int
-run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
-         const char *cwd, skiff_error_t *err)
+run_one (const char *phase, size_t idx, const oci_hook *h, const char *state, const char *cwd,
+         skiff_error_t *err)
 {
   int in[2], errp[2];
   char tail[STDERR_TAIL + 1];
@@ -108,7 +108,7 @@ run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
   write_all_fd (in_w, state, strlen (state));
   close (steal_fd (&in_w));
 
-  long timeout_ms = h->timeout_present ? (long) h->timeout * 1000 : 0;
+  long timeout_ms = h->timeout_present ? (long)h->timeout * 1000 : 0;
   bool finished = drain_until (err_r, timeout_ms, tail, &tail_len);
   int status = 0;
   if (!finished)
@@ -119,9 +119,8 @@ run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
     tail_len--;
   tail[tail_len] = '\0';
   if (!finished)
-    return skiff_error (err, 0, "hooks.%s[%zu] `%s`: timed out after %lds%s%s",
-                        phase, idx, h->path, (long) h->timeout,
-                        tail_len ? ": " : "", tail);
+    return skiff_error (err, 0, "hooks.%s[%zu] `%s`: timed out after %lds%s%s", phase, idx, h->path,
+                        (long)h->timeout, tail_len ? ": " : "", tail);
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return 0;
   char how[64];
@@ -129,13 +128,13 @@ run_one (const char *phase, size_t idx, const oci_hook *h, const char *state,
     snprintf (how, sizeof how, "exit status %d", WEXITSTATUS (status));
   else
     snprintf (how, sizeof how, "killed by signal %d", WTERMSIG (status));
-  return skiff_error (err, 0, "hooks.%s[%zu] `%s`: %s%s%s", phase, idx, h->path,
-                      how, tail_len ? ": " : "", tail);
+  return skiff_error (err, 0, "hooks.%s[%zu] `%s`: %s%s%s", phase, idx, h->path, how,
+                      tail_len ? ": " : "", tail);
 }
 
 int
-hooks_run (const char *phase, oci_hook **hooks, size_t n,
-           const char *state_json, const char *cwd, skiff_error_t *err)
+hooks_run (const char *phase, oci_hook **hooks, size_t n, const char *state_json, const char *cwd,
+           skiff_error_t *err)
 {
   for (size_t i = 0; i < n; i++)
     if (run_one (phase, i, hooks[i], state_json, cwd, err) < 0)

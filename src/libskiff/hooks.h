@@ -9,7 +9,7 @@
 
 /* phase: "prestart", "createRuntime", ... (for messages).  state_json is
    written to each hook's stdin; hooks run in cwd (the bundle) when given. */
-int hooks_run (const char *phase, oci_hook **hooks, size_t n,
-               const char *state_json, const char *cwd, skiff_error_t *err);
+int hooks_run (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
+               const char *cwd, skiff_error_t *err);
 
 #endif

@@ -73,10 +73,9 @@ write_time_offsets (const oci_linux *l, skiff_error_t *err)
       char line[128];
       const oci_time_offset *o = l->time_offsets->values[i];
       int n = snprintf (line, sizeof line, "%s %lld %u\n", l->time_offsets->keys[i],
-                        (long long) o->secs, (unsigned) o->nanosecs);
-      if (write (fd, line, (size_t) n) < 0)
-        return skiff_error (err, errno, "linux.timeOffsets[\"%s\"]",
-                            l->time_offsets->keys[i]);
+                        (long long)o->secs, (unsigned)o->nanosecs);
+      if (write (fd, line, (size_t)n) < 0)
+        return skiff_error (err, errno, "linux.timeOffsets[\"%s\"]", l->time_offsets->keys[i]);
     }
   return 0;
 }
@@ -111,7 +110,7 @@ stage_namespaces (struct create_job *job)
     init_fail (job, &err);
   /* The init becomes the runtime's child (CLONE_PARENT), so `run` can wait
      for it like any direct child. */
-  pid_t pid = (pid_t) syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+  pid_t pid = (pid_t)syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0)
     {
       skiff_error (&err, errno, "fork the container init");
@@ -157,7 +156,7 @@ fix_listen_pid (char **env)
   for (size_t i = 0; env && env[i]; i++)
     if (strncmp (env[i], "LISTEN_PID=", 11) == 0)
       {
-        snprintf (buf, sizeof buf, "LISTEN_PID=%d", (int) getpid ());
+        snprintf (buf, sizeof buf, "LISTEN_PID=%d", (int)getpid ());
         env[i] = buf;
       }
 }
@@ -181,8 +180,8 @@ join_session_keyring (struct create_job *job, skiff_error_t *err)
   if (label_keyring (job->config->process, err) < 0)
     return -1;
   /* A fresh session keyring, so the container cannot read the host's. */
-  if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, job->id) < 0
-      && errno != ENOSYS && errno != EPERM && errno != EDQUOT)
+  if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, job->id) < 0 && errno != ENOSYS
+      && errno != EPERM && errno != EDQUOT)
     return skiff_error (err, errno, "join a new session keyring");
   return label_keyring (NULL, err);
 }
@@ -235,8 +234,9 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
     return -1;
   t0 = skiff_now_ns ();
   if (c->hooks
-      && hooks_run ("createContainer", c->hooks->create_container,
-                    c->hooks->create_container_len, job->state_json, job->bundle, err) < 0)
+      && hooks_run ("createContainer", c->hooks->create_container, c->hooks->create_container_len,
+                    job->state_json, job->bundle, err)
+             < 0)
     return -1;
   if (c->hooks && c->hooks->create_container_len)
     skiff_debug_phase ("hooks (createContainer)", t0);
@@ -271,7 +271,8 @@ wait_for_start (struct create_job *job)
     skiff_error (&err, errno, "open the exec fifo");
   else if (h && h->start_container_len
            && hooks_run ("startContainer", h->start_container, h->start_container_len,
-                         job->state_json_created, NULL, &err) == 0)
+                         job->state_json_created, NULL, &err)
+                  == 0)
     skiff_debug_phase ("hooks (startContainer)", t0);
   if (err == NULL && write (fd, "0", 1) != 1)
     skiff_error (&err, errno, "write the exec fifo");
@@ -436,8 +437,7 @@ init_main (struct create_job *job)
     init_fail (job, &err);
   if (process_resolve_exec (job->config->process, &exe, &err) < 0
       || process_make_cwd (job->config->process, &err) < 0
-      || process_chdir (job->config->process, &err) < 0
-      || fault_inject ("init-ready", &err) < 0)
+      || process_chdir (job->config->process, &err) < 0 || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);
   /* Nothing of the runtime may reach the container (CVE-2024-21626). */
   if (close_runtime_fds (job, &err) < 0)

@@ -30,8 +30,8 @@ static const char *const verb_names[VERB_COUNT]
 static const bool allowed[][VERB_COUNT] = {
   [STATUS_CREATING] = { [VERB_DELETE] = true },
   /* runc lets exec join a created container too. */
-  [STATUS_CREATED] = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true,
-                       [VERB_EXEC] = true },
+  [STATUS_CREATED]
+  = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true, [VERB_EXEC] = true },
   [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
   [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
   [STATUS_STOPPED] = { [VERB_DELETE] = true },
@@ -47,23 +47,21 @@ container_check_allowed (const char *id, container_status s, enum verb v, skiff_
                                  "cannot %s container `%s`: container not running (%s)",
                                  verb_names[v], id, status_name (s));
   if (v == VERB_DELETE)
-    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
-                                 "cannot delete container `%s` that is not stopped: %s (use --force)",
-                                 id, status_name (s));
-  return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
-                               "cannot %s container `%s`: it is %s", verb_names[v], id,
-                               status_name (s));
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_BAD_STATE, 0,
+        "cannot delete container `%s` that is not stopped: %s (use --force)", id, status_name (s));
+  return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0, "cannot %s container `%s`: it is %s",
+                               verb_names[v], id, status_name (s));
 }
 
 char *
-container_state_json (const skiff_status *st, pid_t pid, const char *status, bool full,
-                      bool pretty)
+container_state_json (const skiff_status *st, pid_t pid, const char *status, bool full, bool pretty)
 {
   oci_state s = {
-    .oci_version = (char *) OCI_SPEC_VERSION,
+    .oci_version = (char *)OCI_SPEC_VERSION,
     .id = st->id,
-    .status = (char *) status,
-    .pid = (int) pid,
+    .status = (char *)status,
+    .pid = (int)pid,
     .pid_present = true,
     .bundle = st->bundle,
     .annotations = st->annotations,
@@ -72,7 +70,7 @@ container_state_json (const skiff_status *st, pid_t pid, const char *status, boo
     {
       s.rootfs = st->rootfs;
       s.created = st->created;
-      s.owner = st->owner ? st->owner : (char *) "";
+      s.owner = st->owner ? st->owner : (char *)"";
     }
   oci_diags d = { 0 };
   char *json = oci_state_emit (&s, pretty, NULL, &d);
@@ -155,10 +153,9 @@ static int
 open_container (struct skiff_context *ctx, const char *id, bool lock, struct opened *o,
                 skiff_error_t *err)
 {
-  o->sd = (struct state_dir) STATE_DIR_INIT;
+  o->sd = (struct state_dir)STATE_DIR_INIT;
   o->st = NULL;
-  if (state_dir_open (ctx->root, id, lock, &o->sd, err) < 0
-      || state_read (&o->sd, &o->st, err) < 0)
+  if (state_dir_open (ctx->root, id, lock, &o->sd, err) < 0 || state_read (&o->sd, &o->st, err) < 0)
     return -1;
   o->status = state_status (&o->sd, o->st);
   return 0;
@@ -187,9 +184,11 @@ release_init (struct opened *o, skiff_error_t *err)
       if (n < 0 && errno != EAGAIN && errno != EINTR)
         return skiff_error (err, errno, "read the exec fifo");
       if (!state_process_alive (o->st))
-        return skiff_error (err, ESRCH,
-                            "container `%s`: the init process exited during start (a startContainer hook failed or the container was killed; see the container's stderr)",
-                            o->st->id);
+        return skiff_error (
+            err, ESRCH,
+            "container `%s`: the init process exited during start (a startContainer hook failed or "
+            "the container was killed; see the container's stderr)",
+            o->st->id);
       struct pollfd p = { .fd = fd, .events = POLLIN };
       poll (&p, 1, 100);
     }
@@ -219,16 +218,15 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
       t0 = skiff_now_ns ();
-      container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len,
-                            state, o.st->bundle);
+      container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len, state,
+                            o.st->bundle);
       skiff_debug_phase ("hooks (poststart)", t0);
     }
   return 0;
 }
 
 int
-skiff_container_state (struct skiff_context *ctx, const char *id, char **json,
-                       skiff_error_t *err)
+skiff_container_state (struct skiff_context *ctx, const char *id, char **json, skiff_error_t *err)
 {
   cleanup_opened struct opened o;
   if (open_container (ctx, id, false, &o, err) < 0)
@@ -243,7 +241,7 @@ signal_init (const skiff_status *st, int sig, skiff_error_t *err)
 {
   /* A pidfd pins the process: after the start-time check, the signal cannot
      reach a recycled pid. */
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, st->pid, 0);
+  cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, st->pid, 0);
   if (pidfd < 0)
     {
       if (errno == ESRCH)
@@ -288,7 +286,8 @@ static int
 freeze_verb (struct skiff_context *ctx, const char *id, enum verb v, skiff_error_t *err)
 {
   cleanup_opened struct opened o;
-  if (open_container (ctx, id, true, &o, err) < 0 || container_check_allowed (id, o.status, v, err) < 0)
+  if (open_container (ctx, id, true, &o, err) < 0
+      || container_check_allowed (id, o.status, v, err) < 0)
     return -1;
   if (o.st->cgroup_path == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
@@ -332,8 +331,7 @@ container_kill_and_wait (const skiff_status *st, skiff_error_t *err)
 }
 
 int
-skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
-                        skiff_error_t *err)
+skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, skiff_error_t *err)
 {
   cleanup_opened struct opened o;
   cleanup_oci_config oci_config *cfg = NULL;
@@ -439,15 +437,15 @@ skiff_parse_signal (const char *s, skiff_error_t *err)
     const char *name;
     int sig;
   } table[] = {
-    { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-    { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "IOT", SIGIOT },   { "BUS", SIGBUS },
-    { "FPE", SIGFPE },     { "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
-    { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-    { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU }, { "URG", SIGURG },
-    { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM },
-    { "PROF", SIGPROF },   { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },
-    { "PWR", SIGPWR },     { "SYS", SIGSYS },
+    { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+    { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+    { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+    { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+    { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+    { "SYS", SIGSYS },
   };
   char *end;
   long v = strtol (s, &end, 10);
@@ -455,7 +453,7 @@ skiff_parse_signal (const char *s, skiff_error_t *err)
     {
       if (v <= 0 || v >= NSIG)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "invalid signal `%s`", s);
-      return (int) v;
+      return (int)v;
     }
   const char *name = strncasecmp (s, "SIG", 3) == 0 ? s + 3 : s;
   for (size_t i = 0; i < sizeof table / sizeof *table; i++)
@@ -464,7 +462,7 @@ skiff_parse_signal (const char *s, skiff_error_t *err)
   if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
     {
       long off = name[5] ? strtol (name + 5, &end, 10) : 0;
-      int sig = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + (int) off;
+      int sig = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + (int)off;
       if (*end == '\0' && sig >= SIGRTMIN && sig <= SIGRTMAX)
         return sig;
     }

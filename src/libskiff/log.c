@@ -77,7 +77,7 @@ skiff_now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (unsigned long long) ts.tv_sec * 1000000000ULL + (unsigned long long) ts.tv_nsec;
+  return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
 }
 
 void
@@ -93,7 +93,7 @@ void
 skiff_json_quote (struct skiff_strbuf *buf, const char *s)
 {
   strbuf_append (buf, "\"", 1);
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     {
       switch (*p)
         {
@@ -116,7 +116,7 @@ skiff_json_quote (struct skiff_strbuf *buf, const char *s)
           if (*p < 0x20)
             strbuf_printf (buf, "\\u%04x", *p);
           else
-            strbuf_append (buf, (const char *) p, 1);
+            strbuf_append (buf, (const char *)p, 1);
         }
     }
   strbuf_append (buf, "\"", 1);
@@ -144,7 +144,7 @@ write_all (int fd, const char *s, size_t n)
       if (w <= 0)
         return;
       s += w;
-      n -= (size_t) w;
+      n -= (size_t)w;
     }
 }
 
@@ -196,8 +196,7 @@ skiff_log (skiff_log_level level, const char *fmt, ...)
     }
   else
     {
-      strbuf_printf (&line, "time=\"%s\" level=%s msg=", now,
-                     level_names[level]);
+      strbuf_printf (&line, "time=\"%s\" level=%s msg=", now, level_names[level]);
       skiff_json_quote (&line, msg.s);
       strbuf_puts (&line, "\n");
     }

@@ -41,12 +41,12 @@ void skiff_log_capture (skiff_log_capture_fn fn, void *data);
 unsigned long long skiff_now_ns (void);
 void skiff_debug_phase (const char *name, unsigned long long t0);
 
-#define skiff_debug(...)                                                      \
-  do                                                                          \
-    {                                                                         \
-      if (skiff_log_debug_enabled ())                                         \
-        skiff_log (SKIFF_LOG_DEBUG, __VA_ARGS__);                             \
-    }                                                                         \
+#define skiff_debug(...)                                                                           \
+  do                                                                                               \
+    {                                                                                              \
+      if (skiff_log_debug_enabled ())                                                              \
+        skiff_log (SKIFF_LOG_DEBUG, __VA_ARGS__);                                                  \
+    }                                                                                              \
   while (0)
 #define skiff_warn(...) skiff_log (SKIFF_LOG_WARNING, __VA_ARGS__)
 

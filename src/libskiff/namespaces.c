@@ -22,9 +22,9 @@ static const struct
   const char *type, *proc;
   int flag;
 } ns_table[] = {
-  { "pid", "pid", CLONE_NEWPID },       { "network", "net", CLONE_NEWNET },
-  { "mount", "mnt", CLONE_NEWNS },      { "ipc", "ipc", CLONE_NEWIPC },
-  { "uts", "uts", CLONE_NEWUTS },       { "user", "user", CLONE_NEWUSER },
+  { "pid", "pid", CLONE_NEWPID },          { "network", "net", CLONE_NEWNET },
+  { "mount", "mnt", CLONE_NEWNS },         { "ipc", "ipc", CLONE_NEWIPC },
+  { "uts", "uts", CLONE_NEWUTS },          { "user", "user", CLONE_NEWUSER },
   { "cgroup", "cgroup", CLONE_NEWCGROUP }, { "time", "time", CLONE_NEWTIME },
 };
 #define NS_TABLE_LEN (sizeof ns_table / sizeof *ns_table)
@@ -80,14 +80,13 @@ ns_plan_release (struct ns_plan *plan)
 }
 
 static int
-add_join (struct ns_plan *plan, size_t idx, int flag, const char *path,
-          skiff_error_t *err)
+add_join (struct ns_plan *plan, size_t idx, int flag, const char *path, skiff_error_t *err)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno,
-                                 "linux.namespaces[%zu] (%s): open `%s`", idx,
-                                 ns_type_name (flag), path);
+                                 "linux.namespaces[%zu] (%s): open `%s`", idx, ns_type_name (flag),
+                                 path);
   plan->join[plan->njoin].flag = flag;
   plan->join[plan->njoin].fd = fd;
   plan->join[plan->njoin].path = strdup (path);
@@ -108,12 +107,12 @@ ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err)
       int flag = ns_flag_from_type (ns->type);
       if (flag == 0)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "linux.namespaces[%zu].type: unknown namespace `%s`",
-                                     i, ns->type);
+                                     "linux.namespaces[%zu].type: unknown namespace `%s`", i,
+                                     ns->type);
       if (seen & flag)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "linux.namespaces[%zu]: duplicate namespace `%s`",
-                                     i, ns->type);
+                                     "linux.namespaces[%zu]: duplicate namespace `%s`", i,
+                                     ns->type);
       seen |= flag;
       if (ns->path && *ns->path)
         {
@@ -125,27 +124,29 @@ ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err)
     }
   bool maps = c->linux->uid_mappings_len || c->linux->gid_mappings_len;
   if ((plan->new_flags & CLONE_NEWUSER) && !maps)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "linux.namespaces: a new user namespace needs linux.uidMappings and linux.gidMappings");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "linux.namespaces: a new user namespace needs linux.uidMappings and linux.gidMappings");
   if (c->linux->time_offsets && c->linux->time_offsets->len && !(plan->new_flags & CLONE_NEWTIME))
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "linux.timeOffsets: offsets need a new time namespace in linux.namespaces");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "linux.timeOffsets: offsets need a new time namespace in linux.namespaces");
   if (maps && !(plan->new_flags & CLONE_NEWUSER))
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "linux.uidMappings: id mappings need a new user namespace in linux.namespaces");
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "linux.uidMappings: id mappings need a new user namespace in linux.namespaces");
   return 0;
 }
 
 static int
-write_map (pid_t pid, const char *file, oci_id_mapping **m, size_t n,
-           skiff_error_t *err)
+write_map (pid_t pid, const char *file, oci_id_mapping **m, size_t n, skiff_error_t *err)
 {
   cleanup_strbuf struct skiff_strbuf b = { 0 };
   char path[64];
   for (size_t i = 0; i < n; i++)
-    strbuf_printf (&b, "%u %u %u\n", (unsigned) m[i]->container_id,
-                   (unsigned) m[i]->host_id, (unsigned) m[i]->size);
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+    strbuf_printf (&b, "%u %u %u\n", (unsigned)m[i]->container_id, (unsigned)m[i]->host_id,
+                   (unsigned)m[i]->size);
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return skiff_error (err, errno, "open `%s`", path);
@@ -175,8 +176,8 @@ ns_join_all (struct ns_plan *plan, skiff_error_t *err)
         if ((j->flag == CLONE_NEWUSER) != (pass == 1))
           continue;
         if (setns (j->fd, j->flag) < 0)
-          return skiff_error (err, errno, "join %s namespace `%s`",
-                              ns_type_name (j->flag), j->path);
+          return skiff_error (err, errno, "join %s namespace `%s`", ns_type_name (j->flag),
+                              j->path);
       }
   return 0;
 }

@@ -55,7 +55,7 @@ bind_at (int sock, int dirfd, const char *name, skiff_error_t *err)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dirfd, name);
   unlink (addr.sun_path);
-  if (bind (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (bind (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
     return skiff_error (err, errno, "NOTIFY_SOCKET: bind");
   /* Any user of the container may notify. */
   chmod (addr.sun_path, 0777);
@@ -84,7 +84,7 @@ forward (const char *host_path, const char *msg, size_t len, skiff_error_t *err)
     return skiff_error (err, EINVAL, "NOTIFY_SOCKET `%s`", host_path ? host_path : "");
   memcpy (addr.sun_path, host_path, strlen (host_path) + 1);
   cleanup_close int s = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0 || sendto (s, msg, len, 0, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (s < 0 || sendto (s, msg, len, 0, (struct sockaddr *)&addr, sizeof addr) < 0)
     return skiff_error (err, errno, "NOTIFY_SOCKET: send to `%s`", host_path);
   return 0;
 }
@@ -118,6 +118,6 @@ notify_wait_ready (int fd, const skiff_status *st, const char *host_path, skiff_
         return skiff_error (err, errno, "NOTIFY_SOCKET: receive");
       buf[n] = '\0';
       if (has_ready (buf))
-        return forward (host_path, buf, (size_t) n, err);
+        return forward (host_path, buf, (size_t)n, err);
     }
 }

@@ -12,13 +12,11 @@
 #define NOTIFY_SOCKET_IN_CONTAINER "/run/notify/notify.sock"
 
 /* create: make <state>/notify and add its bind mount to the config. */
-int notify_prepare (struct state_dir *sd, oci_config *c, uid_t uid, gid_t gid,
-                    skiff_error_t *err);
+int notify_prepare (struct state_dir *sd, oci_config *c, uid_t uid, gid_t gid, skiff_error_t *err);
 /* start, before releasing the init: bind the socket.  Returns the fd. */
 int notify_listen (struct state_dir *sd, skiff_error_t *err);
 /* start, after releasing it: wait for READY=1 (while the init lives) and
    forward the message to host_path. */
-int notify_wait_ready (int fd, const skiff_status *st, const char *host_path,
-                       skiff_error_t *err);
+int notify_wait_ready (int fd, const skiff_status *st, const char *host_path, skiff_error_t *err);
 
 #endif

@@ -29,14 +29,22 @@ static const struct
   const char *name;
   int resource;
 } rlimit_table[] = {
-  { "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
-  { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
-  { "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-  { "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-  { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+  { "RLIMIT_AS", RLIMIT_AS },
+  { "RLIMIT_CORE", RLIMIT_CORE },
+  { "RLIMIT_CPU", RLIMIT_CPU },
+  { "RLIMIT_DATA", RLIMIT_DATA },
+  { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+  { "RLIMIT_LOCKS", RLIMIT_LOCKS },
+  { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+  { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+  { "RLIMIT_NICE", RLIMIT_NICE },
+  { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+  { "RLIMIT_NPROC", RLIMIT_NPROC },
+  { "RLIMIT_RSS", RLIMIT_RSS },
+  { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+  { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+  { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+  { "RLIMIT_STACK", RLIMIT_STACK },
 };
 
 static int
@@ -51,12 +59,10 @@ apply_rlimits (const oci_process *p, skiff_error_t *err)
           res = rlimit_table[j].resource;
       if (res < 0)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "process.rlimits[%zu].type: unknown rlimit `%s`",
-                                     i, r->type);
+                                     "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
       struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
       if (setrlimit (res, &rl) < 0)
-        return skiff_error (err, errno, "process.rlimits[%zu]: setrlimit %s", i,
-                            r->type);
+        return skiff_error (err, errno, "process.rlimits[%zu]: setrlimit %s", i, r->type);
     }
   return 0;
 }
@@ -67,7 +73,7 @@ apply_oom_score_adj (const oci_process *p, skiff_error_t *err)
   char buf[32];
   if (!p->oom_score_adj_present)
     return 0;
-  snprintf (buf, sizeof buf, "%d", (int) p->oom_score_adj);
+  snprintf (buf, sizeof buf, "%d", (int)p->oom_score_adj);
   cleanup_close int fd = open ("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write_all_fd (fd, buf, strlen (buf)) < 0)
     return skiff_error (err, errno, "process.oomScoreAdj: write %s", buf);
@@ -94,8 +100,8 @@ process_apply_personality (const oci_linux *l, skiff_error_t *err)
 static int
 apply_io_priority (const oci_process *p, skiff_error_t *err)
 {
-  static const char *const classes[] = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                         "IOPRIO_CLASS_IDLE" };
+  static const char *const classes[]
+      = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
   if (p->io_priority == NULL)
     return 0;
   int cls = 0;
@@ -106,7 +112,7 @@ apply_io_priority (const oci_process *p, skiff_error_t *err)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "process.ioPriority.class: unknown class `%s`",
                                  p->io_priority->class);
-  long prio = ((long) cls << 13) | (long) p->io_priority->priority;
+  long prio = ((long)cls << 13) | (long)p->io_priority->priority;
   if (syscall (SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
     return skiff_error (err, errno, "process.ioPriority: ioprio_set");
   return 0;
@@ -122,8 +128,8 @@ apply_affinity (const char *list, const char *what, skiff_error_t *err)
       char *end;
       long a = strtol (p, &end, 10), b;
       if (end == p || a < 0 || a >= CPU_SETSIZE)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "%s: invalid CPU list `%s`", what, list);
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "%s: invalid CPU list `%s`",
+                                     what, list);
       b = a;
       if (*end == '-')
         {
@@ -134,11 +140,11 @@ apply_affinity (const char *list, const char *what, skiff_error_t *err)
                                          "%s: invalid CPU list `%s`", what, list);
         }
       for (long c = a; c <= b; c++)
-        CPU_SET ((int) c, &set);
+        CPU_SET ((int)c, &set);
       p = *end == ',' ? end + 1 : end;
       if (*end && *end != ',')
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "%s: invalid CPU list `%s`", what, list);
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "%s: invalid CPU list `%s`",
+                                     what, list);
     }
   if (sched_setaffinity (0, sizeof set, &set) < 0)
     return skiff_error (err, errno, "%s: sched_setaffinity `%s`", what, list);
@@ -153,9 +159,8 @@ apply_scheduler (const oci_process *p, skiff_error_t *err)
     const char *name;
     int policy;
   } policies[] = {
-    { "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO },
-    { "SCHED_RR", SCHED_RR },       { "SCHED_BATCH", SCHED_BATCH },
-    { "SCHED_IDLE", SCHED_IDLE },   { "SCHED_DEADLINE", 6 },
+    { "SCHED_OTHER", SCHED_OTHER }, { "SCHED_FIFO", SCHED_FIFO }, { "SCHED_RR", SCHED_RR },
+    { "SCHED_BATCH", SCHED_BATCH }, { "SCHED_IDLE", SCHED_IDLE }, { "SCHED_DEADLINE", 6 },
   };
   const oci_scheduler *s = p->scheduler;
   if (s == NULL)
@@ -166,8 +171,7 @@ apply_scheduler (const oci_process *p, skiff_error_t *err)
       policy = policies[i].policy;
   if (policy < 0)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "process.scheduler.policy: unknown policy `%s`",
-                                 s->policy);
+                                 "process.scheduler.policy: unknown policy `%s`", s->policy);
   struct
   {
     uint32_t size, policy;
@@ -175,10 +179,13 @@ apply_scheduler (const oci_process *p, skiff_error_t *err)
     int32_t nice;
     uint32_t priority;
     uint64_t runtime, deadline, period;
-  } attr = { .size = 48, .policy = (uint32_t) policy,
+  } attr = { .size = 48,
+             .policy = (uint32_t)policy,
              .nice = s->nice_present ? s->nice : 0,
-             .priority = s->priority_present ? (uint32_t) s->priority : 0,
-             .runtime = s->runtime, .deadline = s->deadline, .period = s->period };
+             .priority = s->priority_present ? (uint32_t)s->priority : 0,
+             .runtime = s->runtime,
+             .deadline = s->deadline,
+             .period = s->period };
   if (syscall (SYS_sched_setattr, 0, &attr, 0) < 0)
     return skiff_error (err, errno, "process.scheduler: sched_setattr %s", s->policy);
   return 0;
@@ -191,8 +198,7 @@ process_apply_early (const oci_process *p, skiff_error_t *err)
       || apply_io_priority (p, err) < 0 || apply_scheduler (p, err) < 0)
     return -1;
   if (p->exec_cpu_affinity && p->exec_cpu_affinity->initial
-      && apply_affinity (p->exec_cpu_affinity->initial,
-                         "process.execCPUAffinity.initial", err) < 0)
+      && apply_affinity (p->exec_cpu_affinity->initial, "process.execCPUAffinity.initial", err) < 0)
     return -1;
   return 0;
 }
@@ -216,8 +222,7 @@ env_path (const oci_process *p)
 }
 
 int
-process_resolve_exec (const oci_process *p, char **path_out,
-                      skiff_error_t *err)
+process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err)
 {
   if (p->args_len == 0 || p->args[0][0] == '\0')
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
@@ -233,9 +238,9 @@ process_resolve_exec (const oci_process *p, char **path_out,
                                      "process.args[0] `%s`: not found in the container's rootfs",
                                      arg0);
       if (!is_executable_at (AT_FDCWD, arg0))
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
-                                     "process.args[0] `%s`: not an executable file in the container",
-                                     arg0);
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
+            "process.args[0] `%s`: not an executable file in the container", arg0);
       *path_out = strdup (arg0);
       return 0;
     }
@@ -255,9 +260,9 @@ process_resolve_exec (const oci_process *p, char **path_out,
       free (cand);
     }
   /* ENOENT in the message, as for an absolute path: podman maps it to 127. */
-  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
-                               "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)",
-                               arg0, path);
+  return skiff_error_kind_set (
+      err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
+      "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)", arg0, path);
 }
 
 /* After chdir, the kernel tells whether cwd is reachable from our root:
@@ -282,7 +287,7 @@ process_chdir (const oci_process *p, skiff_error_t *err)
   struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
   cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int fd = (int) syscall (SYS_openat2, root, cwd, &how, sizeof how);
+  cleanup_close int fd = (int)syscall (SYS_openat2, root, cwd, &how, sizeof how);
   if (fd < 0 && errno != ENOSYS)
     return skiff_error (err, errno, "process.cwd `%s`", cwd);
   if (fd >= 0 ? fchdir (fd) < 0 : chdir (cwd) < 0)
@@ -299,7 +304,7 @@ cap_value (const char *name, cap_value_t *out)
   if (n >= sizeof lower)
     return -1;
   for (size_t i = 0; i <= n; i++)
-    lower[i] = (char) tolower ((unsigned char) name[i]);
+    lower[i] = (char)tolower ((unsigned char)name[i]);
   if (cap_from_name (lower, out) < 0 || *out > cap_max_bits () - 1)
     return -1;
   return 0;
@@ -340,8 +345,8 @@ process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
           return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                        "process.capabilities.%s[%zu]: unknown capability `%s`",
                                        refs[s].field, i, refs[s].names[i]);
-        skiff_warn ("process.capabilities.%s[%zu]: ignoring unknown capability `%s`",
-                    refs[s].field, i, refs[s].names[i]);
+        skiff_warn ("process.capabilities.%s[%zu]: ignoring unknown capability `%s`", refs[s].field,
+                    i, refs[s].names[i]);
       }
   return 0;
 }
@@ -387,8 +392,8 @@ set_caps (const oci_capabilities *c, skiff_error_t *err)
       /* Ambient needs the cap in permitted and inheritable; runc skips
          the rest with a warning rather than failing. */
       if (cap_set_ambient (v, CAP_SET) < 0)
-        skiff_debug ("process.capabilities.ambient[%zu] `%s`: %s", i,
-                     c->ambient[i], strerror (errno));
+        skiff_debug ("process.capabilities.ambient[%zu] `%s`: %s", i, c->ambient[i],
+                     strerror (errno));
     }
   return 0;
 }
@@ -398,8 +403,7 @@ drop_bounding (const oci_capabilities *c, skiff_error_t *err)
 {
   int last = cap_max_bits ();
   for (cap_value_t v = 0; v < last; v++)
-    if (!in_list (c->bounding, c->bounding_len, v) && cap_drop_bound (v) < 0
-        && errno != EINVAL)
+    if (!in_list (c->bounding, c->bounding_len, v) && cap_drop_bound (v) < 0 && errno != EINVAL)
       return skiff_error (err, errno, "process.capabilities.bounding: drop %d", v);
   return 0;
 }
@@ -412,17 +416,17 @@ set_user (const oci_process *p, skiff_error_t *err)
   gid_t gid = u ? u->gid : 0;
   if (u && u->additional_gids_len)
     {
-      if (setgroups (u->additional_gids_len, (gid_t *) u->additional_gids) < 0)
+      if (setgroups (u->additional_gids_len, (gid_t *)u->additional_gids) < 0)
         return skiff_error (err, errno, "process.user.additionalGids: setgroups");
     }
   else if (setgroups (0, NULL) < 0 && errno != EPERM)
     return skiff_error (err, errno, "setgroups");
   if (setresgid (gid, gid, gid) < 0)
-    return skiff_error (err, errno, "process.user.gid: setresgid %u", (unsigned) gid);
+    return skiff_error (err, errno, "process.user.gid: setresgid %u", (unsigned)gid);
   if (setresuid (uid, uid, uid) < 0)
-    return skiff_error (err, errno, "process.user.uid: setresuid %u", (unsigned) uid);
+    return skiff_error (err, errno, "process.user.uid: setresuid %u", (unsigned)uid);
   if (u && u->umask_present)
-    umask ((mode_t) u->umask);
+    umask ((mode_t)u->umask);
   return 0;
 }
 
@@ -454,7 +458,7 @@ process_set_no_new_privs (skiff_error_t *err)
 int
 process_cloexec_from (int first_fd, skiff_error_t *err)
 {
-  if (close_range ((unsigned) first_fd, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+  if (close_range ((unsigned)first_fd, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     return skiff_error (err, errno, "close_range");
   return 0;
 }
@@ -490,7 +494,7 @@ home_of (uid_t uid)
           if (fields[i] == NULL)
             break;
         }
-      (void) save;
+      (void)save;
       if (fields[5] && fields[2] && strtoul (fields[2], NULL, 10) == uid && *fields[5])
         return strdup (fields[5]);
     }

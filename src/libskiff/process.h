@@ -13,8 +13,7 @@
 int process_apply_early (const oci_process *p, skiff_error_t *err);
 int process_apply_personality (const oci_linux *l, skiff_error_t *err);
 /* Find args[0] in the container (PATH from process.env). */
-int process_resolve_exec (const oci_process *p, char **path_out,
-                          skiff_error_t *err);
+int process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err);
 /* chdir into process.cwd, resolved inside the current root with no magic
    links (CVE-2024-21626: a leaked fd as cwd). */
 int process_chdir (const oci_process *p, skiff_error_t *err);
@@ -31,7 +30,7 @@ int process_cloexec_from (int first_fd, skiff_error_t *err);
 /* Create process.cwd inside the root when it is missing. */
 int process_make_cwd (const oci_process *p, skiff_error_t *err);
 /* Add HOME (from the container's /etc/passwd, else "/") when unset;
-   *envp is a NULL-terminated malloc'd array. */
+ *envp is a NULL-terminated malloc'd array. */
 void process_set_home (char ***envp, const oci_process *p);
 int process_apply_final_affinity (const oci_process *p, skiff_error_t *err);
 

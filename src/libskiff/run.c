@@ -69,7 +69,7 @@ skiff_wait_forwarding (pid_t pid, int console, int sfd, int *status)
       if (si.ssi_signo == SIGCHLD)
         done = reap (pid, status);
       else if (si.ssi_signo != SIGWINCH)
-        kill (pid, (int) si.ssi_signo);
+        kill (pid, (int)si.ssi_signo);
     }
   terminal_proxy_stop (proxy);
   return 0;
@@ -91,8 +91,8 @@ skiff_block_signals (sigset_t *old)
 
 int
 skiff_container_run (struct skiff_context *ctx, const char *id,
-                     const struct skiff_create_opts *opts, bool detach, bool keep,
-                     int *status, skiff_error_t *err)
+                     const struct skiff_create_opts *opts, bool detach, bool keep, int *status,
+                     skiff_error_t *err)
 {
   struct skiff_create_opts o = *opts;
   struct skiff_created created;

@@ -8,10 +8,10 @@
 const char skiff_feature_seccomp[] = "-SECCOMP";
 
 int
-seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
-                 struct seccomp_prog **out, skiff_error_t *err)
+seccomp_prepare (const oci_seccomp *s, const char *cache_dir, struct seccomp_prog **out,
+                 skiff_error_t *err)
 {
-  (void) cache_dir;
+  (void)cache_dir;
   *out = NULL;
   if (s == NULL)
     return 0;
@@ -22,32 +22,32 @@ seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
 int
 seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err)
 {
-  (void) p;
-  (void) err;
+  (void)p;
+  (void)err;
   *notify_fd = -1;
   return 0;
 }
 
 int
-seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
-                        const char *state_json, skiff_error_t *err)
+seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd, const char *state_json,
+                        skiff_error_t *err)
 {
-  (void) s;
-  (void) notify_fd;
-  (void) state_json;
-  (void) err;
+  (void)s;
+  (void)notify_fd;
+  (void)state_json;
+  (void)err;
   return 0;
 }
 
 void
 seccomp_prog_free (struct seccomp_prog *p)
 {
-  (void) p;
+  (void)p;
 }
 
 bool
 seccomp_prog_notifies (const struct seccomp_prog *p)
 {
-  (void) p;
+  (void)p;
   return false;
 }

@@ -74,25 +74,18 @@ libseccomp_load (skiff_error_t *err)
       state = -1;
       if (h)
         {
-          *(void **) &lib.api_get = dlsym (h, "seccomp_api_get");
-          *(void **) &lib.arch_add = dlsym (h, "seccomp_arch_add");
-          *(void **) &lib.arch_native = dlsym (h, "seccomp_arch_native");
-          *(void **) &lib.attr_set = dlsym (h, "seccomp_attr_set");
-          *(void **) &lib.export_bpf = dlsym (h, "seccomp_export_bpf");
-          *(void **) &lib.init = dlsym (h, "seccomp_init");
-          *(void **) &lib.release = dlsym (h, "seccomp_release");
-          *(void **) &lib.rule_add_array = dlsym (h, "seccomp_rule_add_array");
-          *(void **) &lib.syscall_resolve_name = dlsym (h, "seccomp_syscall_resolve_name");
-          *(void **) &lib.version = dlsym (h, "seccomp_version");
-          if (lib.api_get
-              && lib.arch_add
-              && lib.arch_native
-              && lib.attr_set
-              && lib.export_bpf
-              && lib.init
-              && lib.release
-              && lib.rule_add_array
-              && lib.syscall_resolve_name
+          *(void **)&lib.api_get = dlsym (h, "seccomp_api_get");
+          *(void **)&lib.arch_add = dlsym (h, "seccomp_arch_add");
+          *(void **)&lib.arch_native = dlsym (h, "seccomp_arch_native");
+          *(void **)&lib.attr_set = dlsym (h, "seccomp_attr_set");
+          *(void **)&lib.export_bpf = dlsym (h, "seccomp_export_bpf");
+          *(void **)&lib.init = dlsym (h, "seccomp_init");
+          *(void **)&lib.release = dlsym (h, "seccomp_release");
+          *(void **)&lib.rule_add_array = dlsym (h, "seccomp_rule_add_array");
+          *(void **)&lib.syscall_resolve_name = dlsym (h, "seccomp_syscall_resolve_name");
+          *(void **)&lib.version = dlsym (h, "seccomp_version");
+          if (lib.api_get && lib.arch_add && lib.arch_native && lib.attr_set && lib.export_bpf
+              && lib.init && lib.release && lib.rule_add_array && lib.syscall_resolve_name
               && lib.version)
             {
               scmp = lib;
@@ -143,9 +136,9 @@ libseccomp_load (skiff_error_t *err)
 #define SCMP_ARCH_LOONGARCH64 0xc0000102U
 #endif
 
-#define MAX_ARGS 6        /* syscall arguments seccomp can look at */
-#define MAX_ERRNO 4095    /* the kernel clamps SECCOMP_RET_ERRNO data to it */
-#define MAX_TRACE 0xffff  /* SECCOMP_RET_DATA */
+#define MAX_ARGS 6       /* syscall arguments seccomp can look at */
+#define MAX_ERRNO 4095   /* the kernel clamps SECCOMP_RET_ERRNO data to it */
+#define MAX_TRACE 0xffff /* SECCOMP_RET_DATA */
 
 struct seccomp_prog
 {
@@ -226,8 +219,7 @@ static const struct name_value filter_flags[] = {
   { "SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC },
   { "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
   { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
-  { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
+  { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
 };
 
 /* Syscalls the init makes between loading the filter and handing the
@@ -261,11 +253,11 @@ lookup_action (const char *name)
 struct entry_plan
 {
   const oci_syscall *sc;
-  size_t index;               /* in linux.seccomp.syscalls, for messages */
+  size_t index; /* in linux.seccomp.syscalls, for messages */
   uint32_t action;
   struct scmp_arg_cmp *args;
   size_t n_args;
-  bool one_rule_per_arg;      /* an index repeats: OR the comparisons */
+  bool one_rule_per_arg; /* an index repeats: OR the comparisons */
 };
 
 struct plan
@@ -301,9 +293,8 @@ xcalloc (size_t n, size_t size)
 /* `what` is the JSON path of the action (".defaultAction" or
    ".syscalls[3].action"), `ret_path` that of its errno value. */
 static int
-translate_action (const char *name, bool has_ret, uint32_t ret,
-                  const char *what, const char *ret_path, uint32_t *out,
-                  skiff_error_t *err)
+translate_action (const char *name, bool has_ret, uint32_t ret, const char *what,
+                  const char *ret_path, uint32_t *out, skiff_error_t *err)
 {
   const struct action_def *a = lookup_action (name);
   if (a == NULL)
@@ -320,8 +311,8 @@ translate_action (const char *name, bool has_ret, uint32_t ret,
   uint32_t max = a->kind == ACT_ERRNO ? MAX_ERRNO : MAX_TRACE;
   if (a->kind != ACT_PLAIN && ret > max)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "linux.seccomp%s: %" PRIu32
-                                 " is out of range for %s (0..%" PRIu32 ")",
+                                 "linux.seccomp%s: %" PRIu32 " is out of range for %s (0..%" PRIu32
+                                 ")",
                                  ret_path, ret, a->name, max);
   *out = a->kind == ACT_PLAIN ? a->base : (a->base | ret);
   return 0;
@@ -333,13 +324,11 @@ plan_arches (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
   p->arches = xcalloc (s->architectures_len, sizeof *p->arches);
   for (size_t i = 0; i < s->architectures_len; i++)
     {
-      const struct name_value *a
-          = lookup (arches, N_ELEMENTS (arches), s->architectures[i]);
+      const struct name_value *a = lookup (arches, N_ELEMENTS (arches), s->architectures[i]);
       if (a == NULL)
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_INVALID_CONFIG, 0,
-            "linux.seccomp.architectures[%zu]: unknown architecture `%s`", i,
-            s->architectures[i] ? s->architectures[i] : "(null)");
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.seccomp.architectures[%zu]: unknown architecture `%s`",
+                                     i, s->architectures[i] ? s->architectures[i] : "(null)");
       p->arches[p->n_arches++] = a->value;
     }
   return 0;
@@ -362,49 +351,43 @@ plan_flags (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
 {
   for (size_t i = 0; i < s->flags_len; i++)
     {
-      const struct name_value *f
-          = lookup (filter_flags, N_ELEMENTS (filter_flags), s->flags[i]);
+      const struct name_value *f = lookup (filter_flags, N_ELEMENTS (filter_flags), s->flags[i]);
       if (f == NULL)
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_INVALID_CONFIG, 0,
-            "linux.seccomp.flags[%zu]: unknown flag `%s`", i,
-            s->flags[i] ? s->flags[i] : "(null)");
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.seccomp.flags[%zu]: unknown flag `%s`", i,
+                                     s->flags[i] ? s->flags[i] : "(null)");
       if (!kernel_has_flag (f->value))
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_UNSUPPORTED, 0,
-            "linux.seccomp.flags[%zu]: %s is not supported by this kernel", i,
-            f->name);
+        return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                     "linux.seccomp.flags[%zu]: %s is not supported by this kernel",
+                                     i, f->name);
       p->flags |= f->value;
     }
   return 0;
 }
 
 static int
-plan_args (const oci_syscall *sc, size_t idx, struct entry_plan *e,
-           skiff_error_t *err)
+plan_args (const oci_syscall *sc, size_t idx, struct entry_plan *e, skiff_error_t *err)
 {
   unsigned seen[MAX_ARGS] = { 0 };
   e->args = xcalloc (sc->args_len, sizeof *e->args);
   for (size_t j = 0; j < sc->args_len; j++)
     {
       const oci_syscall_arg *a = sc->args[j];
-      const struct name_value *op
-          = lookup (operators, N_ELEMENTS (operators), a->op);
+      const struct name_value *op = lookup (operators, N_ELEMENTS (operators), a->op);
       if (a->index >= MAX_ARGS)
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_INVALID_CONFIG, 0,
-            "linux.seccomp.syscalls[%zu].args[%zu].index: %" PRIu32
-            " is out of range (0..5)",
-            idx, j, a->index);
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "linux.seccomp.syscalls[%zu].args[%zu].index: %" PRIu32
+                                     " is out of range (0..5)",
+                                     idx, j, a->index);
       if (op == NULL)
         return skiff_error_kind_set (
             err, SKIFF_ERR_INVALID_CONFIG, 0,
-            "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator `%s`",
-            idx, j, a->op ? a->op : "(null)");
+            "linux.seccomp.syscalls[%zu].args[%zu].op: unknown operator `%s`", idx, j,
+            a->op ? a->op : "(null)");
       /* For MASKED_EQ, value is the mask and valueTwo the expected value,
          which is libseccomp's datum_a / datum_b order. */
       e->args[j] = (struct scmp_arg_cmp){ .arg = a->index,
-                                          .op = (enum scmp_compare) op->value,
+                                          .op = (enum scmp_compare)op->value,
                                           .datum_a = a->value,
                                           .datum_b = a->value_two };
       if (++seen[a->index] > 1)
@@ -430,23 +413,21 @@ check_notify_entry (const oci_syscall *sc, size_t idx, skiff_error_t *err)
 }
 
 static int
-plan_entry (const oci_seccomp *s, size_t idx, struct plan *p,
-            skiff_error_t *err)
+plan_entry (const oci_seccomp *s, size_t idx, struct plan *p, skiff_error_t *err)
 {
   const oci_syscall *sc = s->syscalls[idx];
   char what[64], ret_path[64];
   snprintf (what, sizeof what, ".syscalls[%zu].action", idx);
   snprintf (ret_path, sizeof ret_path, ".syscalls[%zu].errnoRet", idx);
   uint32_t action;
-  if (translate_action (sc->action, sc->errno_ret_present, sc->errno_ret,
-                        what, ret_path, &action, err)
+  if (translate_action (sc->action, sc->errno_ret_present, sc->errno_ret, what, ret_path, &action,
+                        err)
       < 0)
     return -1;
   if (sc->names_len == 0)
     return skiff_error_kind_set (
         err, SKIFF_ERR_INVALID_CONFIG, 0,
-        "linux.seccomp.syscalls[%zu].names: must name at least one syscall",
-        idx);
+        "linux.seccomp.syscalls[%zu].names: must name at least one syscall", idx);
   struct entry_plan *e = &p->entries[p->n_entries++];
   e->sc = sc;
   e->index = idx;
@@ -487,7 +468,7 @@ plan_listener (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
          notify rules it has no meaning. */
       skiff_warn ("linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV "
                   "ignored: the profile has no SCMP_ACT_NOTIFY rules");
-      p->flags &= ~(uint32_t) SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+      p->flags &= ~(uint32_t)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
     }
   return 0;
 }
@@ -495,9 +476,8 @@ plan_listener (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
 static int
 make_plan (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
 {
-  if (translate_action (s->default_action, s->default_errno_ret_present,
-                        s->default_errno_ret, ".defaultAction",
-                        ".defaultErrnoRet", &p->default_action, err)
+  if (translate_action (s->default_action, s->default_errno_ret_present, s->default_errno_ret,
+                        ".defaultAction", ".defaultErrnoRet", &p->default_action, err)
       < 0)
     return -1;
   if (p->default_action == SCMP_ACT_NOTIFY)
@@ -528,23 +508,20 @@ plan_key (const struct plan *p, struct skiff_strbuf *b)
   struct utsname u;
   if (uname (&u) < 0)
     u.release[0] = '\0';
-  strbuf_printf (b, "skiff-seccomp 1\nlibseccomp %u.%u.%u api %u\n",
-                 v->major, v->minor, v->micro, seccomp_api_get ());
-  strbuf_printf (b, "kernel %s native %" PRIu32 "\n", u.release,
-                 seccomp_arch_native ());
-  strbuf_printf (b, "default %" PRIu32 " flags %" PRIu32 " notify %d\narch",
-                 p->default_action, p->flags, (int) p->notify);
+  strbuf_printf (b, "skiff-seccomp 1\nlibseccomp %u.%u.%u api %u\n", v->major, v->minor, v->micro,
+                 seccomp_api_get ());
+  strbuf_printf (b, "kernel %s native %" PRIu32 "\n", u.release, seccomp_arch_native ());
+  strbuf_printf (b, "default %" PRIu32 " flags %" PRIu32 " notify %d\narch", p->default_action,
+                 p->flags, (int)p->notify);
   for (size_t i = 0; i < p->n_arches; i++)
     strbuf_printf (b, " %" PRIu32, p->arches[i]);
   for (size_t i = 0; i < p->n_entries; i++)
     {
       const struct entry_plan *e = &p->entries[i];
-      strbuf_printf (b, "\nrule %" PRIu32 " %d", e->action,
-                     (int) e->one_rule_per_arg);
+      strbuf_printf (b, "\nrule %" PRIu32 " %d", e->action, (int)e->one_rule_per_arg);
       for (size_t j = 0; j < e->n_args; j++)
-        strbuf_printf (b, " (%u %d %" PRIu64 " %" PRIu64 ")", e->args[j].arg,
-                       (int) e->args[j].op, (uint64_t) e->args[j].datum_a,
-                       (uint64_t) e->args[j].datum_b);
+        strbuf_printf (b, " (%u %d %" PRIu64 " %" PRIu64 ")", e->args[j].arg, (int)e->args[j].op,
+                       (uint64_t)e->args[j].datum_a, (uint64_t)e->args[j].datum_b);
       for (size_t n = 0; n < e->sc->names_len; n++)
         {
           strbuf_puts (b, " ");
@@ -567,25 +544,22 @@ fnv1a64 (const void *data, size_t len)
 /* ----------------------------------------------------------- compile */
 
 static int
-add_rule (scmp_filter_ctx ctx, const struct entry_plan *e, size_t n, int nr,
-          skiff_error_t *err)
+add_rule (scmp_filter_ctx ctx, const struct entry_plan *e, size_t n, int nr, skiff_error_t *err)
 {
   int r = 0;
   if (!e->one_rule_per_arg)
-    r = seccomp_rule_add_array (ctx, e->action, nr, (unsigned) e->n_args,
-                                e->args);
+    r = seccomp_rule_add_array (ctx, e->action, nr, (unsigned)e->n_args, e->args);
   /* libseccomp cannot compare one argument twice in a rule: like runc,
      give each comparison its own rule, i.e. match if any holds. */
   for (size_t j = 0; r == 0 && e->one_rule_per_arg && j < e->n_args; j++)
     r = seccomp_rule_add_array (ctx, e->action, nr, 1, &e->args[j]);
   if (r == 0)
     return 0;
-  return skiff_error_kind_set (err,
-                               r == -EOPNOTSUPP ? SKIFF_ERR_UNSUPPORTED
-                                                : SKIFF_ERR_INVALID_CONFIG,
-                               -r, "linux.seccomp.syscalls[%zu].names[%zu]: "
-                               "add rule for `%s`",
-                               e->index, n, e->sc->names[n]);
+  return skiff_error_kind_set (
+      err, r == -EOPNOTSUPP ? SKIFF_ERR_UNSUPPORTED : SKIFF_ERR_INVALID_CONFIG, -r,
+      "linux.seccomp.syscalls[%zu].names[%zu]: "
+      "add rule for `%s`",
+      e->index, n, e->sc->names[n]);
 }
 
 static int
@@ -654,21 +628,21 @@ export_bpf (scmp_filter_ctx ctx, struct seccomp_prog *prog, skiff_error_t *err)
   struct stat st;
   if (fstat (fd, &st) < 0)
     return skiff_error (err, errno, "linux.seccomp: fstat memfd");
-  size_t size = (size_t) st.st_size;
+  size_t size = (size_t)st.st_size;
   if (size == 0 || size % sizeof (struct sock_filter) != 0)
-    return skiff_error (err, EINVAL, "linux.seccomp: libseccomp exported "
-                                     "%zu bytes", size);
+    return skiff_error (err, EINVAL,
+                        "linux.seccomp: libseccomp exported "
+                        "%zu bytes",
+                        size);
   if (size / sizeof (struct sock_filter) > BPF_MAXINSNS)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "linux.seccomp: the filter compiles to %zu "
                                  "instructions, the kernel takes at most %d",
-                                 size / sizeof (struct sock_filter),
-                                 BPF_MAXINSNS);
+                                 size / sizeof (struct sock_filter), BPF_MAXINSNS);
   cleanup_free struct sock_filter *insns = xcalloc (1, size);
   ssize_t got = pread (fd, insns, size, 0);
-  if (got != (ssize_t) size)
-    return skiff_error (err, got < 0 ? errno : EIO,
-                        "linux.seccomp: read back the BPF");
+  if (got != (ssize_t)size)
+    return skiff_error (err, got < 0 ? errno : EIO, "linux.seccomp: read back the BPF");
   prog->insns = steal_pointer (&insns);
   prog->len = size / sizeof (struct sock_filter);
   return 0;
@@ -677,8 +651,7 @@ export_bpf (scmp_filter_ctx ctx, struct seccomp_prog *prog, skiff_error_t *err)
 static int
 compile (const struct plan *p, struct seccomp_prog *prog, skiff_error_t *err)
 {
-  __attribute__ ((cleanup (release_ctx))) scmp_filter_ctx ctx
-      = seccomp_init (p->default_action);
+  __attribute__ ((cleanup (release_ctx))) scmp_filter_ctx ctx = seccomp_init (p->default_action);
   if (ctx == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
                                  "linux.seccomp.defaultAction: not supported "
@@ -709,12 +682,12 @@ struct cache_header
   uint64_t checksum; /* FNV-1a of everything after the header */
 };
 
-_Static_assert (sizeof (struct cache_header) % 8 == 0, "header size");
+_Static_assert(sizeof (struct cache_header) % 8 == 0, "header size");
 
 static size_t
 pad8 (size_t n)
 {
-  return (n + 7) & ~(size_t) 7;
+  return (n + 7) & ~(size_t)7;
 }
 
 /* The directory may only be ours: a program loaded from a file someone
@@ -727,8 +700,7 @@ cache_open_dir (const char *dir)
       skiff_warn ("seccomp cache: mkdir `%s`: %s", dir, strerror (errno));
       return -1;
     }
-  cleanup_close int fd
-      = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat (fd, &st) < 0)
     {
@@ -744,26 +716,23 @@ cache_open_dir (const char *dir)
 }
 
 static bool
-cache_parse (const char *buf, size_t size, const struct plan *p,
-             const struct skiff_strbuf *key, struct seccomp_prog *prog)
+cache_parse (const char *buf, size_t size, const struct plan *p, const struct skiff_strbuf *key,
+             struct seccomp_prog *prog)
 {
   struct cache_header h;
   if (size < sizeof h || size % 8 != 0)
     return false;
   memcpy (&h, buf, sizeof h);
   size_t key_space = pad8 (h.key_len);
-  if (memcmp (h.magic, CACHE_MAGIC, sizeof h.magic) != 0
-      || h.version != CACHE_VERSION || h.flags != p->flags
-      || h.notify != (uint32_t) p->notify || h.key_len != key->len
+  if (memcmp (h.magic, CACHE_MAGIC, sizeof h.magic) != 0 || h.version != CACHE_VERSION
+      || h.flags != p->flags || h.notify != (uint32_t)p->notify || h.key_len != key->len
       || h.insn_count == 0 || h.insn_count > BPF_MAXINSNS
-      || size != sizeof h + key_space
-                     + (size_t) h.insn_count * sizeof (struct sock_filter))
+      || size != sizeof h + key_space + (size_t)h.insn_count * sizeof (struct sock_filter))
     return false;
   const char *body = buf + sizeof h;
-  if (fnv1a64 (body, size - sizeof h) != h.checksum
-      || memcmp (body, key->s, key->len) != 0)
+  if (fnv1a64 (body, size - sizeof h) != h.checksum || memcmp (body, key->s, key->len) != 0)
     return false;
-  size_t bytes = (size_t) h.insn_count * sizeof (struct sock_filter);
+  size_t bytes = (size_t)h.insn_count * sizeof (struct sock_filter);
   prog->insns = xcalloc (1, bytes);
   memcpy (prog->insns, body + key_space, bytes);
   prog->len = h.insn_count;
@@ -771,14 +740,13 @@ cache_parse (const char *buf, size_t size, const struct plan *p,
 }
 
 static bool
-cache_load (int dfd, const char *name, const struct plan *p,
-            const struct skiff_strbuf *key, struct seccomp_prog *prog)
+cache_load (int dfd, const char *name, const struct plan *p, const struct skiff_strbuf *key,
+            struct seccomp_prog *prog)
 {
-  cleanup_close int fd
-      = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  cleanup_close int fd = openat (dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)
-      || st.st_uid != geteuid () || st.st_size > (off_t) CACHE_MAX_FILE)
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ()
+      || st.st_size > (off_t)CACHE_MAX_FILE)
     return false;
   cleanup_free char *buf = NULL;
   size_t len = 0;
@@ -791,8 +759,7 @@ cache_load (int dfd, const char *name, const struct plan *p,
 }
 
 static int
-cache_write_tmp (int dfd, char *tmp, size_t tmp_size, const void *data,
-                 size_t len)
+cache_write_tmp (int dfd, char *tmp, size_t tmp_size, const void *data, size_t len)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -800,11 +767,10 @@ cache_write_tmp (int dfd, char *tmp, size_t tmp_size, const void *data,
     {
       /* Unique per writer: two runtimes filling the same entry must not
          write through one file. */
-      snprintf (tmp, tmp_size, ".tmp-%ld-%lx-%u", (long) getpid (),
-                (unsigned long) ts.tv_nsec, attempt);
+      snprintf (tmp, tmp_size, ".tmp-%ld-%lx-%u", (long)getpid (), (unsigned long)ts.tv_nsec,
+                attempt);
       cleanup_close int fd
-          = openat (dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-                                  | O_CLOEXEC, 0600);
+          = openat (dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd < 0 && errno == EEXIST)
         continue;
       if (fd < 0)
@@ -818,8 +784,8 @@ cache_write_tmp (int dfd, char *tmp, size_t tmp_size, const void *data,
 }
 
 static void
-cache_store (int dfd, const char *name, const struct plan *p,
-             const struct skiff_strbuf *key, const struct seccomp_prog *prog)
+cache_store (int dfd, const char *name, const struct plan *p, const struct skiff_strbuf *key,
+             const struct seccomp_prog *prog)
 {
   size_t key_space = pad8 (key->len);
   size_t bpf = prog->len * sizeof (struct sock_filter);
@@ -828,8 +794,8 @@ cache_store (int dfd, const char *name, const struct plan *p,
   struct cache_header h = { .version = CACHE_VERSION,
                             .flags = p->flags,
                             .notify = p->notify,
-                            .key_len = (uint32_t) key->len,
-                            .insn_count = (uint32_t) prog->len };
+                            .key_len = (uint32_t)key->len,
+                            .insn_count = (uint32_t)prog->len };
   memcpy (h.magic, CACHE_MAGIC, sizeof h.magic);
   memcpy (buf + sizeof h, key->s, key->len);
   memcpy (buf + sizeof h + key_space, prog->insns, bpf);
@@ -850,9 +816,8 @@ cache_store (int dfd, const char *name, const struct plan *p,
 /* Returns true when *prog came from the cache.  A miss leaves the open
    directory in *dfd and the file name in name for cache_store. */
 static bool
-cache_lookup (const char *cache_dir, const struct plan *p,
-              const struct skiff_strbuf *key, int *dfd, char *name,
-              size_t name_size, struct seccomp_prog *prog)
+cache_lookup (const char *cache_dir, const struct plan *p, const struct skiff_strbuf *key, int *dfd,
+              char *name, size_t name_size, struct seccomp_prog *prog)
 {
   *dfd = cache_open_dir (cache_dir);
   if (*dfd < 0)
@@ -882,8 +847,8 @@ prog_cleanup (struct seccomp_prog **p)
 }
 
 int
-seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
-                 struct seccomp_prog **out, skiff_error_t *err)
+seccomp_prepare (const oci_seccomp *s, const char *cache_dir, struct seccomp_prog **out,
+                 skiff_error_t *err)
 {
   cleanup_plan struct plan plan = { 0 };
   cleanup_strbuf struct skiff_strbuf key = { 0 };
@@ -900,8 +865,7 @@ seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
   prog->flags = plan.flags;
   prog->notify = plan.notify;
   plan_key (&plan, &key);
-  if (cache_dir
-      && cache_lookup (cache_dir, &plan, &key, &dfd, name, sizeof name, prog))
+  if (cache_dir && cache_lookup (cache_dir, &plan, &key, &dfd, name, sizeof name, prog))
     {
       *out = steal_pointer (&prog);
       return 0;
@@ -920,8 +884,7 @@ seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err)
   *notify_fd = -1;
   if (p == NULL)
     return 0;
-  struct sock_fprog fprog = { .len = (unsigned short) p->len,
-                              .filter = p->insns };
+  struct sock_fprog fprog = { .len = (unsigned short)p->len, .filter = p->insns };
   unsigned long flags = p->flags;
   if (p->notify)
     flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -931,31 +894,34 @@ seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err)
     flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   long r = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
   if (r < 0 && errno == EACCES)
-    return skiff_error (err, EACCES, "load seccomp filter (without "
-                                     "noNewPrivileges it needs CAP_SYS_ADMIN)");
+    return skiff_error (err, EACCES,
+                        "load seccomp filter (without "
+                        "noNewPrivileges it needs CAP_SYS_ADMIN)");
   if (r < 0)
     return skiff_error (err, errno, "load seccomp filter");
   if (!p->notify && r > 0)
-    return skiff_error (err, ESRCH, "load seccomp filter: thread %ld could "
-                                    "not be synchronized", r);
+    return skiff_error (err, ESRCH,
+                        "load seccomp filter: thread %ld could "
+                        "not be synchronized",
+                        r);
   if (p->notify)
-    *notify_fd = (int) r;
+    *notify_fd = (int)r;
   return 0;
 }
 
 /* The runtime-spec "container process state": the payload agents at
    listenerPath expect, naming the fds that ride along in SCM_RIGHTS. */
 static int
-process_state_json (const oci_seccomp *s, const char *state_json,
-                    struct skiff_strbuf *b, skiff_error_t *err)
+process_state_json (const oci_seccomp *s, const char *state_json, struct skiff_strbuf *b,
+                    skiff_error_t *err)
 {
-  oci_state *st = oci_state_parse_data (state_json, strlen (state_json), NULL,
-                                        NULL);
+  oci_state *st = oci_state_parse_data (state_json, strlen (state_json), NULL, NULL);
   if (st == NULL || !st->pid_present)
     {
       oci_state_free (st);
-      return skiff_error (err, EINVAL, "seccomp listener: invalid container "
-                                       "state");
+      return skiff_error (err, EINVAL,
+                          "seccomp listener: invalid container "
+                          "state");
     }
   strbuf_puts (b, "{\"ociVersion\":");
   skiff_json_quote (b, OCI_SPEC_VERSION);
@@ -985,7 +951,7 @@ connect_listener (const char *path, skiff_error_t *err)
     return skiff_error (err, errno, "seccomp listener: socket");
   int r;
   do
-    r = connect (fd, (struct sockaddr *) &addr, sizeof addr);
+    r = connect (fd, (struct sockaddr *)&addr, sizeof addr);
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return skiff_error (err, errno, "connect to seccomp listener `%s`", path);
@@ -995,8 +961,7 @@ connect_listener (const char *path, skiff_error_t *err)
 /* One sendmsg carries the fd and as much of the payload as fits; the rest
    follows without fds, as the runtime-spec allows. */
 static int
-send_with_fd (int sock, int fd, const char *data, size_t len,
-              skiff_error_t *err)
+send_with_fd (int sock, int fd, const char *data, size_t len, skiff_error_t *err)
 {
   union
   {
@@ -1004,7 +969,7 @@ send_with_fd (int sock, int fd, const char *data, size_t len,
     struct cmsghdr align;
   } control;
   memset (&control, 0, sizeof control);
-  struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
+  struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
   struct msghdr msg = { .msg_iov = &iov,
                         .msg_iovlen = 1,
                         .msg_control = control.buf,
@@ -1020,7 +985,7 @@ send_with_fd (int sock, int fd, const char *data, size_t len,
   while (w < 0 && errno == EINTR);
   if (w < 0)
     return skiff_error (err, errno, "send to seccomp listener");
-  for (size_t off = (size_t) w; off < len; off += (size_t) w)
+  for (size_t off = (size_t)w; off < len; off += (size_t)w)
     {
       w = send (sock, data + off, len - off, MSG_NOSIGNAL);
       if (w < 0 && errno == EINTR)
@@ -1032,8 +997,8 @@ send_with_fd (int sock, int fd, const char *data, size_t len,
 }
 
 int
-seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
-                        const char *state_json, skiff_error_t *err)
+seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd, const char *state_json,
+                        skiff_error_t *err)
 {
   cleanup_strbuf struct skiff_strbuf payload = { 0 };
   if (s == NULL || s->listener_path == NULL || s->listener_path[0] == '\0')

@@ -13,14 +13,14 @@ struct seccomp_prog;
 
 /* NULL *out when the config has no seccomp section.  cache_dir may be NULL
    (no cache). */
-int seccomp_prepare (const oci_seccomp *s, const char *cache_dir,
-                     struct seccomp_prog **out, skiff_error_t *err);
+int seccomp_prepare (const oci_seccomp *s, const char *cache_dir, struct seccomp_prog **out,
+                     skiff_error_t *err);
 /* Load the filter into the calling thread.  *notify_fd gets the user
    notification fd when the profile has SCMP_ACT_NOTIFY rules, else -1. */
 int seccomp_install (struct seccomp_prog *p, int *notify_fd, skiff_error_t *err);
 /* Send the notify fd and the container state to linux.seccomp.listenerPath. */
-int seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd,
-                            const char *state_json, skiff_error_t *err);
+int seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd, const char *state_json,
+                            skiff_error_t *err);
 /* The profile has SCMP_ACT_NOTIFY rules: the listener fd must go to
    listenerPath, which only the runtime can reach. */
 bool seccomp_prog_notifies (const struct seccomp_prog *p);

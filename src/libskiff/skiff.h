@@ -24,11 +24,9 @@ struct skiff_context
 SKIFF_PUBLIC const char *skiff_build_features (void);
 
 /* spec: write the default config.json into bundle (refuses to overwrite). */
-SKIFF_PUBLIC int skiff_spec_write (const char *bundle, bool rootless,
-                                   skiff_error_t *err);
+SKIFF_PUBLIC int skiff_spec_write (const char *bundle, bool rootless, skiff_error_t *err);
 /* The default config as a JSON string (static storage is not used: free). */
 SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid);
-
 
 /* ---- lifecycle ---- */
 
@@ -55,12 +53,12 @@ SKIFF_PUBLIC int skiff_container_create (struct skiff_context *ctx, const char *
 SKIFF_PUBLIC int skiff_container_start (struct skiff_context *ctx, const char *id,
                                         skiff_error_t *err);
 /* JSON of `skiff state`. */
-SKIFF_PUBLIC int skiff_container_state (struct skiff_context *ctx, const char *id,
-                                        char **json, skiff_error_t *err);
-SKIFF_PUBLIC int skiff_container_kill (struct skiff_context *ctx, const char *id,
-                                       int sig, bool all, skiff_error_t *err);
-SKIFF_PUBLIC int skiff_container_delete (struct skiff_context *ctx, const char *id,
-                                         bool force, skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_state (struct skiff_context *ctx, const char *id, char **json,
+                                        skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool all,
+                                       skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_delete (struct skiff_context *ctx, const char *id, bool force,
+                                         skiff_error_t *err);
 
 struct skiff_list_entry
 {
@@ -72,9 +70,8 @@ struct skiff_list_entry
   char *owner;
   char *json; /* the state document */
 };
-SKIFF_PUBLIC int skiff_container_list (struct skiff_context *ctx,
-                                       struct skiff_list_entry **out, size_t *n,
-                                       skiff_error_t *err);
+SKIFF_PUBLIC int skiff_container_list (struct skiff_context *ctx, struct skiff_list_entry **out,
+                                       size_t *n, skiff_error_t *err);
 SKIFF_PUBLIC void skiff_list_free (struct skiff_list_entry *l, size_t n);
 
 /* Signal names with or without SIG, or numbers. */
@@ -97,19 +94,19 @@ struct skiff_exec_opts
   const char *process_label;
   const char *apparmor;
   int preserve_fds;
-  int tty;   /* -1 unset, 0, 1 */
+  int tty; /* -1 unset, 0, 1 */
   bool no_new_privs;
   bool detach;
 };
 /* Attached: returns the process's exit status (128+sig when killed) in
-   *status.  Detached: *status is 0. */
+ *status.  Detached: *status is 0. */
 SKIFF_PUBLIC int skiff_container_exec (struct skiff_context *ctx, const char *id,
                                        const struct skiff_exec_opts *opts, int *status,
                                        skiff_error_t *err);
 /* run: create + start, wait and forward signals; *status as for exec. */
 SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
-                                      const struct skiff_create_opts *opts, bool detach,
-                                      bool keep, int *status, skiff_error_t *err);
+                                      const struct skiff_create_opts *opts, bool detach, bool keep,
+                                      int *status, skiff_error_t *err);
 
 /* ---- through the container's cgroup ---- */
 
@@ -152,12 +149,12 @@ struct skiff_diag
   unsigned line, col; /* in config.json, 1-based; 0 when unknown */
   char *path;         /* JSON path ("mounts[2].destination"), "" for the document */
   char *msg;
-  char *hint;         /* one line saying how to fix it, or NULL */
+  char *hint; /* one line saying how to fix it, or NULL */
 };
 
 struct skiff_check_report
 {
-  char *file; /* config.json as the diagnostics name it */
+  char *file;               /* config.json as the diagnostics name it */
   struct skiff_diag *items; /* sorted by position, unknown positions last */
   size_t len, cap;
   size_t errors, warnings;
@@ -174,8 +171,8 @@ SKIFF_PUBLIC void skiff_check_report_free (struct skiff_check_report *r);
 /* `check --plan`: what create would do with the bundle on this host, in
    order, described from the plan data create executes.  id names the
    container for the cgroup path (NULL: "<id>"). */
-SKIFF_PUBLIC int skiff_plan_bundle (struct skiff_context *ctx, const char *bundle,
-                                    const char *id, char **text, skiff_error_t *err);
+SKIFF_PUBLIC int skiff_plan_bundle (struct skiff_context *ctx, const char *bundle, const char *id,
+                                    char **text, skiff_error_t *err);
 /* The runtime-spec features document of this build and host. */
 SKIFF_PUBLIC char *skiff_features_json (void);
 

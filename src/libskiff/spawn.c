@@ -23,10 +23,10 @@
 static pid_t
 clone_child (int flags)
 {
-  struct clone_args args = { .flags = (uint64_t) flags, .exit_signal = SIGCHLD };
-  pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  struct clone_args args = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
+  pid_t pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0 && errno == ENOSYS)
-    pid = (pid_t) syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+    pid = (pid_t)syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   return pid;
 }
 
@@ -50,8 +50,7 @@ write_maps (struct create_job *job, pid_t pid, skiff_error_t *err)
 
 /* Two-stage: the intermediate may ask for maps, then reports the init. */
 static int
-serve_intermediate (struct create_job *job, pid_t mid, pid_t *init,
-                    skiff_error_t *err)
+serve_intermediate (struct create_job *job, pid_t mid, pid_t *init, skiff_error_t *err)
 {
   int32_t p = 0;
   size_t len = sizeof p;
@@ -119,8 +118,8 @@ serve_init (struct create_job *job, const struct spawn_callbacks *cb, pid_t init
 }
 
 int
-spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
-                 struct spawn_result *out, skiff_error_t *err)
+spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struct spawn_result *out,
+                 skiff_error_t *err)
 {
   int sp[2];
   pid_t child, init = -1;
@@ -154,8 +153,7 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb,
     goto fail;
   skiff_debug_phase ("cgroup (join)", t0);
   t0 = skiff_now_ns ();
-  if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER)
-      && write_maps (job, child, err) < 0)
+  if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER) && write_maps (job, child, err) < 0)
     goto fail;
   if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER))
     skiff_debug_phase ("namespaces (id maps)", t0);

@@ -20,24 +20,24 @@ struct create_job
   const char *rootfs; /* absolute, resolved */
   const oci_config *config;
   struct ns_plan ns;
-  bool two_stage;     /* namespaces are joined or a pid/time ns needs a fork */
-  int sync_fd;        /* child's end */
-  int fifo_fd;        /* O_PATH of <state>/exec.fifo, -1 for none */
-  int preserve_fds;   /* fds 3 .. 3+n-1 stay open in the container */
+  bool two_stage;   /* namespaces are joined or a pid/time ns needs a fork */
+  int sync_fd;      /* child's end */
+  int fifo_fd;      /* O_PATH of <state>/exec.fifo, -1 for none */
+  int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
   bool no_pivot;
   bool no_new_keyring;
-  bool run_hooks_sync; /* prestart/createRuntime hooks need a stop */
-  bool needs_state;    /* createContainer/startContainer hooks: get SYNC_STATE */
-  char *state_json;    /* received with SYNC_STATE: status creating */
+  bool run_hooks_sync;      /* prestart/createRuntime hooks need a stop */
+  bool needs_state;         /* createContainer/startContainer hooks: get SYNC_STATE */
+  char *state_json;         /* received with SYNC_STATE: status creating */
   char *state_json_created; /* the same with status created */
   struct seccomp_prog *seccomp;
-  char **env;          /* process.env plus what the runtime adds */
+  char **env; /* process.env plus what the runtime adds */
 };
 
 struct spawn_result
 {
-  pid_t pid;       /* the container init, in our pid namespace */
-  int console;     /* pty master for terminal containers, else -1 */
+  pid_t pid;   /* the container init, in our pid namespace */
+  int console; /* pty master for terminal containers, else -1 */
 };
 
 /* The runtime's hooks into the protocol: build the state JSON once the pid

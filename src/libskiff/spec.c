@@ -19,15 +19,22 @@ static const char *const default_caps
     = "[\"CAP_AUDIT_WRITE\", \"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"]";
 
 static const char *const masked_paths[] = {
-  "/proc/acpi",         "/proc/asound",      "/proc/kcore",
-  "/proc/keys",         "/proc/latency_stats", "/proc/timer_list",
-  "/proc/timer_stats",  "/proc/sched_debug", "/proc/scsi",
-  "/sys/firmware",      "/sys/devices/virtual/powercap", NULL,
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
+  NULL,
 };
 
 static const char *const readonly_paths[] = {
-  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-  NULL,
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
 static void
@@ -42,58 +49,62 @@ put_list (struct skiff_strbuf *b, const char *const *items)
 static void
 put_process (struct skiff_strbuf *b)
 {
-  strbuf_printf (b,
-                 "  \"process\": {\n"
-                 "    \"terminal\": true,\n"
-                 "    \"user\": { \"uid\": 0, \"gid\": 0 },\n"
-                 "    \"args\": [\"sh\"],\n"
-                 "    \"env\": [\n"
-                 "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
-                 "      \"TERM=xterm\"\n"
-                 "    ],\n"
-                 "    \"cwd\": \"/\",\n"
-                 "    \"capabilities\": {\n"
-                 "      \"bounding\": %s,\n"
-                 "      \"effective\": %s,\n"
-                 "      \"permitted\": %s,\n"
-                 "      \"ambient\": %s\n"
-                 "    },\n"
-                 "    \"rlimits\": [{ \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 }],\n"
-                 "    \"noNewPrivileges\": true\n"
-                 "  },\n",
-                 default_caps, default_caps, default_caps, default_caps);
+  strbuf_printf (
+      b,
+      "  \"process\": {\n"
+      "    \"terminal\": true,\n"
+      "    \"user\": { \"uid\": 0, \"gid\": 0 },\n"
+      "    \"args\": [\"sh\"],\n"
+      "    \"env\": [\n"
+      "      \"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\n"
+      "      \"TERM=xterm\"\n"
+      "    ],\n"
+      "    \"cwd\": \"/\",\n"
+      "    \"capabilities\": {\n"
+      "      \"bounding\": %s,\n"
+      "      \"effective\": %s,\n"
+      "      \"permitted\": %s,\n"
+      "      \"ambient\": %s\n"
+      "    },\n"
+      "    \"rlimits\": [{ \"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 1024 }],\n"
+      "    \"noNewPrivileges\": true\n"
+      "  },\n",
+      default_caps, default_caps, default_caps, default_caps);
 }
 
 static void
 put_mounts (struct skiff_strbuf *b, bool rootless)
 {
-  strbuf_puts (b,
-               "  \"mounts\": [\n"
-               "    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },\n"
-               "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
-               "      \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"] },\n"
-               "    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n");
+  strbuf_puts (
+      b, "  \"mounts\": [\n"
+         "    { \"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\" },\n"
+         "    { \"destination\": \"/dev\", \"type\": \"tmpfs\", \"source\": \"tmpfs\",\n"
+         "      \"options\": [\"nosuid\", \"strictatime\", \"mode=755\", \"size=65536k\"] },\n"
+         "    { \"destination\": \"/dev/pts\", \"type\": \"devpts\", \"source\": \"devpts\",\n");
   if (rootless)
-    strbuf_puts (b, "      \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\"] },\n");
+    strbuf_puts (b, "      \"options\": [\"nosuid\", \"noexec\", \"newinstance\", "
+                    "\"ptmxmode=0666\", \"mode=0620\"] },\n");
   else
-    strbuf_puts (b, "      \"options\": [\"nosuid\", \"noexec\", \"newinstance\", \"ptmxmode=0666\", \"mode=0620\", \"gid=5\"] },\n");
-  strbuf_puts (b,
-               "    { \"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
-               "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"] },\n"
-               "    { \"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
-               "      \"options\": [\"nosuid\", \"noexec\", \"nodev\"] },\n");
+    strbuf_puts (b, "      \"options\": [\"nosuid\", \"noexec\", \"newinstance\", "
+                    "\"ptmxmode=0666\", \"mode=0620\", \"gid=5\"] },\n");
+  strbuf_puts (
+      b,
+      "    { \"destination\": \"/dev/shm\", \"type\": \"tmpfs\", \"source\": \"shm\",\n"
+      "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"mode=1777\", \"size=65536k\"] },\n"
+      "    { \"destination\": \"/dev/mqueue\", \"type\": \"mqueue\", \"source\": \"mqueue\",\n"
+      "      \"options\": [\"nosuid\", \"noexec\", \"nodev\"] },\n");
   if (rootless)
     strbuf_puts (b,
                  "    { \"destination\": \"/sys\", \"type\": \"none\", \"source\": \"/sys\",\n"
                  "      \"options\": [\"rbind\", \"nosuid\", \"noexec\", \"nodev\", \"ro\"] },\n");
   else
-    strbuf_puts (b,
-                 "    { \"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
-                 "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"] },\n");
-  strbuf_puts (b,
-               "    { \"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\",\n"
-               "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"] }\n"
-               "  ],\n");
+    strbuf_puts (b, "    { \"destination\": \"/sys\", \"type\": \"sysfs\", \"source\": \"sysfs\",\n"
+                    "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"ro\"] },\n");
+  strbuf_puts (
+      b,
+      "    { \"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\",\n"
+      "      \"options\": [\"nosuid\", \"noexec\", \"nodev\", \"relatime\", \"ro\"] }\n"
+      "  ],\n");
 }
 
 static void
@@ -104,13 +115,16 @@ put_linux (struct skiff_strbuf *b, bool rootless, uid_t uid, gid_t gid)
     strbuf_printf (b,
                    "    \"uidMappings\": [{ \"containerID\": 0, \"hostID\": %u, \"size\": 1 }],\n"
                    "    \"gidMappings\": [{ \"containerID\": 0, \"hostID\": %u, \"size\": 1 }],\n",
-                   (unsigned) uid, (unsigned) gid);
+                   (unsigned)uid, (unsigned)gid);
   else
-    strbuf_puts (b, "    \"resources\": { \"devices\": [{ \"allow\": false, \"access\": \"rwm\" }] },\n");
+    strbuf_puts (
+        b, "    \"resources\": { \"devices\": [{ \"allow\": false, \"access\": \"rwm\" }] },\n");
   strbuf_puts (b, "    \"namespaces\": [\n      { \"type\": \"pid\" },\n");
   if (!rootless)
     strbuf_puts (b, "      { \"type\": \"network\" },\n");
-  strbuf_puts (b, "      { \"type\": \"ipc\" },\n      { \"type\": \"uts\" },\n      { \"type\": \"mount\" }");
+  strbuf_puts (
+      b,
+      "      { \"type\": \"ipc\" },\n      { \"type\": \"uts\" },\n      { \"type\": \"mount\" }");
   if (rootless)
     strbuf_puts (b, ",\n      { \"type\": \"user\" }");
   strbuf_puts (b, "\n    ],\n    \"maskedPaths\": ");
@@ -145,13 +159,11 @@ skiff_spec_write (const char *bundle, bool rootless, skiff_error_t *err)
     return skiff_error (err, errno, "open bundle `%s`", bundle);
   json = skiff_spec_default (rootless, getuid (), getgid ());
   /* O_EXCL: never overwrite a config someone wrote by hand. */
-  if (write_file_at (dirfd, "config.json", json, strlen (json), 0644,
-                     O_EXCL, err) < 0)
+  if (write_file_at (dirfd, "config.json", json, strlen (json), 0644, O_EXCL, err) < 0)
     {
       if ((*err)->errno_ == EEXIST)
         return skiff_error_kind_set (err, SKIFF_ERR_EXISTS, 0,
-                                     "File %s/config.json exists. Remove it first",
-                                     bundle);
+                                     "File %s/config.json exists. Remove it first", bundle);
       return -1;
     }
   return 0;

@@ -22,14 +22,13 @@ state_validate_id (const char *id, skiff_error_t *err)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "invalid container id: must be 1 to 1024 characters");
   if (strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "invalid container id `%s`", id);
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "invalid container id `%s`", id);
   for (const char *p = id; *p; p++)
-    if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z')
-          || ('0' <= *p && *p <= '9') || strchr ("_+-.", *p)))
-      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                   "invalid container id `%s`: only letters, digits and `_+-.` are allowed",
-                                   id);
+    if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9')
+          || strchr ("_+-.", *p)))
+      return skiff_error_kind_set (
+          err, SKIFF_ERR_INVALID_CONFIG, 0,
+          "invalid container id `%s`: only letters, digits and `_+-.` are allowed", id);
   return 0;
 }
 
@@ -96,8 +95,7 @@ fill_names (struct state_dir *sd, const char *root, const char *id)
 }
 
 int
-state_dir_create (const char *root, const char *id, struct state_dir *sd,
-                  skiff_error_t *err)
+state_dir_create (const char *root, const char *id, struct state_dir *sd, skiff_error_t *err)
 {
   if (state_validate_id (id, err) < 0)
     return -1;
@@ -118,8 +116,8 @@ state_dir_create (const char *root, const char *id, struct state_dir *sd,
 }
 
 int
-state_dir_open (const char *root, const char *id, bool lock,
-                struct state_dir *sd, skiff_error_t *err)
+state_dir_open (const char *root, const char *id, bool lock, struct state_dir *sd,
+                skiff_error_t *err)
 {
   if (state_validate_id (id, err) < 0)
     return -1;
@@ -130,8 +128,8 @@ state_dir_open (const char *root, const char *id, bool lock,
   if (sd->dir_fd < 0)
     {
       if (errno == ENOENT)
-        return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0,
-                                     "container `%s` does not exist", id);
+        return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0, "container `%s` does not exist",
+                                     id);
       return skiff_error (err, errno, "open `%s`", sd->path);
     }
   if (lock && take_lock (sd, err) < 0)
@@ -139,8 +137,7 @@ state_dir_open (const char *root, const char *id, bool lock,
   /* It may have been deleted while we waited for the lock. */
   if (faccessat (sd->dir_fd, "state.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0
       && faccessat (sd->dir_fd, "lock", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-    return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0,
-                                 "container `%s` does not exist", id);
+    return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0, "container `%s` does not exist", id);
   return 0;
 }
 
@@ -174,8 +171,8 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
   if (read_file_at (sd->dir_fd, "state.json", &data, &len, err) < 0)
     {
       if ((*err)->errno_ == ENOENT)
-        return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0,
-                                     "container `%s` does not exist", sd->id);
+        return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0, "container `%s` does not exist",
+                                     sd->id);
       return -1;
     }
   oci_parse_opts opts = { .filename = "state.json" };
@@ -183,8 +180,7 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
   if (*out == NULL)
     {
       cleanup_free char *m = diags.len ? oci_diag_format (&diags.items[0]) : NULL;
-      skiff_error (err, 0, "container `%s`: corrupt %s/%s", sd->id, sd->path,
-                   m ? m : "state.json");
+      skiff_error (err, 0, "container `%s`: corrupt %s/%s", sd->id, sd->path, m ? m : "state.json");
       oci_diags_free (&diags);
       return -1;
     }
@@ -207,7 +203,7 @@ unsigned long long
 proc_start_time (pid_t pid)
 {
   char path[64], buf[1024];
-  snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return 0;
@@ -234,7 +230,7 @@ state_process_alive (const skiff_status *st)
 {
   if (st->pid <= 0)
     return false;
-  unsigned long long t = proc_start_time ((pid_t) st->pid);
+  unsigned long long t = proc_start_time ((pid_t)st->pid);
   return t != 0 && (!st->pid_start_present || t == st->pid_start);
 }
 
@@ -242,9 +238,8 @@ const char *
 status_name (container_status s)
 {
   static const char *const names[] = {
-    [STATUS_CREATING] = "creating", [STATUS_CREATED] = "created",
-    [STATUS_RUNNING] = "running",   [STATUS_PAUSED] = "paused",
-    [STATUS_STOPPED] = "stopped",
+    [STATUS_CREATING] = "creating", [STATUS_CREATED] = "created", [STATUS_RUNNING] = "running",
+    [STATUS_PAUSED] = "paused",     [STATUS_STOPPED] = "stopped",
   };
   return names[s];
 }

@@ -20,23 +20,24 @@ struct state_dir
   char *path; /* <root>/<id> */
 };
 
-#define STATE_DIR_INIT { .root_fd = -1, .dir_fd = -1, .lock_fd = -1 }
+#define STATE_DIR_INIT                                                                             \
+  {                                                                                                \
+    .root_fd = -1, .dir_fd = -1, .lock_fd = -1                                                     \
+  }
 
 int state_validate_id (const char *id, skiff_error_t *err);
 /* Make <root>/<id> (error if it exists) and lock it. */
-int state_dir_create (const char *root, const char *id, struct state_dir *sd,
-                      skiff_error_t *err);
+int state_dir_create (const char *root, const char *id, struct state_dir *sd, skiff_error_t *err);
 /* Open an existing container; lock it when `lock`. */
-int state_dir_open (const char *root, const char *id, bool lock,
-                    struct state_dir *sd, skiff_error_t *err);
+int state_dir_open (const char *root, const char *id, bool lock, struct state_dir *sd,
+                    skiff_error_t *err);
 void state_dir_close (struct state_dir *sd);
 #define cleanup_state_dir __attribute__ ((cleanup (state_dir_close)))
 /* Remove <root>/<id> and everything in it. */
 int state_dir_remove (struct state_dir *sd, skiff_error_t *err);
 
 int state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err);
-int state_write (struct state_dir *sd, const skiff_status *st,
-                 skiff_error_t *err);
+int state_write (struct state_dir *sd, const skiff_status *st, skiff_error_t *err);
 
 /* /proc/<pid>/stat starttime, 0 when the process is gone. */
 unsigned long long proc_start_time (pid_t pid);

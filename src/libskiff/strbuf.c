@@ -47,10 +47,10 @@ strbuf_printf (struct skiff_strbuf *b, const char *fmt, ...)
   va_end (ap);
   if (n < 0)
     abort ();
-  reserve (b, (size_t) n);
-  vsnprintf (b->s + b->len, (size_t) n + 1, fmt, ap2);
+  reserve (b, (size_t)n);
+  vsnprintf (b->s + b->len, (size_t)n + 1, fmt, ap2);
   va_end (ap2);
-  b->len += (size_t) n;
+  b->len += (size_t)n;
 }
 
 char *

@@ -67,12 +67,11 @@ send_msg (int fd, const struct sync_msg *hdr, const void *payload, int passed_fd
 }
 
 int
-sync_send (int fd, enum sync_type type, const void *payload, size_t len,
-           skiff_error_t *err)
+sync_send (int fd, enum sync_type type, const void *payload, size_t len, skiff_error_t *err)
 {
   if (len > SYNC_MAX_PAYLOAD)
     len = SYNC_MAX_PAYLOAD;
-  struct sync_msg hdr = { .type = type, .len = (uint32_t) len };
+  struct sync_msg hdr = { .type = type, .len = (uint32_t)len };
   return send_msg (fd, &hdr, payload, -1, err);
 }
 
@@ -89,7 +88,7 @@ sync_send_error (int fd, skiff_error_t *err)
   const char *m = (err && *err) ? (*err)->msg : "unknown error";
   struct sync_msg hdr = { .type = SYNC_ERROR, .errno_ = err && *err ? (*err)->errno_ : 0 };
   size_t len = strlen (m);
-  hdr.len = (uint32_t) (len > SYNC_MAX_PAYLOAD ? SYNC_MAX_PAYLOAD : len);
+  hdr.len = (uint32_t)(len > SYNC_MAX_PAYLOAD ? SYNC_MAX_PAYLOAD : len);
   send_msg (fd, &hdr, m, -1, NULL);
 }
 
@@ -108,8 +107,8 @@ take_fd (struct msghdr *msg, int *fd_out)
 }
 
 int
-sync_expect (int fd, enum sync_type type, void *payload, size_t *len,
-             int *fd_out, skiff_error_t *err)
+sync_expect (int fd, enum sync_type type, void *payload, size_t *len, int *fd_out,
+             skiff_error_t *err)
 {
   char buf[sizeof (struct sync_msg) + SYNC_MAX_PAYLOAD + 1];
   union
@@ -118,8 +117,9 @@ sync_expect (int fd, enum sync_type type, void *payload, size_t *len,
     struct cmsghdr align;
   } ctl;
   struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw
+  };
   struct sync_msg hdr;
   ssize_t r;
 
@@ -131,22 +131,20 @@ sync_expect (int fd, enum sync_type type, void *payload, size_t *len,
   if (r < 0)
     return skiff_error (err, errno, "sync: waiting for `%s`", sync_name (type));
   if (r == 0)
-    return skiff_error (err, 0, "sync: the container process exited before `%s`",
-                        sync_name (type));
-  if ((size_t) r < sizeof hdr)
+    return skiff_error (err, 0, "sync: the container process exited before `%s`", sync_name (type));
+  if ((size_t)r < sizeof hdr)
     return skiff_error (err, EPROTO, "sync: short message");
   memcpy (&hdr, buf, sizeof hdr);
   take_fd (&msg, fd_out);
   if (hdr.type == SYNC_ERROR)
     {
       buf[r] = '\0';
-      return skiff_error_from_msg (err, SKIFF_ERR_GENERIC, hdr.errno_,
-                                   buf + sizeof hdr);
+      return skiff_error_from_msg (err, SKIFF_ERR_GENERIC, hdr.errno_, buf + sizeof hdr);
     }
-  if (hdr.type != (uint32_t) type)
-    return skiff_error (err, EPROTO, "sync: expected `%s`, got `%s`",
-                        sync_name (type), sync_name (hdr.type));
-  size_t n = (size_t) r - sizeof hdr;
+  if (hdr.type != (uint32_t)type)
+    return skiff_error (err, EPROTO, "sync: expected `%s`, got `%s`", sync_name (type),
+                        sync_name (hdr.type));
+  size_t n = (size_t)r - sizeof hdr;
   if (payload && len)
     {
       if (n > *len)
@@ -165,9 +163,10 @@ send_fd_unix (int sock, int fd, const char *name, skiff_error_t *err)
     char raw[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } ctl;
-  struct iovec iov = { .iov_base = (void *) name, .iov_len = strlen (name) };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                        .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw };
+  struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen (name) };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw, .msg_controllen = sizeof ctl.raw
+  };
   memset (&ctl, 0, sizeof ctl);
   struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
   c->cmsg_level = SOL_SOCKET;
@@ -196,7 +195,7 @@ sync_expect_exec (int fd, skiff_error_t *err)
     return 0; /* the socket closed on exec */
   if (r < 0)
     return skiff_error (err, errno, "sync: waiting for exec");
-  if ((size_t) r < sizeof hdr)
+  if ((size_t)r < sizeof hdr)
     return skiff_error (err, EPROTO, "sync: short message");
   memcpy (&hdr, buf, sizeof hdr);
   buf[r] = '\0';

@@ -17,9 +17,9 @@
 static int
 owner_ns (const char *name)
 {
-  static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                     "kernel.sem", "kernel.shmall", "kernel.shmmax",
-                                     "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+  static const char *const ipc[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",          "kernel.sem", "kernel.shmall",
+          "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
   for (size_t i = 0; ipc[i]; i++)
     if (strcmp (name, ipc[i]) == 0)
       return CLONE_NEWIPC;
@@ -45,8 +45,7 @@ sysctl_dotted (const char *name, char *out, size_t len)
 }
 
 int
-sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
-                 skiff_error_t *err)
+sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *err)
 {
   if (l == NULL || l->sysctl == NULL)
     return 0;
@@ -62,7 +61,8 @@ sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
                                      "linux.sysctl[\"%s\"]: invalid name", k);
       if (flag == 0)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "linux.sysctl[\"%s\"]: not owned by a namespace of the container; it would change the host",
+                                     "linux.sysctl[\"%s\"]: not owned by a namespace of the "
+                                     "container; it would change the host",
                                      k);
       if (!(ns->new_flags & flag))
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,

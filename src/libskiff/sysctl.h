@@ -7,8 +7,7 @@
 
 /* Refuse sysctls that the container's namespaces do not own (they would
    change the host). */
-int sysctl_validate (const oci_linux *l, const struct ns_plan *ns,
-                     skiff_error_t *err);
+int sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *err);
 /* Write linux.sysctl through /proc/sys of a procfs we verified. */
 int sysctl_apply (const oci_linux *l, skiff_error_t *err);
 

@@ -18,8 +18,7 @@
 #include "sync.h"
 
 int
-terminal_setup_in_container (const oci_process *p, bool bind_console,
-                             skiff_error_t *err)
+terminal_setup_in_container (const oci_process *p, bool bind_console, skiff_error_t *err)
 {
   cleanup_close int master = open ("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -33,8 +32,8 @@ terminal_setup_in_container (const oci_process *p, bool bind_console,
     return skiff_error (err, errno, "process.terminal: open the pty peer");
   if (p->console_size)
     {
-      struct winsize ws = { .ws_row = (unsigned short) p->console_size->height,
-                            .ws_col = (unsigned short) p->console_size->width };
+      struct winsize ws = { .ws_row = (unsigned short)p->console_size->height,
+                            .ws_col = (unsigned short)p->console_size->width };
       if (ioctl (slave, TIOCSWINSZ, &ws) < 0)
         return skiff_error (err, errno, "process.consoleSize");
     }
@@ -60,7 +59,7 @@ terminal_send_to_socket (const char *path, int master, skiff_error_t *err)
   cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return skiff_error (err, errno, "--console-socket: socket");
-  if (connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
     return skiff_error (err, errno, "--console-socket: connect `%s`", path);
   return send_fd_unix (sock, master, "/dev/ptmx", err);
 }
@@ -87,8 +86,7 @@ sync_winsize (struct terminal_proxy *t)
 }
 
 int
-terminal_proxy_start (int master, struct terminal_proxy **out,
-                      skiff_error_t *err)
+terminal_proxy_start (int master, struct terminal_proxy **out, skiff_error_t *err)
 {
   struct terminal_proxy *t = calloc (1, sizeof *t);
   if (t == NULL)
@@ -103,7 +101,7 @@ terminal_proxy_start (int master, struct terminal_proxy **out,
         t->raw = true;
       sync_winsize (t);
     }
-  (void) err;
+  (void)err;
   *out = t;
   return 0;
 }
@@ -117,14 +115,14 @@ copy_once (int from, int to)
     return 0;
   if (n <= 0)
     return -1;
-  return write_all_fd (to, buf, (size_t) n) < 0 ? -1 : 0;
+  return write_all_fd (to, buf, (size_t)n) < 0 ? -1 : 0;
 }
 
 int
 terminal_proxy_pump (struct terminal_proxy *t, int timeout_ms)
 {
-  struct pollfd p[2] = { { .fd = t->master, .events = POLLIN },
-                         { .fd = STDIN_FILENO, .events = POLLIN } };
+  struct pollfd p[2]
+      = { { .fd = t->master, .events = POLLIN }, { .fd = STDIN_FILENO, .events = POLLIN } };
   nfds_t n = t->stdin_done ? 1 : 2;
   if (t->raw)
     sync_winsize (t);

@@ -8,14 +8,12 @@
 #include "ocispec.h"
 
 /* In the container after pivot: returns the master fd (O_CLOEXEC). */
-int terminal_setup_in_container (const oci_process *p, bool bind_console,
-                                 skiff_error_t *err);
+int terminal_setup_in_container (const oci_process *p, bool bind_console, skiff_error_t *err);
 /* Runtime side of a foreground run without --console-socket: copy between
    our stdin/stdout and the master until the master closes; raw mode and
    window size follow our own terminal and are restored after. */
 struct terminal_proxy;
-int terminal_proxy_start (int master, struct terminal_proxy **out,
-                          skiff_error_t *err);
+int terminal_proxy_start (int master, struct terminal_proxy **out, skiff_error_t *err);
 /* Pump data once; returns 0 while running, 1 when the master is gone. */
 int terminal_proxy_pump (struct terminal_proxy *t, int timeout_ms);
 void terminal_proxy_stop (struct terminal_proxy *t);

@@ -30,8 +30,8 @@ static const char suffix[] = "}}";
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   /* Unknown syscall names are warned about; keep the fuzzer's output
      readable. */
   skiff_log_init ("/dev/null", SKIFF_LOG_TEXT, false);
@@ -75,7 +75,7 @@ replay_file (int dirfd, const char *name)
       skiff_error_free (&err);
       return -1;
     }
-  LLVMFuzzerTestOneInput ((const uint8_t *) buf, len);
+  LLVMFuzzerTestOneInput ((const uint8_t *)buf, len);
   return 0;
 }
 
@@ -115,8 +115,7 @@ main (int argc, char **argv)
       int n = replay_dir (argc > 1 ? argv[i] : def);
       if (n <= 0)
         {
-          fprintf (stderr, "no seeds replayed from %s\n",
-                   argc > 1 ? argv[i] : def);
+          fprintf (stderr, "no seeds replayed from %s\n", argc > 1 ? argv[i] : def);
           return 1;
         }
       total += n;

@@ -19,7 +19,7 @@ fails_with_enoent (skiff_error_t *err)
 static void
 test_errno_suffix (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   assert_int_equal (fails_with_enoent (&err), -1);
   assert_non_null (err);
@@ -33,7 +33,7 @@ test_errno_suffix (void **state)
 static void
 test_no_errno (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   skiff_error_kind_set (&err, SKIFF_ERR_NOT_FOUND, 0, "container `%s` does not exist", "a");
   assert_string_equal (err->msg, "container `a` does not exist");
@@ -44,7 +44,7 @@ test_no_errno (void **state)
 static void
 test_wrap_keeps_kind_and_errno (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   fails_with_enoent (&err);
   err->kind = SKIFF_ERR_INVALID_CONFIG;
@@ -58,7 +58,7 @@ test_wrap_keeps_kind_and_errno (void **state)
 static void
 test_second_error_replaces_first (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   skiff_error (&err, EPERM, "first");
   skiff_error (&err, 0, "second");
@@ -70,7 +70,7 @@ test_second_error_replaces_first (void **state)
 static void
 test_from_msg_and_null_err (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
   assert_int_equal (skiff_error (NULL, EIO, "ignored"), -1);
   assert_int_equal (skiff_error_wrap (&err, "nothing to wrap"), -1);

@@ -253,8 +253,9 @@ host_mounts_filtered (bool only_ours)
   struct skiff_strbuf b = { 0 };
   for (size_t i = 0; i < n; i++)
     if (!only_ours || strncmp (v[i].point, top, strlen (top)) == 0)
-      strbuf_printf (&b, "%lu %lu %s %s %s %s\n", (unsigned long)v[i].id, (unsigned long)v[i].parent,
-                   v[i].point, v[i].mnt_opts, v[i].optional, v[i].fstype);
+      strbuf_printf (&b, "%lu %lu %s %s %s %s\n", (unsigned long)v[i].id,
+                     (unsigned long)v[i].parent, v[i].point, v[i].mnt_opts, v[i].optional,
+                     v[i].fstype);
   mountinfo_free (v, n);
   return strbuf_steal (&b);
 }

@@ -52,8 +52,9 @@ parse_profile (const char *seccomp_json)
 {
   char *doc = NULL;
   oci_diags diags = { 0 };
-  assert_true (asprintf (&doc, "{\"ociVersion\":\"1.0.2\",\"linux\":"
-                               "{\"seccomp\":%s}}",
+  assert_true (asprintf (&doc,
+                         "{\"ociVersion\":\"1.0.2\",\"linux\":"
+                         "{\"seccomp\":%s}}",
                          seccomp_json)
                > 0);
   struct profile *p = calloc (1, sizeof *p);
@@ -174,7 +175,7 @@ struct call
 static int
 do_call (int notify_fd, void *data)
 {
-  (void) notify_fd;
+  (void)notify_fd;
   const struct call *c = data;
   errno = 0;
   long r = syscall (c->nr, c->a0, c->a1, 0, 0, 0, 0);
@@ -225,42 +226,36 @@ one_rule (const char *action_and_more)
 static void
 test_errno_default_eperm (void **state)
 {
-  (void) state;
-  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""),
-                                 SYS_getcwd, 0, 0),
+  (void)state;
+  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""), SYS_getcwd, 0, 0),
                     EPERM);
 }
 
 static void
 test_errno_ret_honored (void **state)
 {
-  (void) state;
+  (void)state;
   assert_int_equal (
-      errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77"),
-                   SYS_getcwd, 0, 0),
+      errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77"), SYS_getcwd, 0, 0),
       FILTER_ERRNO);
   /* errnoRet 0 fakes success without running the call. */
   assert_int_equal (
-      errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":0"),
-                   SYS_getcwd, 0, 0),
-      0);
+      errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":0"), SYS_getcwd, 0, 0), 0);
 }
 
 static void
 test_other_calls_unaffected (void **state)
 {
-  (void) state;
-  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""),
-                                 SYS_getppid, 0, 0),
-                    0);
+  (void)state;
+  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""), SYS_getppid, 0, 0), 0);
 }
 
 static void
 test_kill_actions (void **state)
 {
-  (void) state;
-  const char *kills[] = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                          "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP" };
+  (void)state;
+  const char *kills[]
+      = { "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP" };
   for (size_t i = 0; i < sizeof kills / sizeof kills[0]; i++)
     {
       char rule[128];
@@ -272,17 +267,15 @@ test_kill_actions (void **state)
 static void
 test_log_and_allow (void **state)
 {
-  (void) state;
-  assert_int_equal (
-      errno_under (one_rule ("\"action\":\"SCMP_ACT_LOG\""), SYS_getcwd, 0, 0),
-      ERANGE); /* getcwd(NULL, 0) ran: the kernel's own answer */
+  (void)state;
+  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_LOG\""), SYS_getcwd, 0, 0),
+                    ERANGE); /* getcwd(NULL, 0) ran: the kernel's own answer */
   /* Default ERRNO, explicit ALLOW for what the child needs (the sanitizer
      runtime's _exit also wants sigaltstack, gettid and friends). */
-  const char *json
-      = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":77,"
-        "\"syscalls\":[{\"names\":[\"exit_group\",\"exit\",\"getppid\","
-        "\"sigaltstack\",\"gettid\",\"write\",\"mmap\",\"munmap\"],"
-        "\"action\":\"SCMP_ACT_ALLOW\"}]}";
+  const char *json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":77,"
+                     "\"syscalls\":[{\"names\":[\"exit_group\",\"exit\",\"getppid\","
+                     "\"sigaltstack\",\"gettid\",\"write\",\"mmap\",\"munmap\"],"
+                     "\"action\":\"SCMP_ACT_ALLOW\"}]}";
   assert_int_equal (errno_under (json, SYS_getppid, 0, 0), 0);
   assert_int_equal (errno_under (json, SYS_getcwd, 0, 0), FILTER_ERRNO);
 }
@@ -290,7 +283,7 @@ test_log_and_allow (void **state)
 static void
 test_default_action_kill (void **state)
 {
-  (void) state;
+  (void)state;
   const char *json = "{\"defaultAction\":\"SCMP_ACT_KILL_PROCESS\","
                      "\"syscalls\":[{\"names\":[\"exit_group\",\"exit\"],"
                      "\"action\":\"SCMP_ACT_ALLOW\"}]}";
@@ -300,28 +293,25 @@ test_default_action_kill (void **state)
 static void
 test_trace_without_tracer (void **state)
 {
-  (void) state;
+  (void)state;
   /* With no tracer attached the kernel fails a traced call with ENOSYS. */
   assert_int_equal (
-      errno_under (one_rule ("\"action\":\"SCMP_ACT_TRACE\",\"errnoRet\":5"),
-                   SYS_getcwd, 0, 0),
+      errno_under (one_rule ("\"action\":\"SCMP_ACT_TRACE\",\"errnoRet\":5"), SYS_getcwd, 0, 0),
       ENOSYS);
 }
 
 static void
 test_rule_equal_to_default_skipped (void **state)
 {
-  (void) state;
-  assert_int_equal (
-      errno_under (one_rule ("\"action\":\"SCMP_ACT_ALLOW\""), SYS_getcwd, 0,
-                   0),
-      ERANGE);
+  (void)state;
+  assert_int_equal (errno_under (one_rule ("\"action\":\"SCMP_ACT_ALLOW\""), SYS_getcwd, 0, 0),
+                    ERANGE);
 }
 
 static void
 test_unknown_syscall_skipped (void **state)
 {
-  (void) state;
+  (void)state;
   const char *json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
                      "[{\"names\":[\"no_such_syscall\",\"getcwd\"],"
                      "\"action\":\"SCMP_ACT_ERRNO\"}]}";
@@ -331,14 +321,13 @@ test_unknown_syscall_skipped (void **state)
 static void
 test_architectures_and_flags (void **state)
 {
-  (void) state;
-  const char *json
-      = "{\"defaultAction\":\"SCMP_ACT_ALLOW\","
-        "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\","
-        "\"SCMP_ARCH_X32\"],"
-        "\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\",\"SECCOMP_FILTER_FLAG_LOG\","
-        "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],"
-        "\"syscalls\":[{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+  (void)state;
+  const char *json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                     "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\","
+                     "\"SCMP_ARCH_X32\"],"
+                     "\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\",\"SECCOMP_FILTER_FLAG_LOG\","
+                     "\"SECCOMP_FILTER_FLAG_SPEC_ALLOW\"],"
+                     "\"syscalls\":[{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
   assert_int_equal (errno_under (json, SYS_getcwd, 0, 0), EPERM);
 }
 
@@ -354,14 +343,14 @@ close_errno (const char *op, uint64_t value, uint64_t value_two, long fd)
             "[{\"names\":[\"close\"],\"action\":\"SCMP_ACT_ERRNO\","
             "\"errnoRet\":77,\"args\":[{\"index\":0,\"value\":%llu,"
             "\"valueTwo\":%llu,\"op\":\"%s\"}]}]}",
-            (unsigned long long) value, (unsigned long long) value_two, op);
+            (unsigned long long)value, (unsigned long long)value_two, op);
   return errno_under (json, SYS_close, fd, 0);
 }
 
 static void
 test_arg_ops (void **state)
 {
-  (void) state;
+  (void)state;
   struct
   {
     const char *op;
@@ -387,35 +376,30 @@ test_arg_ops (void **state)
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
-      int got = close_errno (cases[i].op, cases[i].value, cases[i].two,
-                             cases[i].fd);
+      int got = close_errno (cases[i].op, cases[i].value, cases[i].two, cases[i].fd);
       if (got != cases[i].want)
-        fail_msg ("%s value=%llu valueTwo=%llu on %ld: errno %d, want %d",
-                  cases[i].op, (unsigned long long) cases[i].value,
-                  (unsigned long long) cases[i].two, cases[i].fd, got,
-                  cases[i].want);
+        fail_msg ("%s value=%llu valueTwo=%llu on %ld: errno %d, want %d", cases[i].op,
+                  (unsigned long long)cases[i].value, (unsigned long long)cases[i].two, cases[i].fd,
+                  got, cases[i].want);
     }
 }
 
 static void
 test_args_and_or (void **state)
 {
-  (void) state;
+  (void)state;
   /* Different indexes: all must hold. */
-  const char *and_json
-      = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-        "[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,"
-        "\"args\":[{\"index\":0,\"value\":100,\"op\":\"SCMP_CMP_EQ\"},"
-        "{\"index\":1,\"value\":7,\"op\":\"SCMP_CMP_EQ\"}]}]}";
-  assert_int_equal (errno_under (and_json, SYS_getpriority, 100, 7),
-                    FILTER_ERRNO);
+  const char *and_json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                         "[\"getpriority\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,"
+                         "\"args\":[{\"index\":0,\"value\":100,\"op\":\"SCMP_CMP_EQ\"},"
+                         "{\"index\":1,\"value\":7,\"op\":\"SCMP_CMP_EQ\"}]}]}";
+  assert_int_equal (errno_under (and_json, SYS_getpriority, 100, 7), FILTER_ERRNO);
   assert_int_equal (errno_under (and_json, SYS_getpriority, 100, 8), EINVAL);
   /* One index twice: libseccomp cannot AND them; as runc, any matches. */
-  const char *or_json
-      = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-        "[\"close\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,"
-        "\"args\":[{\"index\":0,\"value\":1000,\"op\":\"SCMP_CMP_EQ\"},"
-        "{\"index\":0,\"value\":1001,\"op\":\"SCMP_CMP_EQ\"}]}]}";
+  const char *or_json = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                        "[\"close\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":77,"
+                        "\"args\":[{\"index\":0,\"value\":1000,\"op\":\"SCMP_CMP_EQ\"},"
+                        "{\"index\":0,\"value\":1001,\"op\":\"SCMP_CMP_EQ\"}]}]}";
   assert_int_equal (errno_under (or_json, SYS_close, 1000, 0), FILTER_ERRNO);
   assert_int_equal (errno_under (or_json, SYS_close, 1001, 0), FILTER_ERRNO);
   assert_int_equal (errno_under (or_json, SYS_close, 1002, 0), EBADF);
@@ -434,7 +418,8 @@ send_fd (int sock, int fd)
   } control;
   memset (&control, 0, sizeof control);
   struct iovec iov = { &byte, 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = control.buf,
                         .msg_controllen = sizeof control.buf };
   struct cmsghdr *cm = CMSG_FIRSTHDR (&msg);
@@ -455,7 +440,8 @@ recv_fd (int sock)
     struct cmsghdr align;
   } control;
   struct iovec iov = { &byte, 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = control.buf,
                         .msg_controllen = sizeof control.buf };
   if (recvmsg (sock, &msg, MSG_CMSG_CLOEXEC) != 1)
@@ -498,20 +484,19 @@ answer (int listener, long val, int error)
   memset (&req, 0, sizeof req);
   assert_int_equal (ioctl (listener, SECCOMP_IOCTL_NOTIF_RECV, &req), 0);
   assert_int_equal (req.data.nr, SYS_getppid);
-  struct seccomp_notif_resp resp = { .id = req.id, .val = val,
-                                     .error = error };
+  struct seccomp_notif_resp resp = { .id = req.id, .val = val, .error = error };
   assert_int_equal (ioctl (listener, SECCOMP_IOCTL_NOTIF_SEND, &resp), 0);
 }
 
 static void
 test_notify (void **state)
 {
-  (void) state;
-  struct profile *p = parse_profile (
-      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/unused\","
-      "\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\","
-      "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],"
-      "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
+  (void)state;
+  struct profile *p
+      = parse_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/unused\","
+                       "\"flags\":[\"SECCOMP_FILTER_FLAG_TSYNC\","
+                       "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],"
+                       "\"syscalls\":[{\"names\":[\"getppid\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}");
   struct seccomp_prog *prog = prepare_ok (p, NULL);
   int sv[2];
   assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -544,9 +529,9 @@ test_notify (void **state)
 static void
 test_install_null (void **state)
 {
-  (void) state;
+  (void)state;
   skiff_error_t err = NULL;
-  struct seccomp_prog *prog = (struct seccomp_prog *) 1;
+  struct seccomp_prog *prog = (struct seccomp_prog *)1;
   assert_int_equal (seccomp_prepare (NULL, NULL, &prog, &err), 0);
   assert_null (prog);
   int fd = 7;
@@ -560,7 +545,7 @@ test_install_null (void **state)
 static void
 test_send_notify_fd (void **state)
 {
-  (void) state;
+  (void)state;
   char dir[] = "/tmp/skiff-seccomp-XXXXXX";
   assert_non_null (mkdtemp (dir));
   char path[128], json[512];
@@ -575,14 +560,13 @@ test_send_notify_fd (void **state)
   cleanup_close int srv = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   memcpy (addr.sun_path, path, strlen (path) + 1);
-  assert_int_equal (bind (srv, (struct sockaddr *) &addr, sizeof addr), 0);
+  assert_int_equal (bind (srv, (struct sockaddr *)&addr, sizeof addr), 0);
   assert_int_equal (listen (srv, 1), 0);
 
   int pipefd[2];
   assert_int_equal (pipe2 (pipefd, O_CLOEXEC), 0);
-  const char *state_json
-      = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\","
-        "\"pid\":4422,\"bundle\":\"/b\",\"annotations\":{\"k\":\"v\"}}";
+  const char *state_json = "{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"creating\","
+                           "\"pid\":4422,\"bundle\":\"/b\",\"annotations\":{\"k\":\"v\"}}";
   skiff_error_t err = NULL;
   if (seccomp_send_notify_fd (p->s, pipefd[0], state_json, &err) < 0)
     fail_msg ("send: %s", err->msg);
@@ -596,7 +580,8 @@ test_send_notify_fd (void **state)
     struct cmsghdr align;
   } control;
   struct iovec iov = { payload, sizeof payload - 1 };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
                         .msg_control = control.buf,
                         .msg_controllen = sizeof control.buf };
   ssize_t n = recvmsg (conn, &msg, MSG_CMSG_CLOEXEC);
@@ -625,8 +610,7 @@ test_send_notify_fd (void **state)
 
   /* No agent listening: a clear error naming the path. */
   unlink (path);
-  assert_int_equal (seccomp_send_notify_fd (p->s, pipefd[0], state_json, &err),
-                    -1);
+  assert_int_equal (seccomp_send_notify_fd (p->s, pipefd[0], state_json, &err), -1);
   assert_contains (err->msg, path);
   skiff_error_free (&err);
   close (pipefd[0]);
@@ -645,8 +629,7 @@ set_string (char **field, const char *value)
 }
 
 static void
-expect_error (struct profile *p, skiff_error_kind kind, const char *path,
-              const char *detail)
+expect_error (struct profile *p, skiff_error_kind kind, const char *path, const char *detail)
 {
   char *msg = prepare_fails (p, kind);
   assert_contains (msg, path);
@@ -669,71 +652,58 @@ static const char *rule_with_arg
 static void
 test_error_unknown_names (void **state)
 {
-  (void) state;
+  (void)state;
   struct profile *p = parse_profile (rule_with_arg);
   set_string (&p->s->syscalls[1]->action, "SCMP_ACT_FOO");
-  expect_error (p, SKIFF_ERR_INVALID_CONFIG,
-                "linux.seccomp.syscalls[1].action", "SCMP_ACT_FOO");
+  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[1].action", "SCMP_ACT_FOO");
 
   p = parse_profile (rule_with_arg);
   set_string (&p->s->default_action, "SCMP_ACT_BAR");
-  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.defaultAction",
-                "SCMP_ACT_BAR");
+  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.defaultAction", "SCMP_ACT_BAR");
 
   p = parse_profile (rule_with_arg);
   set_string (&p->s->architectures[1], "SCMP_ARCH_VAX");
-  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.architectures[1]",
-                "SCMP_ARCH_VAX");
+  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.architectures[1]", "SCMP_ARCH_VAX");
 
   p = parse_profile (rule_with_arg);
   set_string (&p->s->syscalls[1]->args[0]->op, "SCMP_CMP_ALMOST");
-  expect_error (p, SKIFF_ERR_INVALID_CONFIG,
-                "linux.seccomp.syscalls[1].args[0].op", "SCMP_CMP_ALMOST");
+  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[1].args[0].op",
+                "SCMP_CMP_ALMOST");
 
   p = parse_profile (rule_with_arg);
   set_string (&p->s->flags[0], "SECCOMP_FILTER_FLAG_MAGIC");
-  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.flags[0]",
-                "SECCOMP_FILTER_FLAG_MAGIC");
+  expect_error (p, SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.flags[0]", "SECCOMP_FILTER_FLAG_MAGIC");
 }
 
 static void
 test_error_values (void **state)
 {
-  (void) state;
-  expect_error (
-      parse_profile (one_rule ("\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1")),
-      SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].errnoRet",
-      "SCMP_ACT_KILL");
+  (void)state;
+  expect_error (parse_profile (one_rule ("\"action\":\"SCMP_ACT_KILL\",\"errnoRet\":1")),
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].errnoRet", "SCMP_ACT_KILL");
   expect_error (parse_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
                                "\"defaultErrnoRet\":1}"),
-                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.defaultErrnoRet",
-                NULL);
-  expect_error (parse_profile (
-                    one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5000")),
-                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].errnoRet",
-                "out of range");
-  expect_error (parse_profile (one_rule (
-                    "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,"
-                    "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]")),
-                SKIFF_ERR_INVALID_CONFIG,
-                "linux.seccomp.syscalls[0].args[0].index", NULL);
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.defaultErrnoRet", NULL);
+  expect_error (parse_profile (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5000")),
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].errnoRet", "out of range");
+  expect_error (parse_profile (one_rule ("\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":6,"
+                                         "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]")),
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].args[0].index", NULL);
   expect_error (parse_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
                                "\"syscalls\":[{\"names\":[],"
                                "\"action\":\"SCMP_ACT_ERRNO\"}]}"),
-                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].names",
-                NULL);
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].names", NULL);
 }
 
 static void
 test_error_notify (void **state)
 {
-  (void) state;
+  (void)state;
   expect_error (parse_profile (one_rule ("\"action\":\"SCMP_ACT_NOTIFY\"")),
                 SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.listenerPath", NULL);
   expect_error (parse_profile ("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
                                "\"listenerMetadata\":\"x\"}"),
-                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.listenerMetadata",
-                NULL);
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.listenerMetadata", NULL);
   expect_error (parse_profile ("{\"defaultAction\":\"SCMP_ACT_NOTIFY\","
                                "\"listenerPath\":\"/x\"}"),
                 SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.defaultAction", NULL);
@@ -741,8 +711,7 @@ test_error_notify (void **state)
                                "\"listenerPath\":\"/x\",\"syscalls\":"
                                "[{\"names\":[\"getpid\",\"sendmsg\"],"
                                "\"action\":\"SCMP_ACT_NOTIFY\"}]}"),
-                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].names[1]",
-                "sendmsg");
+                SKIFF_ERR_INVALID_CONFIG, "linux.seccomp.syscalls[0].names[1]", "sendmsg");
 }
 
 /* ----------------------------------------------------------------- cache */
@@ -770,8 +739,7 @@ cache_dir_remove (struct cache_dir *c)
 
 /* The single .bpf file of the cache: its path and stat. */
 static int
-cache_entries (const struct cache_dir *c, char *file, size_t size,
-               struct stat *st)
+cache_entries (const struct cache_dir *c, char *file, size_t size, struct stat *st)
 {
   cleanup_closedir DIR *d = opendir (c->path);
   assert_non_null (d);
@@ -800,13 +768,13 @@ overwrite (const char *file, const void *data, size_t len, off_t at)
 {
   cleanup_close int fd = open (file, O_WRONLY | O_CLOEXEC);
   assert_true (fd >= 0);
-  assert_int_equal (pwrite (fd, data, len, at), (ssize_t) len);
+  assert_int_equal (pwrite (fd, data, len, at), (ssize_t)len);
 }
 
 static void
 test_cache_hit (void **state)
 {
-  (void) state;
+  (void)state;
   struct cache_dir c;
   cache_dir_init (&c);
   struct profile *p = parse_profile (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""));
@@ -846,7 +814,7 @@ test_cache_hit (void **state)
 static void
 test_cache_corrupt_rewritten (void **state)
 {
-  (void) state;
+  (void)state;
   struct cache_dir c;
   cache_dir_init (&c);
   struct profile *p = parse_profile (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""));
@@ -868,8 +836,7 @@ test_cache_corrupt_rewritten (void **state)
       ino_t before = st.st_ino;
       if (damage[i].what)
         overwrite (file, damage[i].what, strlen (damage[i].what),
-                   damage[i].at < 0 ? st.st_size + damage[i].at
-                                    : damage[i].at);
+                   damage[i].at < 0 ? st.st_size + damage[i].at : damage[i].at);
       else
         assert_int_equal (truncate (file, damage[i].at), 0);
       struct seccomp_prog *prog = prepare_ok (p, c.path);
@@ -886,7 +853,7 @@ test_cache_corrupt_rewritten (void **state)
 static void
 test_cache_dir_not_private (void **state)
 {
-  (void) state;
+  (void)state;
   struct cache_dir c;
   cache_dir_init (&c);
   assert_int_equal (mkdir (c.path, 0777), 0);
@@ -915,7 +882,7 @@ now_ms (void)
 static void
 test_default_profile (void **state)
 {
-  (void) state;
+  (void)state;
   const char *srcdir = getenv ("srcdir");
   char path[512];
   snprintf (path, sizeof path, "%s/functional/fixtures/seccomp-default.json",
@@ -936,8 +903,7 @@ test_default_profile (void **state)
   seccomp_prog_free (prog);
   prog = prepare_ok (p, c.path);
   double t2 = now_ms ();
-  print_message ("default profile: compile %.2f ms, cache hit %.2f ms\n",
-                 t1 - t0, t2 - t1);
+  print_message ("default profile: compile %.2f ms, cache hit %.2f ms\n", t1 - t0, t2 - t1);
   struct call ok = { SYS_getppid, 0, 0 };
   assert_int_equal (exit_code (run_child (prog, do_call, &ok)), 0);
   struct call denied = { SYS_acct, 0, 0 };
@@ -952,7 +918,7 @@ test_default_profile (void **state)
 static void
 test_stub_refuses (void **state)
 {
-  (void) state;
+  (void)state;
   struct profile *p = parse_profile (one_rule ("\"action\":\"SCMP_ACT_ERRNO\""));
   char *msg = prepare_fails (p, SKIFF_ERR_UNSUPPORTED);
   assert_contains (msg, "linux.seccomp");

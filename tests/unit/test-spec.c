@@ -44,19 +44,20 @@ has_ns (const oci_linux *l, const char *type)
 static void
 test_default (void **state)
 {
-  (void) state;
+  (void)state;
   char *json = skiff_spec_default (false, 0, 0);
   oci_config *c = parse (json);
   assert_non_null (c);
   assert_true (c->process->terminal);
   assert_string_equal (c->process->args[0], "sh");
   assert_true (c->process->no_new_privileges);
-  assert_true (has (c->process->capabilities->bounding, c->process->capabilities->bounding_len,
-                    "CAP_KILL"));
+  assert_true (
+      has (c->process->capabilities->bounding, c->process->capabilities->bounding_len, "CAP_KILL"));
   assert_int_equal (c->process->capabilities->inheritable_len, 0);
   assert_string_equal (c->process->rlimits[0]->type, "RLIMIT_NOFILE");
   assert_true (c->root->readonly);
-  for (const char *const *t = (const char *const[]){ "pid", "network", "ipc", "uts", "mount", NULL };
+  for (const char *const *t
+       = (const char *const[]){ "pid", "network", "ipc", "uts", "mount", NULL };
        *t; t++)
     assert_true (has_ns (c->linux, *t));
   assert_false (has_ns (c->linux, "user"));
@@ -71,7 +72,7 @@ test_default (void **state)
 static void
 test_rootless (void **state)
 {
-  (void) state;
+  (void)state;
   char *json = skiff_spec_default (true, 1000, 1001);
   oci_config *c = parse (json);
   assert_non_null (c);
