@@ -36,34 +36,32 @@ const struct skiff_command skiff_commands[] = {
 static void
 print_usage (FILE *out)
 {
-  fprintf (out,
-           "Usage: skiff [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
-           "\n"
-           "skiff is an OCI container runtime.\n"
-           "\n"
-           "Commands:\n");
+  fprintf (out, "Usage: skiff [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n"
+                "\n"
+                "skiff is an OCI container runtime.\n"
+                "\n"
+                "Commands:\n");
   for (const struct skiff_command *c = skiff_commands; c->name; c++)
     fprintf (out, "  %-10s %s\n", c->name, c->summary);
-  fprintf (out,
-           "\n"
-           "Global options:\n"
-           "  --root DIR              state directory (default " SKIFF_DEFAULT_ROOT ")\n"
-           "  --log FILE              write log messages to FILE\n"
-           "  --log-format FORMAT     log format: text or json (default text)\n"
-           "  --debug                 log debug messages, including phase timings\n"
-           "  --systemd-cgroup        manage cgroups through systemd\n"
-           "  --rootless VALUE        true, false or auto (default auto)\n"
-           "  -h, --help              show this help\n"
-           "  -v, --version           show version and enabled features\n"
-           "\n"
-           "Run 'skiff COMMAND --help' for a command's options.\n");
+  fprintf (out, "\n"
+                "Global options:\n"
+                "  --root DIR              state directory (default " SKIFF_DEFAULT_ROOT ")\n"
+                "  --log FILE              write log messages to FILE\n"
+                "  --log-format FORMAT     log format: text or json (default text)\n"
+                "  --debug                 log debug messages, including phase timings\n"
+                "  --systemd-cgroup        manage cgroups through systemd\n"
+                "  --rootless VALUE        true, false or auto (default auto)\n"
+                "  -h, --help              show this help\n"
+                "  -v, --version           show version and enabled features\n"
+                "\n"
+                "Run 'skiff COMMAND --help' for a command's options.\n");
 }
 
 static void
 print_version (void)
 {
-  printf ("skiff version %s\ncommit: %s\nspec: %s\n%s\n", PACKAGE_VERSION,
-          GIT_COMMIT, OCI_SPEC_VERSION, skiff_build_features ());
+  printf ("skiff version %s\ncommit: %s\nspec: %s\n%s\n", PACKAGE_VERSION, GIT_COMMIT,
+          OCI_SPEC_VERSION, skiff_build_features ());
 }
 
 enum
@@ -82,7 +80,7 @@ static const struct option global_options[] = {
   { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
   { "debug", no_argument, NULL, OPT_DEBUG },
   { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
-  { "rootless", optional_argument, NULL, OPT_ROOTLESS },
+  { "rootless", required_argument, NULL, OPT_ROOTLESS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'v' },
   { NULL, 0, NULL, 0 },
@@ -193,7 +191,8 @@ main (int argc, char **argv)
           ctx.rootless = parse_rootless (optarg);
           if (ctx.rootless == -2)
             {
-              fprintf (stderr, "skiff: invalid --rootless `%s`: expected true, false or auto\n", optarg);
+              fprintf (stderr, "skiff: invalid --rootless `%s`: expected true, false or auto\n",
+                       optarg);
               return 1;
             }
           break;
