@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -119,6 +120,33 @@ container_load_config (struct state_dir *sd, oci_config **out, skiff_error_t *er
   return config_load_file (path, out, NULL, NULL, err);
 }
 
+/* start and delete parse the saved config only for their hooks: whether
+   `key` (with its quotes) may be in it.  Parsing costs ~0.2 ms, ~0.5-1 ms
+   with a seccomp profile; a byte search does not.  A key can be spelled
+   otherwise only with a \u escape, so any "\u" means maybe, and so does
+   anything that cannot be read (the parse then reports it). */
+static bool
+config_may_have (struct state_dir *sd, const char *key)
+{
+  cleanup_close int fd = openat (sd->dir_fd, "config.json", O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || st.st_size <= 0 || st.st_size > (64 << 20))
+    return true;
+  cleanup_free char *buf = malloc ((size_t)st.st_size);
+  size_t len = 0;
+  while (buf && len < (size_t)st.st_size)
+    {
+      ssize_t n = read (fd, buf + len, (size_t)st.st_size - len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return true;
+      len += (size_t)n;
+    }
+  return buf == NULL || memmem (buf, len, key, strlen (key)) != NULL
+         || memmem (buf, len, "\\u", 2) != NULL;
+}
+
 void
 container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
                       const char *cwd)
@@ -202,7 +230,7 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   if (open_container (ctx, id, true, &o, err) < 0
       || container_check_allowed (id, o.status, VERB_START, err) < 0)
     return -1;
-  if (container_load_config (&o.sd, &cfg, err) < 0)
+  if (config_may_have (&o.sd, "\"poststart\"") && container_load_config (&o.sd, &cfg, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
   cleanup_close int notify = o.st->notify_socket ? notify_listen (&o.sd, err) : -2;
   unsigned long long t0 = skiff_now_ns ();
@@ -214,7 +242,7 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
   const char *host = getenv ("NOTIFY_SOCKET") ? getenv ("NOTIFY_SOCKET") : o.st->notify_socket;
   if (notify >= 0 && notify_wait_ready (notify, o.st, host, err) < 0)
     return skiff_error_wrap (err, "start container `%s`", id);
-  if (cfg->hooks && cfg->hooks->poststart_len)
+  if (cfg && cfg->hooks && cfg->hooks->poststart_len)
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
       t0 = skiff_now_ns ();
@@ -349,7 +377,8 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, s
   if (container_kill_and_wait (o.st, err) < 0)
     return -1;
   skiff_error_t e = NULL;
-  if (container_load_config (&o.sd, &cfg, &e) == 0 && cfg->hooks && cfg->hooks->poststop_len)
+  if (config_may_have (&o.sd, "\"poststop\"") && container_load_config (&o.sd, &cfg, &e) == 0
+      && cfg->hooks && cfg->hooks->poststop_len)
     {
       cleanup_free char *state = container_state_json (o.st, 0, "stopped", false, false);
       container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state,
