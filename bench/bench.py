@@ -274,6 +274,8 @@ class Bench:
         self.rss = {}       # "run" | "create" -> runtime -> [KiB]
         self.failures = {}  # scenario -> runtime -> [message]
         self.seq = 0
+        self.hid_unified = False
+        self.hidden_leftovers = 0
 
     # -------------------------------------------------------- fixtures
 
@@ -464,24 +466,41 @@ class Bench:
                 return False
         return True
 
-    def min_memory(self, rt, tries=3, lo=128 * KIB, hi=16 * MIB, step=4 * KIB):
-        """Smallest memory.limit (bytes, to `step`) at which `run /bin/true`
-        succeeds `tries` times in a row; None when even `hi` fails."""
+    def min_memory(self, rt, tries=3, lo=128 * KIB, hi=16 * MIB, step=4 * KIB, walk=16 * KIB):
+        """Smallest memory.limit (bytes) at which `run /bin/true` reliably
+        succeeds; None when even `hi` fails.  A bisection to `step` first,
+        `tries` runs per probe; then, since near the memory cgroup's charge
+        batch (64 pages) success is not monotonic in the limit, a walk up:
+        the answer is the lowest limit that passed `tries` runs itself and
+        at each of the 4 limits `walk` apart above it."""
         if not self.run_ok(rt, hi, tries):
             return None, []
         probes = [(hi, True)]
         if self.run_ok(rt, lo, tries):
-            return lo, probes + [(lo, True)]
-        probes.append((lo, False))
-        while hi - lo > step:
-            mid = (lo + hi) // 2 // step * step
-            ok = self.run_ok(rt, mid, tries)
-            probes.append((mid, ok))
-            if ok:
-                hi = mid
-            else:
-                lo = mid
-        return hi, probes
+            probes.append((lo, True))
+        else:
+            probes.append((lo, False))
+            while hi - lo > step:
+                mid = (lo + hi) // 2 // step * step
+                ok = self.run_ok(rt, mid, tries)
+                probes.append((mid, ok))
+                if ok:
+                    hi = mid
+                else:
+                    lo = mid
+            lo = hi
+        for _ in range(16):
+            failed = None
+            for k in range(5):
+                limit = lo + k * walk
+                ok = self.run_ok(rt, limit, tries)
+                probes.append((limit, ok))
+                if not ok:
+                    failed = limit
+            if failed is None:
+                return lo, probes
+            lo = failed + walk
+        return lo, probes
 
     def concurrent(self, rt, n, timeout=180.0):
         ids = []
@@ -584,6 +603,20 @@ class Bench:
                 left.append("mount " + line.split(" ")[4])
         return left
 
+    def clean_hidden_unified(self):
+        """With the cgroup2 hierarchy unmounted in our namespace, crun 1.8
+        still makes its directories under /sys/fs/cgroup/unified, i.e. on
+        the tmpfs below the host's mount point, where they would stay
+        hidden until reboot.  Remove ours (only while nothing is mounted
+        there, so these are plain directories, not cgroups)."""
+        top = "/sys/fs/cgroup/unified"
+        if not self.hid_unified or top in cgroup_mounts():
+            return
+        d = os.path.join(top, self.cg_parent)
+        if os.path.isdir(d):
+            self.hidden_leftovers = sum(len(ds) for _, ds, _ in os.walk(d))
+            shutil.rmtree(d, ignore_errors=True)
+
     def phases(self, rt, n):
         """skiff --debug phase timings (`phase NAME: X ms` log lines)."""
         out = {}
@@ -622,6 +655,7 @@ class Bench:
                     os.rmdir(dirpath)
                 except OSError:
                     pass
+        self.clean_hidden_unified()
 
 
 # ---------------------------------------------------------------- report
@@ -777,7 +811,7 @@ def main():
         args.warmup = 2 if args.quick else 5
     if args.rounds is None:
         args.rounds = 1 if args.quick else 3
-    tries = 1 if args.quick else 3
+    tries = 2 if args.quick else 5
     skip = set(filter(None, args.skip.split(",")))
 
     if os.geteuid() != 0:
@@ -815,6 +849,7 @@ def main():
 
     workdir = tempfile.mkdtemp(prefix="skiff-bench-", dir="/tmp")
     bench = Bench(args, workdir)
+    bench.hid_unified = cg_setup.startswith("cgroup v1 for all three")
     bench.make_rootfs()
     runtimes = [Runtime("skiff", skiff, workdir)]
     if crun and (only is None or "crun" in only):
@@ -894,6 +929,7 @@ def main():
         "min_memory": bench.minmem,
         "concurrent": bench.conc,
         "skiff_phases_ms": phases,
+        "crun_dirs_under_hidden_unified_removed": bench.hidden_leftovers,
         "summary": [{"metric": l, "unit": u, "values": v, "target": t} for l, u, v, t in rows],
     }
     with open(args.json, "w") as f:
