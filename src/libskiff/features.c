@@ -4,12 +4,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <unistd.h>
 
 #include "build-features.h"
 #include "cgroup/cgroup.h"
 #include "mounts.h"
+#include "process.h"
 #include "skiff.h"
 
 static char *hooks[]
@@ -25,37 +25,12 @@ strv_len (const char *const *v)
   return n;
 }
 
-/* CAP_* names this kernel knows, upper case as config.json spells them. */
-static char **
-cap_names (size_t *n)
-{
-  int last = cap_max_bits ();
-  char **out = calloc ((size_t)last + 1, sizeof *out);
-  if (out == NULL)
-    abort ();
-  *n = 0;
-  for (int c = 0; c < last; c++)
-    {
-      char *name = cap_to_name (c);
-      if (name == NULL)
-        continue;
-      char *up = strdup (name);
-      if (up == NULL)
-        abort ();
-      for (char *p = up; *p; p++)
-        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-      cap_free (name);
-      out[(*n)++] = up;
-    }
-  return out;
-}
-
 char *
 skiff_features_json (void)
 {
   const char *opts[128];
   size_t ncaps = 0;
-  char **caps = cap_names (&ncaps);
+  char **caps = process_cap_names (&ncaps);
   bool seccomp = skiff_feature_seccomp[0] == '+';
   bool selinux = skiff_feature_selinux[0] == '+';
   oci_features_cgroup cg = {

@@ -2,6 +2,7 @@
 #include "process.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -295,6 +296,71 @@ process_chdir (const oci_process *p, skiff_error_t *err)
   return verify_cwd_inside (cwd, err);
 }
 
+/* libcap is loaded with dlopen by process_caps_load (), which the runtime
+   calls before it clones or forks a process that enters a container
+   (create's and exec's checks of the capabilities do): linked, it was
+   loaded at every start of every command.  The init and exec's process
+   use the table it filled and never dlopen themselves: after pivot_root
+   that would load the container's library. */
+static struct
+{
+  __typeof__ (&cap_drop_bound) drop_bound;
+  __typeof__ (&cap_free) free;
+  __typeof__ (&cap_from_name) from_name;
+  __typeof__ (&cap_init) init;
+  __typeof__ (&cap_max_bits) max_bits;
+  __typeof__ (&cap_set_ambient) set_ambient;
+  __typeof__ (&cap_set_flag) set_flag;
+  __typeof__ (&cap_set_proc) set_proc;
+  __typeof__ (&cap_to_name) to_name;
+} libcap;
+static int libcap_state; /* 0 not tried, 1 loaded, -1 missing */
+
+int
+process_caps_load (skiff_error_t *err)
+{
+  static char why[256];
+  if (libcap_state == 0)
+    {
+      __typeof__ (libcap) lib;
+      void *h = dlopen ("libcap.so.2", RTLD_NOW | RTLD_LOCAL);
+      libcap_state = -1;
+      if (h)
+        {
+          *(void **)&lib.drop_bound = dlsym (h, "cap_drop_bound");
+          *(void **)&lib.free = dlsym (h, "cap_free");
+          *(void **)&lib.from_name = dlsym (h, "cap_from_name");
+          *(void **)&lib.init = dlsym (h, "cap_init");
+          *(void **)&lib.max_bits = dlsym (h, "cap_max_bits");
+          *(void **)&lib.set_ambient = dlsym (h, "cap_set_ambient");
+          *(void **)&lib.set_flag = dlsym (h, "cap_set_flag");
+          *(void **)&lib.set_proc = dlsym (h, "cap_set_proc");
+          *(void **)&lib.to_name = dlsym (h, "cap_to_name");
+          if (lib.drop_bound && lib.free && lib.from_name && lib.init && lib.max_bits
+              && lib.set_ambient && lib.set_flag && lib.set_proc && lib.to_name)
+            {
+              libcap = lib;
+              libcap_state = 1;
+            }
+        }
+      if (libcap_state < 0)
+        snprintf (why, sizeof why, "%s", h ? "symbols missing" : dlerror ());
+    }
+  if (libcap_state < 0)
+    return skiff_error (err, ELIBACC, "process.capabilities: cannot load libcap.so.2: %s", why);
+  return 0;
+}
+
+#define cap_drop_bound (libcap.drop_bound)
+#define cap_free (libcap.free)
+#define cap_from_name (libcap.from_name)
+#define cap_init (libcap.init)
+#define cap_max_bits (libcap.max_bits)
+#define cap_set_ambient (libcap.set_ambient)
+#define cap_set_flag (libcap.set_flag)
+#define cap_set_proc (libcap.set_proc)
+#define cap_to_name (libcap.to_name)
+
 /* Names in config.json are "CAP_SYS_ADMIN"; libcap wants "cap_sys_admin". */
 static int
 cap_value (const char *name, cap_value_t *out)
@@ -332,6 +398,8 @@ int
 process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
 {
   struct capset_ref refs[5];
+  if (process_caps_load (err) < 0)
+    return -1;
   if (p->capabilities == NULL)
     return 0;
   size_t n = cap_sets (p->capabilities, refs);
@@ -435,6 +503,8 @@ process_drop_privileges (const oci_process *p, skiff_error_t *err)
 {
   static const oci_capabilities none = { 0 };
   const oci_capabilities *c = p->capabilities ? p->capabilities : &none;
+  if (libcap_state != 1)
+    return skiff_error (err, ELIBACC, "internal: libcap was not loaded before the clone");
   if (drop_bounding (c, err) < 0)
     return -1;
   /* Keep the permitted set across the uid change; capset below decides. */
@@ -527,4 +597,30 @@ process_apply_final_affinity (const oci_process *p, skiff_error_t *err)
   if (p->exec_cpu_affinity == NULL || p->exec_cpu_affinity->final == NULL)
     return 0;
   return apply_affinity (p->exec_cpu_affinity->final, "process.execCPUAffinity.final", err);
+}
+
+char **
+process_cap_names (size_t *n)
+{
+  *n = 0;
+  if (process_caps_load (NULL) < 0)
+    return calloc (1, sizeof (char *));
+  int last = cap_max_bits ();
+  char **out = calloc ((size_t)last + 1, sizeof *out);
+  if (out == NULL)
+    abort ();
+  for (int c = 0; c < last; c++)
+    {
+      char *name = cap_to_name (c);
+      if (name == NULL)
+        continue;
+      char *up = strdup (name);
+      if (up == NULL)
+        abort ();
+      for (char *q = up; *q; q++)
+        *q = (char)(*q >= 'a' && *q <= 'z' ? *q - 32 : *q);
+      cap_free (name);
+      out[(*n)++] = up;
+    }
+  return out;
 }

@@ -24,6 +24,12 @@ int process_set_no_new_privs (skiff_error_t *err);
 /* Validate capability names; unknown names are warned about and skipped
    (as runc does) unless strict. */
 int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
+/* Load libcap (dlopen); create and exec call it, through
+   process_check_caps or directly, before the clone or fork of a process
+   that enters a container. */
+int process_caps_load (skiff_error_t *err);
+/* The CAP_* names this kernel knows, upper case (features). */
+char **process_cap_names (size_t *n);
 /* Last fd the container may keep; everything above gets CLOEXEC. */
 int process_cloexec_from (int first_fd, skiff_error_t *err);
 
