@@ -35,15 +35,6 @@
 
 /* ---- process.args[0] inside the rootfs -------------------------------- */
 
-static const char *
-env_path (const oci_process *p)
-{
-  for (size_t i = 0; i < p->env_len; i++)
-    if (strncmp (p->env[i], "PATH=", 5) == 0)
-      return p->env[i] + 5;
-  return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-}
-
 /* A regular file with an execute bit, reached inside the root.  *found
    tells a missing file from one that is not executable. */
 static bool
@@ -55,6 +46,13 @@ executable_in_root (int rootfd, const char *path, bool *found)
   skiff_error_free (&err);
   *found = fd >= 0;
   return fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
+}
+
+static bool
+exec_in_root (void *data, const char *cand)
+{
+  bool found;
+  return executable_in_root (*(int *)data, cand, &found);
 }
 
 int
@@ -78,21 +76,9 @@ plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_erro
       *path_out = strdup (arg0);
       return 0;
     }
-  const char *path = env_path (p);
-  cleanup_free char *copy = strdup (path);
-  char *save = NULL;
-  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
-    {
-      char *cand = NULL;
-      if (asprintf (&cand, "%s/%s", *dir ? dir : ".", arg0) < 0)
-        abort ();
-      if (executable_in_root (rootfd, cand, &found))
-        {
-          *path_out = cand;
-          return 0;
-        }
-      free (cand);
-    }
+  const char *path = process_env_path (p);
+  if ((*path_out = process_search_path (path, arg0, exec_in_root, &rootfd)))
+    return 0;
   return skiff_error_kind_set (
       err, SKIFF_ERR_INVALID_CONFIG, 0,
       "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)", arg0, path);

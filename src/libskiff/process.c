@@ -213,13 +213,40 @@ is_executable_at (int dirfd, const char *path)
   return faccessat (dirfd, path, X_OK, AT_EACCESS) == 0;
 }
 
-static const char *
-env_path (const oci_process *p)
+const char *
+process_env_path (const oci_process *p)
 {
   for (size_t i = 0; i < p->env_len; i++)
     if (strncmp (p->env[i], "PATH=", 5) == 0)
       return p->env[i] + 5;
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+char *
+process_search_path (const char *path, const char *name,
+                     bool (*is_exec) (void *data, const char *cand), void *data)
+{
+  cleanup_free char *copy = strdup (path);
+  char *save = NULL;
+  if (copy == NULL)
+    abort ();
+  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
+    {
+      char *cand = NULL;
+      if (asprintf (&cand, "%s/%s", *dir ? dir : ".", name) < 0)
+        abort ();
+      if (is_exec (data, cand))
+        return cand;
+      free (cand);
+    }
+  return NULL;
+}
+
+static bool
+exec_at_cwd (void *data, const char *cand)
+{
+  (void)data;
+  return is_executable_at (AT_FDCWD, cand);
 }
 
 int
@@ -245,21 +272,9 @@ process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err)
       *path_out = strdup (arg0);
       return 0;
     }
-  const char *path = env_path (p);
-  cleanup_free char *copy = strdup (path);
-  char *save = NULL;
-  for (char *dir = strtok_r (copy, ":", &save); dir; dir = strtok_r (NULL, ":", &save))
-    {
-      char *cand = NULL;
-      if (asprintf (&cand, "%s/%s", *dir ? dir : ".", arg0) < 0)
-        abort ();
-      if (is_executable_at (AT_FDCWD, cand))
-        {
-          *path_out = cand;
-          return 0;
-        }
-      free (cand);
-    }
+  const char *path = process_env_path (p);
+  if ((*path_out = process_search_path (path, arg0, exec_at_cwd, NULL)))
+    return 0;
   /* ENOENT in the message, as for an absolute path: podman maps it to 127. */
   return skiff_error_kind_set (
       err, SKIFF_ERR_INVALID_CONFIG, ENOENT,

@@ -12,6 +12,12 @@
    oom_score_adj, personality, ioPriority, scheduler, initial CPU affinity. */
 int process_apply_early (const oci_process *p, skiff_error_t *err);
 int process_apply_personality (const oci_linux *l, skiff_error_t *err);
+/* PATH from process.env, or the usual default. */
+const char *process_env_path (const oci_process *p);
+/* The first dir/name along path for which is_exec says yes (malloc'd), or
+   NULL.  Shared by the init (after the pivot) and `check --plan`. */
+char *process_search_path (const char *path, const char *name,
+                           bool (*is_exec) (void *data, const char *cand), void *data);
 /* Find args[0] in the container (PATH from process.env). */
 int process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err);
 /* chdir into process.cwd, resolved inside the current root with no magic
