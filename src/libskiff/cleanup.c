@@ -1,6 +1,9 @@
 #include "config.h"
 #include "cleanup.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 void
 skiff_cleanup_freep (void *p)
 {
@@ -48,4 +51,15 @@ strv_terminate (char *const *v, size_t n)
   for (size_t i = 0; i < n; i++)
     out[i] = v[i];
   return out;
+}
+
+char *
+strdup_small (const char *s, char *small, size_t size, char **heap)
+{
+  size_t n = strlen (s) + 1;
+  if (n <= size)
+    return memcpy (small, s, n);
+  if ((*heap = strdup (s)) == NULL)
+    abort ();
+  return *heap;
 }

@@ -39,5 +39,9 @@ steal_fd (int *fd)
 /* A NULL-terminated copy of the pointers v[0..n) (strings not copied), as
    execve wants from the generated arrays that carry a length. */
 char **strv_terminate (char *const *v, size_t n);
+/* A copy of s in small when it fits, else on the heap, owned by *heap (for
+   cleanup_free).  For the init, which runs inside the container's memory
+   limit: a heap allocation there costs pages the container is charged. */
+char *strdup_small (const char *s, char *small, size_t size, char **heap);
 
 #endif

@@ -27,6 +27,7 @@
 #include "process.h"
 #include "seccomp.h"
 #include "spawn.h"
+#include "rootfs.h"
 #include "sysctl.h"
 #include "terminal.h"
 
@@ -103,6 +104,48 @@ check_preserved_fds (int n, skiff_error_t *err)
   return 0;
 }
 
+/* The mount plan is a function of the config (with the notify socket's
+   bind, so after prepare_state): made by the runtime, and the init only
+   executes it, with the host's mounts read here too.  What the init
+   computed after joining the cgroup would be charged to the container's
+   memory limit. */
+static int
+plan_rootfs (struct creation *c, skiff_error_t *err)
+{
+  const struct ns_plan *ns = &c->job.ns;
+  c->job.rootfs_spec = (struct rootfs_spec){
+    .config = c->config,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .no_pivot = c->opts->no_pivot,
+    .userns = ns_plan_has (ns, CLONE_NEWUSER),
+    .cgroupns = ns_plan_has (ns, CLONE_NEWCGROUP),
+    .netns = ns_plan_has (ns, CLONE_NEWNET),
+  };
+  struct create_job *j = &c->job;
+  if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0
+      || rootfs_read_host_mounts (&j->mounts, &j->host_mounts, &j->host_mounts_len, err) < 0)
+    return -1;
+  j->rootfs_spec.host_mounts = j->host_mounts;
+  j->rootfs_spec.host_mounts_len = j->host_mounts_len;
+  return 0;
+}
+
+/* An idmapped mount needs privilege over its source's filesystem, which
+   an init in its own user namespace lacks: the trees are made here and
+   the init attaches them. */
+static int
+open_idmapped_mounts (struct creation *c, skiff_error_t *err)
+{
+  struct create_job *j = &c->job;
+  if (!j->rootfs_spec.userns)
+    return 0;
+  if (rootfs_open_idmapped_mounts (&j->rootfs_spec, &j->mount_fds, err) < 0)
+    return -1;
+  j->rootfs_spec.mount_fds = j->mount_fds;
+  return 0;
+}
+
 static int
 validate (struct creation *c, skiff_error_t *err)
 {
@@ -151,13 +194,16 @@ listen_fds_for_us (void)
   return fds;
 }
 
+/* LISTEN_FDS, LISTEN_PID, NOTIFY_SOCKET, HOME and the NULL. */
+#define CREATE_ENV_SPARE 5
+
 static char **
 build_env (const oci_process *p, int preserve_fds)
 {
   bool notify = getenv ("NOTIFY_SOCKET") != NULL;
   const char *listen = listen_fds_for_us ();
   size_t n = p->env_len;
-  char **env = calloc (n + 5, sizeof *env);
+  char **env = calloc (n + CREATE_ENV_SPARE, sizeof *env);
   if (env == NULL)
     abort ();
   for (size_t i = 0; i < n; i++)
@@ -306,13 +352,11 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   struct create_job *j = &c->job;
   j->id = c->id;
   j->bundle = c->bundle;
-  j->rootfs = c->rootfs;
   j->config = cfg;
   j->two_stage = j->ns.njoin > 0 || (j->ns.new_flags & CLONE_NEWTIME);
   j->preserve_fds = c->opts->preserve_fds;
   if (listen_fds_for_us ())
     j->preserve_fds += atoi (listen_fds_for_us ());
-  j->no_pivot = c->opts->no_pivot;
   j->no_new_keyring = c->opts->no_new_keyring;
   /* One more round trip only when there is something to run (or a test
      wants to fail there). */
@@ -321,6 +365,10 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   j->needs_state = has_in_container_hooks (cfg->hooks) || (cfg->linux && cfg->linux->seccomp);
   j->seccomp = c->seccomp;
   j->env = build_env (cfg->process, j->preserve_fds);
+  j->env_cap = cfg->process->env_len + CREATE_ENV_SPARE;
+  j->argv = strv_terminate (cfg->process->args, cfg->process->args_len);
+  if (plan_rootfs (c, err) < 0 || open_idmapped_mounts (c, err) < 0)
+    return -1;
   struct spawn_callbacks cb = { .state_json = cb_state_json,
                                 .run_runtime_hooks = cb_runtime_hooks,
                                 .enter_cgroup = cb_enter_cgroup,
@@ -395,6 +443,13 @@ release (struct creation *c)
   if (c->job.fifo_fd >= 0)
     close (c->job.fifo_fd);
   free (c->job.env);
+  free (c->job.argv);
+  mount_plan_free (&c->job.mounts);
+  mountinfo_free (c->job.host_mounts, c->job.host_mounts_len);
+  for (size_t i = 0; c->job.mount_fds && i < c->config->mounts_len; i++)
+    if (c->job.mount_fds[i] >= 0)
+      close (c->job.mount_fds[i]);
+  free (c->job.mount_fds);
   free (c->status.created);
   free (c->status.owner);
   oci_config_free (c->config);

@@ -201,5 +201,10 @@ exec_target_release (struct exec_target *t)
 char **
 exec_build_env (const oci_process *p)
 {
-  return strv_terminate (p->env, p->env_len);
+  char **env = calloc (p->env_len + EXEC_ENV_SPARE, sizeof *env);
+  if (env == NULL)
+    abort ();
+  for (size_t i = 0; i < p->env_len; i++)
+    env[i] = p->env[i];
+  return env;
 }

@@ -19,6 +19,8 @@ int exec_target_open (struct skiff_context *ctx, const char *id, const struct sk
 void exec_target_release (struct exec_target *t);
 /* NULL-terminated environment for execve (HOME is added in the
    container, from its /etc/passwd). */
+/* env_len + EXEC_ENV_SPARE slots: the NULL, and room for HOME. */
+#define EXEC_ENV_SPARE 2
 char **exec_build_env (const oci_process *p);
 
 #endif

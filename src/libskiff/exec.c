@@ -103,7 +103,7 @@ exec_final (struct exec_job *j)
 {
   const oci_process *p = j->process;
   skiff_error_t err = NULL;
-  cleanup_free char *exe = NULL;
+  char exe[PATH_MAX], home[PROCESS_HOME_MAX];
   int notify_fd = -1;
   if (sync_expect (j->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
     _exit (1);
@@ -115,7 +115,7 @@ exec_final (struct exec_job *j)
       if (master < 0 || sync_send_fd (j->sync_fd, SYNC_CONSOLE, master, &err) < 0)
         exec_fail (j, &err);
     }
-  if (process_resolve_exec (p, &exe, &err) < 0 || process_make_cwd (p, &err) < 0
+  if (process_resolve_exec (p, exe, &err) < 0 || process_make_cwd (p, &err) < 0
       || process_chdir (p, &err) < 0 || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
@@ -135,7 +135,7 @@ exec_final (struct exec_job *j)
     exec_fail (j, &err);
   if (notify_fd >= 0)
     close (notify_fd);
-  process_set_home (&j->env, p);
+  process_set_home (j->env, j->process->env_len + EXEC_ENV_SPARE, p, home);
   if (process_apply_final_affinity (p, &err) < 0)
     exec_fail (j, &err);
   /* The process outlives a detached (or killed) `skiff exec`. */

@@ -302,24 +302,28 @@ walk_in_root (int rootfd, const char *path, int flags, mode_t mode, unsigned how
     }
 }
 
-int
-safe_open_in_root_how (int rootfd, const char *path, int flags, mode_t mode, unsigned how,
-                       skiff_error_t *err)
+/* The gateway itself: fd, or -1 with errno. */
+static int
+open_in_root (int rootfd, const char *path, int flags, mode_t mode, unsigned how)
 {
-  int fd;
   if (use_openat2 ())
     {
       uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
       if (how & FS_RESOLVE_NO_SYMLINKS)
         resolve |= RESOLVE_NO_SYMLINKS;
-      fd = sys_openat2 (rootfd, path, flags, mode, resolve);
-      if (fd >= 0)
+      int fd = sys_openat2 (rootfd, path, flags, mode, resolve);
+      if (fd >= 0 || errno != ENOSYS)
         return fd;
-      if (errno != ENOSYS)
-        return skiff_error (err, errno, "open \"%s\" in the rootfs", path);
       note_openat2_missing ();
     }
-  fd = walk_in_root (rootfd, path, flags, mode, how);
+  return walk_in_root (rootfd, path, flags, mode, how);
+}
+
+int
+safe_open_in_root_how (int rootfd, const char *path, int flags, mode_t mode, unsigned how,
+                       skiff_error_t *err)
+{
+  int fd = open_in_root (rootfd, path, flags, mode, how);
   if (fd < 0)
     return skiff_error (err, errno, "open \"%s\" in the rootfs", path);
   return fd;
@@ -331,10 +335,15 @@ safe_open_in_root (int rootfd, const char *path, int flags, mode_t mode, skiff_e
   return safe_open_in_root_how (rootfd, path, flags, mode, 0, err);
 }
 
-static bool
-error_is (skiff_error_t *err, int errno_)
+int
+safe_open_in_root_opt (int rootfd, const char *path, int flags, unsigned how, skiff_error_t *err)
 {
-  return *err != NULL && (*err)->errno_ == errno_;
+  int fd = open_in_root (rootfd, path, flags, 0, how);
+  if (fd < 0 && errno == ENOENT)
+    return FS_ABSENT;
+  if (fd < 0)
+    return skiff_error (err, errno, "open \"%s\" in the rootfs", path);
+  return fd;
 }
 
 /* A dangling symlink `name` in dirfd, met while creating `path` at the
@@ -371,17 +380,16 @@ through_dangling (int dirfd, const char *name, const char *path, size_t at, cons
 static int
 mkdir_all (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *err)
 {
-  int fd = safe_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0, err);
-  if (fd >= 0 || !error_is (err, ENOENT))
+  int fd = safe_open_in_root_opt (rootfd, path, O_PATH | O_DIRECTORY, 0, err);
+  if (fd != FS_ABSENT)
     return fd;
-  skiff_error_free (err);
 
   /* Each prefix is resolved by the gateway from the root, and a missing
      component is created with mkdirat() relative to its resolved parent:
      whatever symlinks the prefix holds, the new directory is inside. */
-  cleanup_free char *buf = strdup (path);
-  if (buf == NULL)
-    abort ();
+  char small[256];
+  cleanup_free char *heap = NULL;
+  char *buf = strdup_small (path, small, sizeof small, &heap);
   cleanup_close int parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
   if (parent < 0)
     return skiff_error (err, errno, "dup");
@@ -394,16 +402,14 @@ mkdir_all (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *
       char *end = p + strcspn (p, "/");
       char saved = *end;
       *end = '\0';
-      cleanup_close int dir = safe_open_in_root (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
-      if (dir < 0 && error_is (err, ENOENT))
+      cleanup_close int dir = safe_open_in_root_opt (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
+      if (dir == FS_ABSENT)
         {
-          skiff_error_free (err);
           if (mkdirat (parent, p, mode) < 0 && errno != EEXIST)
             return skiff_error (err, errno, "mkdir \"%s\" in the rootfs", buf);
-          dir = safe_open_in_root (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
-          if (dir < 0 && error_is (err, ENOENT))
+          dir = safe_open_in_root_opt (rootfd, buf, O_PATH | O_DIRECTORY, 0, err);
+          if (dir == FS_ABSENT)
             {
-              skiff_error_free (err);
               cleanup_free char *next = through_dangling (parent, p, path, (size_t)(p - buf),
                                                           path + (end - buf), &links, err);
               return next ? mkdir_all (rootfd, next, mode, links, err) : -1;
@@ -428,12 +434,11 @@ safe_mkdir_all_in_root (int rootfd, const char *path, mode_t mode, skiff_error_t
 static int
 create_file (int rootfd, const char *path, mode_t mode, int links, skiff_error_t *err)
 {
-  cleanup_close int fd = safe_open_in_root (rootfd, path, O_PATH, 0, err);
+  cleanup_close int fd = safe_open_in_root_opt (rootfd, path, O_PATH, 0, err);
   if (fd >= 0)
     return fs_expect_dir (fd, false, path, err) < 0 ? -1 : steal_fd (&fd);
-  if (!error_is (err, ENOENT))
+  if (fd != FS_ABSENT)
     return -1;
-  skiff_error_free (err);
 
   cleanup_free char *dir = strdup (path);
   if (dir == NULL)

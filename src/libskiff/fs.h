@@ -37,6 +37,14 @@ int safe_open_in_root (int rootfd, const char *path, int flags, mode_t mode, ski
 int safe_open_in_root_how (int rootfd, const char *path, int flags, mode_t mode, unsigned how,
                            skiff_error_t *err);
 
+/* The same for a lookup where a missing path is an answer: FS_ABSENT
+   (and no error object) when path or one of its components does not
+   exist.  The init makes many such probes, and an error object for each
+   would be heap that the container's memory limit pays for. */
+#define FS_ABSENT (-2)
+int safe_open_in_root_opt (int rootfd, const char *path, int flags, unsigned how,
+                           skiff_error_t *err);
+
 /* mkdir -p path inside rootfd; returns an O_PATH fd of the final directory.
    A component that exists as a non-directory fails with ENOTDIR; a dangling
    symlink fails with ENOENT (we do not create through it). */

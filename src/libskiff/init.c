@@ -205,27 +205,12 @@ setup_early (struct create_job *job, skiff_error_t *err)
   return process_apply_personality (c->linux, err);
 }
 
-static struct rootfs_spec
-rootfs_spec_of (struct create_job *job)
-{
-  return (struct rootfs_spec){
-    .config = job->config,
-    .bundle = job->bundle,
-    .rootfs = job->rootfs,
-    .no_pivot = job->no_pivot,
-    .userns = ns_plan_has (&job->ns, CLONE_NEWUSER),
-    .cgroupns = ns_plan_has (&job->ns, CLONE_NEWCGROUP),
-    .netns = ns_plan_has (&job->ns, CLONE_NEWNET),
-  };
-}
-
 static int
 setup_rootfs (struct create_job *job, skiff_error_t *err)
 {
   const oci_config *c = job->config;
-  struct rootfs_spec rs = rootfs_spec_of (job);
   unsigned long long t0 = skiff_now_ns ();
-  if (rootfs_setup (&rs, err) < 0 || fault_inject ("init-mounts", err) < 0)
+  if (rootfs_setup (&job->rootfs_spec, &job->mounts, err) < 0 || fault_inject ("init-mounts", err) < 0)
     return -1;
   skiff_debug_phase ("mounts", t0);
   if (job->run_hooks_sync
@@ -241,7 +226,7 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
   if (c->hooks && c->hooks->create_container_len)
     skiff_debug_phase ("hooks (createContainer)", t0);
   t0 = skiff_now_ns ();
-  if (rootfs_pivot (&rs, err) < 0 || fault_inject ("init-pivot", err) < 0)
+  if (rootfs_pivot (&job->rootfs_spec, &job->mounts, err) < 0 || fault_inject ("init-pivot", err) < 0)
     return -1;
   skiff_debug_phase ("pivot (and masked, readonly paths)", t0);
   if (c->process && c->process->terminal)
@@ -306,6 +291,7 @@ static __attribute__ ((noreturn)) void
 finish_and_exec (struct create_job *job, const char *exe)
 {
   const oci_process *p = job->config->process;
+  char home[PROCESS_HOME_MAX];
   skiff_error_t err = NULL;
   int notify_fd = -1;
   struct label_exec labels = LABEL_EXEC_INIT;
@@ -334,10 +320,10 @@ finish_and_exec (struct create_job *job, const char *exe)
   if (notify_fd >= 0)
     close (notify_fd);
   fix_listen_pid (job->env);
-  process_set_home (&job->env, p);
+  process_set_home (job->env, job->env_cap, p, home);
   if (process_apply_final_affinity (p, &err) < 0)
     goto fail;
-  execve (exe, strv_terminate (p->args, p->args_len), job->env);
+  execve (exe, job->argv, job->env);
   skiff_error (&err, errno, "exec `%s`", exe);
 fail:
   dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
@@ -408,7 +394,7 @@ void
 init_main (struct create_job *job)
 {
   skiff_error_t err = NULL;
-  cleanup_free char *exe = NULL;
+  char exe[PATH_MAX];
 
   fault_in_container = true;
   reset_signals ();
@@ -435,7 +421,7 @@ init_main (struct create_job *job)
   skiff_debug_phase ("process attributes (hostname, sysctl, rlimits)", t0);
   if (setup_rootfs (job, &err) < 0)
     init_fail (job, &err);
-  if (process_resolve_exec (job->config->process, &exe, &err) < 0
+  if (process_resolve_exec (job->config->process, exe, &err) < 0
       || process_make_cwd (job->config->process, &err) < 0
       || process_chdir (job->config->process, &err) < 0 || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);

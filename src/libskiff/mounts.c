@@ -442,13 +442,12 @@ remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t
   return 0;
 }
 
-/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
+/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo: unescaped in place,
+   never longer. */
 static char *
-unescape_octal (const char *s)
+unescape_octal (char *s)
 {
-  char *out = strdup (s), *w = out;
-  if (out == NULL)
-    abort ();
+  char *w = s;
   for (const char *r = s; *r; w++)
     {
       if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
@@ -461,13 +460,15 @@ unescape_octal (const char *s)
         *w = *r++;
     }
   *w = '\0';
-  return out;
+  return s;
 }
 
-/* "36 35 98:0 /root /point rw,noatime shared:1 - ext3 /dev/sda rw" */
+/* "36 35 98:0 /root /point rw,noatime shared:1 - ext3 /dev/sda rw"; the
+   fields point into line. */
 static bool
 mountinfo_parse_line (char *line, struct mountinfo *m)
 {
+  static char empty[] = "";
   char *save = NULL, *f[6];
   for (int i = 0; i < 6; i++)
     if ((f[i] = strtok_r (i ? NULL : line, " ", &save)) == NULL)
@@ -490,28 +491,34 @@ mountinfo_parse_line (char *line, struct mountinfo *m)
   m->root = unescape_octal (f[3]);
   m->point = unescape_octal (f[4]);
   m->mnt_opts = unescape_octal (f[5]);
-  m->optional = unescape_octal (optional ? optional : "");
+  m->optional = optional ? unescape_octal (optional) : empty;
   m->fstype = unescape_octal (fstype);
   m->source = unescape_octal (source);
   m->super_opts = unescape_octal (super);
   return true;
 }
 
+/* One allocation: the array, then the text its strings point into (the
+   init reads this inside the container's memory limit). */
 int
 mountinfo_read (struct mountinfo **out, size_t *n_out, skiff_error_t *err)
 {
   cleanup_free char *text = NULL;
-  if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, NULL, err) < 0)
+  size_t len = 0, lines = 1;
+  if (read_file_at (AT_FDCWD, "/proc/self/mountinfo", &text, &len, err) < 0)
     return -1;
-  size_t n = 0, cap = 32;
-  struct mountinfo *v = calloc (cap, sizeof *v);
+  for (size_t i = 0; i < len; i++)
+    lines += text[i] == '\n';
+  struct mountinfo *v = malloc (lines * sizeof *v + len + 1);
   if (v == NULL)
     abort ();
+  char *copy = memcpy ((char *)(v + lines), text, len);
+  copy[len] = '\0';
+  size_t n = 0;
   char *save = NULL;
-  for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+  for (char *line = strtok_r (copy, "\n", &save); line && n < lines;
+       line = strtok_r (NULL, "\n", &save))
     {
-      if (n == cap && (v = realloc (v, (cap *= 2) * sizeof *v)) == NULL)
-        abort ();
       memset (&v[n], 0, sizeof v[n]);
       if (mountinfo_parse_line (line, &v[n]))
         n++;
@@ -524,16 +531,7 @@ mountinfo_read (struct mountinfo **out, size_t *n_out, skiff_error_t *err)
 void
 mountinfo_free (struct mountinfo *v, size_t n)
 {
-  for (size_t i = 0; i < n; i++)
-    {
-      free (v[i].root);
-      free (v[i].point);
-      free (v[i].mnt_opts);
-      free (v[i].optional);
-      free (v[i].fstype);
-      free (v[i].source);
-      free (v[i].super_opts);
-    }
+  (void)n;
   free (v);
 }
 
@@ -812,10 +810,9 @@ static int
 fsconfig_data (int fsfd, const char *entry, const char *fstype, const char *target,
                skiff_error_t *err)
 {
-  cleanup_free char *copy = strdup (entry);
-  if (copy == NULL)
-    abort ();
-  char *p = copy;
+  char small[256];
+  cleanup_free char *heap = NULL;
+  char *p = strdup_small (entry, small, sizeof small, &heap);
   while (*p)
     {
       char *end = p;

@@ -92,7 +92,8 @@ int mount_change_attrs (int fd, const char *what, uint64_t set, uint64_t clr, bo
    whose root is fd. */
 int mount_set_propagation (int fd, const char *what, unsigned long propagation, skiff_error_t *err);
 
-/* One line of /proc/self/mountinfo, unescaped. */
+/* One line of /proc/self/mountinfo, unescaped; the strings live in the
+   array's own allocation: mountinfo_free() is one free(). */
 struct mountinfo
 {
   uint64_t id, parent;

@@ -249,8 +249,16 @@ exec_at_cwd (void *data, const char *cand)
   return is_executable_at (AT_FDCWD, cand);
 }
 
+static int
+copy_exe (char out[PATH_MAX], const char *path, skiff_error_t *err)
+{
+  if ((size_t)snprintf (out, PATH_MAX, "%s", path) >= PATH_MAX)
+    return skiff_error (err, ENAMETOOLONG, "process.args[0] `%s`", path);
+  return 0;
+}
+
 int
-process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err)
+process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err)
 {
   if (p->args_len == 0 || p->args[0][0] == '\0')
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
@@ -269,12 +277,12 @@ process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err)
         return skiff_error_kind_set (
             err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
             "process.args[0] `%s`: not an executable file in the container", arg0);
-      *path_out = strdup (arg0);
-      return 0;
+      return copy_exe (path_out, arg0, err);
     }
   const char *path = process_env_path (p);
-  if ((*path_out = process_search_path (path, arg0, exec_at_cwd, NULL)))
-    return 0;
+  cleanup_free char *found = process_search_path (path, arg0, exec_at_cwd, NULL);
+  if (found)
+    return copy_exe (path_out, found, err);
   /* ENOENT in the message, as for an absolute path: podman maps it to 127. */
   return skiff_error_kind_set (
       err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
@@ -322,11 +330,8 @@ static struct
   __typeof__ (&cap_drop_bound) drop_bound;
   __typeof__ (&cap_free) free;
   __typeof__ (&cap_from_name) from_name;
-  __typeof__ (&cap_init) init;
   __typeof__ (&cap_max_bits) max_bits;
   __typeof__ (&cap_set_ambient) set_ambient;
-  __typeof__ (&cap_set_flag) set_flag;
-  __typeof__ (&cap_set_proc) set_proc;
   __typeof__ (&cap_to_name) to_name;
 } libcap;
 static int libcap_state; /* 0 not tried, 1 loaded, -1 missing */
@@ -345,14 +350,10 @@ process_caps_load (skiff_error_t *err)
           *(void **)&lib.drop_bound = dlsym (h, "cap_drop_bound");
           *(void **)&lib.free = dlsym (h, "cap_free");
           *(void **)&lib.from_name = dlsym (h, "cap_from_name");
-          *(void **)&lib.init = dlsym (h, "cap_init");
           *(void **)&lib.max_bits = dlsym (h, "cap_max_bits");
           *(void **)&lib.set_ambient = dlsym (h, "cap_set_ambient");
-          *(void **)&lib.set_flag = dlsym (h, "cap_set_flag");
-          *(void **)&lib.set_proc = dlsym (h, "cap_set_proc");
           *(void **)&lib.to_name = dlsym (h, "cap_to_name");
-          if (lib.drop_bound && lib.free && lib.from_name && lib.init && lib.max_bits
-              && lib.set_ambient && lib.set_flag && lib.set_proc && lib.to_name)
+          if (lib.drop_bound && lib.free && lib.from_name && lib.max_bits && lib.set_ambient && lib.to_name)
             {
               libcap = lib;
               libcap_state = 1;
@@ -369,11 +370,8 @@ process_caps_load (skiff_error_t *err)
 #define cap_drop_bound (libcap.drop_bound)
 #define cap_free (libcap.free)
 #define cap_from_name (libcap.from_name)
-#define cap_init (libcap.init)
 #define cap_max_bits (libcap.max_bits)
 #define cap_set_ambient (libcap.set_ambient)
-#define cap_set_flag (libcap.set_flag)
-#define cap_set_proc (libcap.set_proc)
 #define cap_to_name (libcap.to_name)
 
 /* Names in config.json are "CAP_SYS_ADMIN"; libcap wants "cap_sys_admin". */
@@ -446,27 +444,36 @@ in_list (char **names, size_t len, cap_value_t cap)
   return false;
 }
 
+/* One capability set as capset(2) wants it. */
+static uint64_t
+cap_mask (char **names, size_t len)
+{
+  uint64_t m = 0;
+  for (size_t i = 0; i < len; i++)
+    {
+      cap_value_t v;
+      if (cap_value (names[i], &v) == 0 && v < 64)
+        m |= 1ULL << v;
+    }
+  return m;
+}
+
+/* capset(2) itself rather than libcap's cap_t: no heap in the init, which
+   runs this inside the container's memory limit. */
 static int
 set_caps (const oci_capabilities *c, skiff_error_t *err)
 {
-  cap_t caps = cap_init ();
-  int last = cap_max_bits ();
-  if (caps == NULL)
-    return skiff_error (err, errno, "cap_init");
-  for (cap_value_t v = 0; v < last; v++)
-    {
-      if (in_list (c->effective, c->effective_len, v))
-        cap_set_flag (caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
-      if (in_list (c->permitted, c->permitted_len, v))
-        cap_set_flag (caps, CAP_PERMITTED, 1, &v, CAP_SET);
-      if (in_list (c->inheritable, c->inheritable_len, v))
-        cap_set_flag (caps, CAP_INHERITABLE, 1, &v, CAP_SET);
-    }
-  int r = cap_set_proc (caps);
-  int e = errno;
-  cap_free (caps);
-  if (r < 0)
-    return skiff_error (err, e, "process.capabilities: capset");
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  uint64_t eff = cap_mask (c->effective, c->effective_len);
+  uint64_t prm = cap_mask (c->permitted, c->permitted_len);
+  uint64_t inh = cap_mask (c->inheritable, c->inheritable_len);
+  for (int i = 0; i < 2; i++)
+    data[i] = (struct __user_cap_data_struct){ (uint32_t)(eff >> (32 * i)),
+                                               (uint32_t)(prm >> (32 * i)),
+                                               (uint32_t)(inh >> (32 * i)) };
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    return skiff_error (err, errno, "process.capabilities: capset");
   for (size_t i = 0; i < c->ambient_len; i++)
     {
       cap_value_t v;
@@ -563,47 +570,74 @@ process_make_cwd (const oci_process *p, skiff_error_t *err)
   return 0;
 }
 
-/* HOME from the container's /etc/passwd when the config does not set it. */
-static char *
-home_of (uid_t uid)
+/* The home directory in one /etc/passwd line, if the line is uid's. */
+static bool
+passwd_home (char *line, uid_t uid, char *out, size_t size)
 {
-  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
-  char line[1024];
-  while (f && fgets (line, sizeof line, f))
+  char *f[7] = { 0 };
+  for (int i = 0; i < 7 && line; i++)
+    f[i] = strsep (&line, ":");
+  if (f[5] == NULL || *f[5] == '\0' || f[2] == NULL || strtoul (f[2], NULL, 10) != uid)
+    return false;
+  return (size_t)snprintf (out, size, "%s", f[5]) < size;
+}
+
+/* HOME from the container's /etc/passwd, else "/": read through a buffer
+   on the stack, not stdio (the init runs this inside the container's
+   memory limit).  A line longer than the buffer is skipped. */
+static void
+home_of (uid_t uid, char *out, size_t size)
+{
+  char buf[4096];
+  size_t have = 0;
+  bool skipping = false;
+  snprintf (out, size, "/");
+  cleanup_close int fd = open ("/etc/passwd", O_RDONLY | O_CLOEXEC);
+  while (fd >= 0)
     {
-      char *fields[7] = { 0 }, *save = NULL, *s = line;
-      line[strcspn (line, "\n")] = '\0';
-      for (int i = 0; i < 7; i++)
+      ssize_t n = read (fd, buf + have, sizeof buf - 1 - have);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
         {
-          fields[i] = strsep (&s, ":");
-          if (fields[i] == NULL)
-            break;
+          buf[have] = '\0';
+          if (have && !skipping)
+            passwd_home (buf, uid, out, size);
+          return;
         }
-      (void)save;
-      if (fields[5] && fields[2] && strtoul (fields[2], NULL, 10) == uid && *fields[5])
-        return strdup (fields[5]);
+      have += (size_t)n;
+      char *line = buf, *nl;
+      while ((nl = memchr (line, '\n', have - (size_t)(line - buf))))
+        {
+          *nl = '\0';
+          if (!skipping && passwd_home (line, uid, out, size))
+            return;
+          skipping = false;
+          line = nl + 1;
+        }
+      have -= (size_t)(line - buf);
+      memmove (buf, line, have);
+      if (have == sizeof buf - 1)
+        {
+          skipping = true;
+          have = 0;
+        }
     }
-  return strdup ("/");
 }
 
 void
-process_set_home (char ***envp, const oci_process *p)
+process_set_home (char **env, size_t cap, const oci_process *p, char buf[PROCESS_HOME_MAX])
 {
-  char **env = *envp;
   size_t n = 0;
   for (; env[n]; n++)
     if (strncmp (env[n], "HOME=", 5) == 0)
       return;
-  cleanup_free char *home = home_of (p->user ? p->user->uid : 0);
-  char *entry = NULL;
-  if (asprintf (&entry, "HOME=%s", home) < 0)
-    abort ();
-  char **grown = realloc (env, (n + 2) * sizeof *grown);
-  if (grown == NULL)
-    abort ();
-  grown[n] = entry;
-  grown[n + 1] = NULL;
-  *envp = grown;
+  if (n + 1 >= cap)
+    return;
+  memcpy (buf, "HOME=", 5);
+  home_of (p->user ? p->user->uid : 0, buf + 5, PROCESS_HOME_MAX - 5);
+  env[n] = buf;
+  env[n + 1] = NULL;
 }
 
 int

@@ -3,6 +3,7 @@
 #ifndef SKIFF_PROCESS_H
 #define SKIFF_PROCESS_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -19,7 +20,7 @@ const char *process_env_path (const oci_process *p);
 char *process_search_path (const char *path, const char *name,
                            bool (*is_exec) (void *data, const char *cand), void *data);
 /* Find args[0] in the container (PATH from process.env). */
-int process_resolve_exec (const oci_process *p, char **path_out, skiff_error_t *err);
+int process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err);
 /* chdir into process.cwd, resolved inside the current root with no magic
    links (CVE-2024-21626: a leaked fd as cwd). */
 int process_chdir (const oci_process *p, skiff_error_t *err);
@@ -41,9 +42,11 @@ int process_cloexec_from (int first_fd, skiff_error_t *err);
 
 /* Create process.cwd inside the root when it is missing. */
 int process_make_cwd (const oci_process *p, skiff_error_t *err);
-/* Add HOME (from the container's /etc/passwd, else "/") when unset;
- *envp is a NULL-terminated malloc'd array. */
-void process_set_home (char ***envp, const oci_process *p);
+/* Add HOME (from the container's /etc/passwd, else "/") when env, a
+   NULL-terminated array of cap slots, has none: the entry is written into
+   buf, which must live until the execve.  Uses no heap. */
+#define PROCESS_HOME_MAX (PATH_MAX + 8)
+void process_set_home (char **env, size_t cap, const oci_process *p, char buf[PROCESS_HOME_MAX]);
 int process_apply_final_affinity (const oci_process *p, skiff_error_t *err);
 
 #endif

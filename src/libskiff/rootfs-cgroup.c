@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -24,28 +26,30 @@ struct cgroup_ctx
 {
   struct rootfs_exec *x;
   const struct mount_op *op;
-  struct mountinfo *mi; /* the host's mounts, to find the hierarchies */
+  const struct mountinfo *mi; /* the host's mounts, read by the runtime */
   size_t mi_len;
 };
 
-static void
-cgroup_ctx_free (struct cgroup_ctx *c)
+/* Whether the comma-separated list has the item of length n at item. */
+static bool
+list_has (const char *list, const char *item, size_t n)
 {
-  mountinfo_free (c->mi, c->mi_len);
+  for (const char *p = list; *p; p += strcspn (p, ","), p += *p == ',')
+    if (strncmp (p, item, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+      return true;
+  return false;
 }
 
 /* Whether every controller of ctrls ("cpu,cpuacct", "name=systemd") is in
-   the super options of a cgroup v1 mount. */
+   the super options of a cgroup v1 mount.  No allocation: the init runs
+   this inside the container's memory limit. */
 static bool
 hierarchy_matches (const char *super_opts, const char *ctrls)
 {
-  cleanup_free char *copy = xstrdup (ctrls);
-  char *save = NULL;
-  for (char *c = strtok_r (copy, ",", &save); c; c = strtok_r (NULL, ",", &save))
+  for (const char *c = ctrls; *c; c += strcspn (c, ","), c += *c == ',')
     {
-      cleanup_free char *needle = rootfs_xasprintf (",%s,", c);
-      cleanup_free char *hay = rootfs_xasprintf (",%s,", super_opts);
-      if (strstr (hay, needle) == NULL)
+      size_t n = strcspn (c, ",");
+      if (n && !list_has (super_opts, c, n))
         return false;
     }
   return true;
@@ -64,7 +68,8 @@ find_hierarchy (const struct cgroup_ctx *c, const char *fstype, const char *ctrl
 
 /* The host directory of our cgroup `path` in the hierarchy mounted as m. */
 static int
-host_cgroup_dir (const struct mountinfo *m, const char *path, char **out, skiff_error_t *err)
+host_cgroup_dir (const struct mountinfo *m, const char *path, char out[PATH_MAX],
+                 skiff_error_t *err)
 {
   if (m == NULL)
     return skiff_error (err, ENOENT, "the host has no mount of this cgroup hierarchy");
@@ -72,21 +77,20 @@ host_cgroup_dir (const struct mountinfo *m, const char *path, char **out, skiff_
   if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
     return skiff_error (err, ENOENT, "cgroup \"%s\" is not below the host's mount %s", path,
                         m->point);
-  *out = rootfs_xasprintf ("%s%s", m->point, path + rl);
+  if ((size_t)snprintf (out, PATH_MAX, "%s%s", m->point, path + rl) >= PATH_MAX)
+    return skiff_error (err, ENAMETOOLONG, "cgroup \"%s\" below %s", path, m->point);
   return 0;
 }
 
-/* One hierarchy at dest: a fresh mount in a cgroup namespace (it shows the
-   namespace's root), else a bind of our own directory from the host so
-   the container sees nothing of the rest of the tree. */
+/* One hierarchy on target (dest, for messages): a fresh mount in a cgroup
+   namespace (it shows the namespace's root), else a bind of our own
+   directory from the host so the container sees nothing of the rest of
+   the tree. */
 static int
-cgroup_hierarchy (struct cgroup_ctx *c, const char *dest, const char *fstype, const char *ctrls,
-                  const char *path, skiff_error_t *err)
+cgroup_hierarchy (struct cgroup_ctx *c, int target, const char *dest, const char *fstype,
+                  const char *ctrls, const char *path, skiff_error_t *err)
 {
   struct rootfs_exec *x = c->x;
-  cleanup_close int target = safe_mkdir_all_in_root (x->rootfd, dest, 0755, err);
-  if (target < 0)
-    return -1;
   struct mount_target t = { target, x->rootfd, dest };
   struct mount_opts o = { .flags = c->op->opts.flags, .clear = c->op->opts.clear };
   if (x->s->cgroupns)
@@ -96,31 +100,81 @@ cgroup_hierarchy (struct cgroup_ctx *c, const char *dest, const char *fstype, co
       o.data_len = ctrls ? 1 : 0;
       return mount_new_fs (fstype, fstype, &t, &o, NULL, err);
     }
-  cleanup_free char *src = NULL;
-  if (host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, &src, err) < 0)
+  char src[PATH_MAX];
+  if (host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, src, err) < 0)
     return -1;
   o.bind = true;
   return mount_bind (-1, src, &t, &o, -1, err);
 }
 
+/* A directory `name` in the tmpfs we just mounted: nothing of the image
+   is there, so no path walk through the gateway is needed. */
+static int
+tmpfs_subdir (int tmpfs, const char *dest, skiff_error_t *err)
+{
+  const char *name = strrchr (dest, '/') + 1;
+  if (mkdirat (tmpfs, name, 0755) < 0 && errno != EEXIST)
+    return skiff_error (err, errno, "mkdir \"%s\"", dest);
+  int fd = openat (tmpfs, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return skiff_error (err, errno, "open \"%s\"", dest);
+  return fd;
+}
+
+/* /proc/self/cgroup into buf when it fits (it nearly always does), else
+   into *big: no allocation on the usual path. */
+static char *
+read_own_cgroups (char *buf, size_t size, char **big, skiff_error_t *err)
+{
+  cleanup_close int fd = open ("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      skiff_error (err, errno, "open /proc/self/cgroup");
+      return NULL;
+    }
+  size_t len = 0;
+  ssize_t n;
+  while (len < size - 1 && (n = read (fd, buf + len, size - 1 - len)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          skiff_error (err, errno, "read /proc/self/cgroup");
+          return NULL;
+        }
+      len += (size_t)n;
+    }
+  buf[len] = '\0';
+  if (len < size - 1)
+    return buf;
+  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", big, NULL, err) < 0)
+    return NULL;
+  return *big;
+}
+
 /* cpu -> cpu,cpuacct: the names programs look for. */
 static int
-cgroup_comount_links (struct rootfs_exec *x, const char *dest, const char *name, skiff_error_t *err)
+cgroup_comount_links (int tmpfs, const char *dest, const char *name, skiff_error_t *err)
 {
-  cleanup_close int tmpfs = safe_open_in_root (x->rootfd, dest, O_PATH | O_DIRECTORY, 0, err);
-  if (tmpfs < 0)
-    return -1;
-  cleanup_free char *ctrls = xstrdup (name);
-  char *save = NULL;
-  for (char *ctl = strtok_r (ctrls, ",", &save); ctl; ctl = strtok_r (NULL, ",", &save))
-    if (symlinkat (name, tmpfs, ctl) < 0 && errno != EEXIST)
-      return skiff_error (err, errno, "symlink \"%s/%s\"", dest, ctl);
+  for (const char *ctl = name; *ctl; ctl += strcspn (ctl, ","), ctl += *ctl == ',')
+    {
+      char link[256];
+      size_t n = strcspn (ctl, ",");
+      if (n == 0 || n >= sizeof link)
+        continue;
+      memcpy (link, ctl, n);
+      link[n] = '\0';
+      if (symlinkat (name, tmpfs, link) < 0 && errno != EEXIST)
+        return skiff_error (err, errno, "symlink \"%s/%s\"", dest, link);
+    }
   return 0;
 }
 
 /* v1 or hybrid host: a tmpfs with one directory per hierarchy of
    /proc/self/cgroup, symlinks for co-mounted controllers (cpu ->
-   cpu,cpuacct), cgroup2 at "unified" on a hybrid host. */
+   cpu,cpuacct), cgroup2 at "unified" on a hybrid host.  The init runs this
+   inside the container's memory limit: no heap on the usual path. */
 static int
 cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
 {
@@ -134,10 +188,15 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
   o.data_len = 1;
   if (dir < 0 || mount_new_fs ("tmpfs", "tmpfs", &t, &o, x->label, err) < 0)
     return -1;
-  cleanup_free char *text = NULL;
-  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
+  /* the tmpfs now on dest, not the directory below it */
+  cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_PATH | O_DIRECTORY, 0, err);
+  if (top < 0)
     return -1;
-  char *save = NULL;
+  char buf[4096], *save = NULL;
+  cleanup_free char *big = NULL;
+  char *text = read_own_cgroups (buf, sizeof buf, &big, err);
+  if (text == NULL)
+    return -1;
   for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
     {
       char *ctrls = strchr (line, ':'), *path = ctrls ? strchr (ctrls + 1, ':') : NULL;
@@ -153,18 +212,19 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
                        ctrls);
           continue;
         }
-      cleanup_free char *name = xstrdup (v2                                 ? "unified"
-                                         : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5
-                                                                            : ctrls);
-      cleanup_free char *sub = rootfs_xasprintf ("%s/%s", op->dest, name);
-      if (cgroup_hierarchy (c, sub, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls, path, err) < 0)
+      const char *name = v2 ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls;
+      char sub[PATH_MAX];
+      if ((size_t)snprintf (sub, sizeof sub, "%s/%s", op->dest, name) >= sizeof sub)
+        return skiff_error (err, ENAMETOOLONG, "%s/%s", op->dest, name);
+      cleanup_close int target = tmpfs_subdir (top, sub, err);
+      if (target < 0
+          || cgroup_hierarchy (c, target, sub, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls, path,
+                               err)
+                 < 0)
         return -1;
-      if (strchr (ctrls, ',') && cgroup_comount_links (x, op->dest, name, err) < 0)
+      if (strchr (ctrls, ',') && cgroup_comount_links (top, op->dest, name, err) < 0)
         return -1;
     }
-  cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_PATH | O_DIRECTORY, 0, err);
-  if (top < 0)
-    return -1;
   if ((op->opts.flags & MS_RDONLY)
       && mount_change_attrs (top, op->dest, MOUNT_ATTR_RDONLY, 0, false, err) < 0)
     return -1;
@@ -174,20 +234,23 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
 int
 rootfs_do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
-  __attribute__ ((cleanup (cgroup_ctx_free))) struct cgroup_ctx c = { x, op, NULL, 0 };
-  if (mountinfo_read (&c.mi, &c.mi_len, err) < 0)
-    return -1;
+  struct cgroup_ctx c = { x, op, x->s->host_mounts, x->s->host_mounts_len };
   struct statfs sfs;
   bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   if (!v2_only)
     return cgroup_v1_tree (&c, err);
-  cleanup_free char *text = NULL;
-  if (read_file_at (AT_FDCWD, "/proc/self/cgroup", &text, NULL, err) < 0)
+  char buf[4096];
+  cleanup_free char *big = NULL;
+  char *text = read_own_cgroups (buf, sizeof buf, &big, err);
+  if (text == NULL)
     return -1;
   /* a v2-only host has exactly one line, "0::/path" */
   if (strncmp (text, "0::", 3) != 0)
     return skiff_error (err, ENOENT, "no cgroup2 entry in /proc/self/cgroup");
   char *path = text + 3;
   path[strcspn (path, "\n")] = '\0';
-  return cgroup_hierarchy (&c, op->dest, "cgroup2", NULL, path, err);
+  cleanup_close int target = rootfs_open_target (x, op, true, err);
+  if (target < 0)
+    return -1;
+  return cgroup_hierarchy (&c, target, op->dest, "cgroup2", NULL, path, err);
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -55,9 +56,18 @@ make_node (struct rootfs_exec *x, const struct dev_node *d, skiff_error_t *err)
 {
   if (x->s->userns)
     return bind_host_node (x, d, err);
-  cleanup_free char *dir = rootfs_path_clean (d->path);
+  /* on the stack: the init runs this inside the container's memory limit */
+  char small[256], base[NAME_MAX + 1];
+  cleanup_free char *heap = NULL;
+  size_t len = strlen (d->path) + 2;
+  char *dir = len <= sizeof small ? small : (heap = malloc (len));
+  if (dir == NULL)
+    abort ();
+  rootfs_path_clean_to (d->path, dir);
   char *slash = strrchr (dir, '/');
-  cleanup_free char *base = xstrdup (slash + 1);
+  if (strlen (slash + 1) >= sizeof base)
+    return skiff_error (err, ENAMETOOLONG, "mknod \"%s\"", d->path);
+  strcpy (base, slash + 1);
   slash[slash == dir ? 1 : 0] = '\0';
   cleanup_close int parent = safe_mkdir_all_in_root (x->rootfd, dir, 0755, err);
   if (parent < 0)

@@ -22,6 +22,8 @@ struct rootfs_exec
 char *rootfs_xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* "/a/./b//../c/" -> "/a/c", ".." stopping at "/"; lexical. */
 char *rootfs_path_clean (const char *path);
+/* The same into out, which has room for strlen (path) + 2 bytes. */
+char *rootfs_path_clean_to (const char *path, char *out);
 /* Resolve (creating as needed) the destination of op inside the root: a
    directory when dir, else a file; refuses one that leads into procfs. */
 int rootfs_open_target (struct rootfs_exec *x, const struct mount_op *op, bool dir,

@@ -58,6 +58,12 @@ rootfs_path_clean (const char *path)
   char *out = malloc (strlen (path) + 2);
   if (out == NULL)
     abort ();
+  return rootfs_path_clean_to (path, out);
+}
+
+char *
+rootfs_path_clean_to (const char *path, char *out)
+{
   size_t o = 0;
   for (const char *p = path;;)
     {
@@ -394,11 +400,26 @@ int
 mount_plan_build (const struct rootfs_spec *s, struct mount_plan *plan, skiff_error_t *err)
 {
   memset (plan, 0, sizeof *plan);
-  if (plan_setup (s, plan, err) < 0 || plan_pivot (s, plan, err) < 0)
-    {
-      mount_plan_free (plan);
-      return -1;
-    }
+  if (plan_setup (s, plan, err) < 0)
+    goto fail;
+  plan->pivot_at = plan->len;
+  if (plan_pivot (s, plan, err) < 0)
+    goto fail;
+  return 0;
+fail:
+  mount_plan_free (plan);
+  return -1;
+}
+
+int
+rootfs_read_host_mounts (const struct mount_plan *plan, struct mountinfo **v, size_t *n,
+                         skiff_error_t *err)
+{
+  *v = NULL;
+  *n = 0;
+  for (size_t i = 0; i < plan->len; i++)
+    if (plan->ops[i].kind == OP_CGROUP)
+      return mountinfo_read (v, n, err);
   return 0;
 }
 
@@ -506,10 +527,9 @@ static int
 open_real_dir (int rootfd, const char *dest, skiff_error_t *err)
 {
   const int flags = O_PATH | O_DIRECTORY;
-  int fd = safe_open_in_root_how (rootfd, dest, flags, 0, FS_RESOLVE_NO_SYMLINKS, err);
-  if (fd < 0 && error_is (err, ENOENT))
+  int fd = safe_open_in_root_opt (rootfd, dest, flags, FS_RESOLVE_NO_SYMLINKS, err);
+  if (fd == FS_ABSENT)
     {
-      skiff_error_free (err);
       cleanup_close int made = safe_mkdir_all_in_root (rootfd, dest, 0755, err);
       if (made < 0)
         return -1;
@@ -734,12 +754,9 @@ do_pivot (struct rootfs_exec *x, skiff_error_t *err)
 static int
 do_readonly (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
-  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, err);
-  if (fd < 0 && error_is (err, ENOENT))
-    {
-      skiff_error_free (err);
-      return 0;
-    }
+  cleanup_close int fd = safe_open_in_root_opt (x->rootfd, op->dest, O_PATH, 0, err);
+  if (fd == FS_ABSENT)
+    return 0;
   if (fd < 0)
     return -1;
   /* a recursive read-only copy of what is there, submounts included */
@@ -771,12 +788,9 @@ verified_null (struct rootfs_exec *x, skiff_error_t *err)
 static int
 do_mask (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
-  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, err);
-  if (fd < 0 && error_is (err, ENOENT))
-    {
-      skiff_error_free (err);
-      return 0;
-    }
+  cleanup_close int fd = safe_open_in_root_opt (x->rootfd, op->dest, O_PATH, 0, err);
+  if (fd == FS_ABSENT)
+    return 0;
   mode_t fmt;
   if (fd < 0 || fs_fd_type (fd, &fmt, err) < 0)
     return -1;
@@ -848,24 +862,22 @@ exec_op (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
   return 0;
 }
 
-typedef int (*plan_phase_fn) (const struct rootfs_spec *, struct mount_plan *, skiff_error_t *);
-
+/* Runs ops[from, to) of a plan built by the runtime: the init only reads
+   it, so the plan's memory stays shared with the runtime's copy. */
 static int
-run_phase (const struct rootfs_spec *s, plan_phase_fn phase, skiff_error_t *err)
+run_ops (const struct rootfs_spec *s, const struct mount_plan *plan, size_t from, size_t to,
+         bool open_root, skiff_error_t *err)
 {
-  __attribute__ ((cleanup (mount_plan_free))) struct mount_plan plan = { 0 };
   __attribute__ ((cleanup (rootfs_exec_free))) struct rootfs_exec x;
   rootfs_exec_init (&x, s);
-  if (phase (s, &plan, err) < 0)
-    return -1;
-  if (phase == plan_pivot && reopen_root (&x, s->rootfs, err) < 0)
+  if (open_root && reopen_root (&x, s->rootfs, err) < 0)
     return -1;
   unsigned long long dev_ns = 0;
-  for (size_t i = 0; i < plan.len; i++)
+  for (size_t i = from; i < to; i++)
     {
-      enum mount_op_kind k = plan.ops[i].kind;
+      enum mount_op_kind k = plan->ops[i].kind;
       unsigned long long t0 = skiff_now_ns ();
-      if (exec_op (&x, &plan.ops[i], err) < 0)
+      if (exec_op (&x, &plan->ops[i], err) < 0)
         return -1;
       if (k == OP_DEVICES || k == OP_DEV_LINKS || k == OP_CONSOLE)
         dev_ns += skiff_now_ns () - t0;
@@ -876,15 +888,15 @@ run_phase (const struct rootfs_spec *s, plan_phase_fn phase, skiff_error_t *err)
 }
 
 int
-rootfs_setup (const struct rootfs_spec *s, skiff_error_t *err)
+rootfs_setup (const struct rootfs_spec *s, const struct mount_plan *plan, skiff_error_t *err)
 {
-  return run_phase (s, plan_setup, err);
+  return run_ops (s, plan, 0, plan->pivot_at, false, err);
 }
 
 int
-rootfs_pivot (const struct rootfs_spec *s, skiff_error_t *err)
+rootfs_pivot (const struct rootfs_spec *s, const struct mount_plan *plan, skiff_error_t *err)
 {
-  return run_phase (s, plan_pivot, err);
+  return run_ops (s, plan, plan->pivot_at, plan->len, true, err);
 }
 
 static void

@@ -2,8 +2,8 @@
 
    mount_plan_build() turns config.json into a list of operations (struct
    mount_plan) without touching anything, so `skiff check --plan` can print
-   it; rootfs_setup() and rootfs_pivot() build the plan of their phase and
-   run it.  Every path inside the rootfs goes through the fs.h gateway and
+   it; create builds it in the runtime, before the clone, and the init's
+   rootfs_setup() and rootfs_pivot() run the two phases of it.  Every path inside the rootfs goes through the fs.h gateway and
    every mount through mounts.h.  docs/rootfs.md has the order and why. */
 #ifndef SKIFF_ROOTFS_H
 #define SKIFF_ROOTFS_H
@@ -31,6 +31,10 @@ struct rootfs_spec
      privilege over the source filesystem, which the init inside a user
      namespace does not have. */
   const int *mount_fds;
+  /* The host's mounts, read by the runtime (rootfs_read_host_mounts()),
+     when the plan has a cgroup mount: where the hierarchies are. */
+  const struct mountinfo *host_mounts;
+  size_t host_mounts_len;
 };
 
 enum mount_op_kind
@@ -70,6 +74,7 @@ struct mount_plan
   size_t len, cap;
   char **warnings; /* things `skiff check` should show: ignored options... */
   size_t warnings_len;
+  size_t pivot_at; /* ops[pivot_at] is OP_PIVOT: what runs after the pivot */
 };
 
 /* The whole plan (both phases).  Fails with SKIFF_ERR_INVALID_CONFIG on
@@ -83,13 +88,18 @@ void mount_plan_describe (const struct mount_plan *plan, struct skiff_strbuf *ou
    linux.devices), for `skiff check --plan`. */
 void rootfs_devices_describe (const struct rootfs_spec *s, struct skiff_strbuf *out);
 
+/* Before the clone: the host's mounts when the plan needs them (a cgroup
+   mount), else *v = NULL.  The caller frees with mountinfo_free(). */
+int rootfs_read_host_mounts (const struct mount_plan *plan, struct mountinfo **v, size_t *n,
+                             skiff_error_t *err);
+
 /* In the container's init, in its new mount namespace (root of its user
    namespace if any, in its cgroup), before createContainer hooks: set
    propagation, bind the rootfs onto itself, mounts[] in order, /dev. */
-int rootfs_setup (const struct rootfs_spec *s, skiff_error_t *err);
+int rootfs_setup (const struct rootfs_spec *s, const struct mount_plan *plan, skiff_error_t *err);
 /* Then: pivot_root (or MS_MOVE + chroot), detach the old root, readonly
    and masked paths, root.readonly, rootfsPropagation.  Leaves cwd at /. */
-int rootfs_pivot (const struct rootfs_spec *s, skiff_error_t *err);
+int rootfs_pivot (const struct rootfs_spec *s, const struct mount_plan *plan, skiff_error_t *err);
 /* After the pivot: bind the pty slave onto /dev/console. */
 int rootfs_bind_console (int pty_slave_fd, skiff_error_t *err);
 

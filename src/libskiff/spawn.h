@@ -10,6 +10,7 @@
 #include "error.h"
 #include "namespaces.h"
 #include "ocispec.h"
+#include "rootfs.h"
 
 struct seccomp_prog;
 
@@ -17,14 +18,12 @@ struct create_job
 {
   const char *id;
   const char *bundle; /* absolute */
-  const char *rootfs; /* absolute, resolved */
   const oci_config *config;
   struct ns_plan ns;
   bool two_stage;   /* namespaces are joined or a pid/time ns needs a fork */
   int sync_fd;      /* child's end */
   int fifo_fd;      /* O_PATH of <state>/exec.fifo, -1 for none */
   int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
-  bool no_pivot;
   bool no_new_keyring;
   bool run_hooks_sync;      /* prestart/createRuntime hooks need a stop */
   bool needs_state;         /* createContainer/startContainer hooks: get SYNC_STATE */
@@ -32,6 +31,16 @@ struct create_job
   char *state_json_created; /* the same with status created */
   struct seccomp_prog *seccomp;
   char **env; /* process.env plus what the runtime adds */
+  size_t env_cap; /* env's slots: room for HOME */
+  char **argv;    /* process.args, NULL-terminated */
+  /* The rootfs, planned by the runtime before the clone: the init only
+     reads the plan, so its pages stay shared, and a bad mount fails
+     before anything exists. */
+  struct rootfs_spec rootfs_spec;
+  struct mount_plan mounts;
+  int *mount_fds; /* rootfs_open_idmapped_mounts(), with a user namespace */
+  struct mountinfo *host_mounts;
+  size_t host_mounts_len;
 };
 
 struct spawn_result

@@ -267,6 +267,31 @@ def test_idmapped_bind(runtime, bundle, cid, workdir):
     assert os.stat(src / "owned-by-root").st_uid == 0
 
 
+@pytest.mark.xfail_runtime("runc", reason="idmapped mounts need runc 1.2")
+def test_idmapped_bind_in_userns(runtime, bundle, cid, workdir):
+    """With a user namespace the init has no privilege over the source's
+    filesystem: the runtime makes the idmapped tree before the clone and
+    the init attaches it.  Host root's file shows as the container's root,
+    where a plain bind would show the overflow uid."""
+    src = workdir / "idsrc"
+    src.mkdir()
+    (src / "owned-by-root").write_text("x")
+    (bundle.rootfs / "id").mkdir()
+    userns = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.add_namespace("user")
+    bundle.linux["uidMappings"] = list(userns)
+    bundle.linux["gidMappings"] = list(userns)
+    bundle.config["mounts"].append({
+        "destination": "/id", "type": "bind", "source": str(src),
+        "options": ["rbind", "idmap"],
+        "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}],
+    })
+    (kv,) = sh_sections(runtime, bundle, cid, "/init stat /id/owned-by-root")
+    assert kv["uid"] == "0" and kv["gid"] == "0"
+    assert os.stat(src / "owned-by-root").st_uid == 0
+
+
 @pytest.mark.skiff_only
 def test_missing_bind_source_names_the_mount(runtime, bundle, cid):
     bundle.add_mount("/data", "/srv/skiff-does-not-exist")

@@ -215,12 +215,16 @@ container_main (struct run *r, int msgfd)
       return RC_SETUP;
     }
   s.mount_fds = prepared;
-  if (rootfs_setup (&s, &err) < 0)
+  struct mount_plan plan;
+  struct mountinfo *host = NULL;
+  if (mount_plan_build (&s, &plan, &err) < 0
+      || rootfs_read_host_mounts (&plan, &host, &s.host_mounts_len, &err) < 0
+      || (s.host_mounts = host, rootfs_setup (&s, &plan, &err)) < 0)
     {
       dprintf (msgfd, "%s", err->msg);
       return RC_SETUP;
     }
-  if (rootfs_pivot (&s, &err) < 0)
+  if (rootfs_pivot (&s, &plan, &err) < 0)
     {
       dprintf (msgfd, "%s", err->msg);
       return RC_PIVOT;
