@@ -268,12 +268,12 @@ cb_runtime_hooks (void *data, pid_t pid, skiff_error_t *err)
 }
 
 static int
-cb_enter_cgroup (void *data, pid_t pid, skiff_error_t *err)
+cb_enter_cgroup (void *data, pid_t pid, bool born_in, skiff_error_t *err)
 {
   struct creation *c = data;
   if (fault_inject ("cgroup-enter", err) < 0)
     return -1;
-  return cgroup_enter (c->cg, pid, err);
+  return born_in ? 0 : cgroup_enter (c->cg, pid, err);
 }
 
 static int
@@ -337,6 +337,26 @@ has_in_container_hooks (const oci_hooks *h)
   return h && (h->create_container_len || h->start_container_len);
 }
 
+/* An init killed by the OOM killer during its setup only shows as a
+   closed sync socket: say what happened, and which setting to change. */
+static int
+explain_oom (struct creation *c, skiff_error_t *err)
+{
+  const oci_linux *l = c->config->linux;
+  const oci_memory *m = l && l->resources ? l->resources->memory : NULL;
+  if (c->cg == NULL || cgroup_oom_kills (c->cg) == 0)
+    return -1;
+  skiff_error_free (err);
+  if (m && m->limit_present && m->limit > 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.resources.memory.limit: %lld bytes is too small: the OOM "
+                                 "killer killed the container's init during its setup",
+                                 (long long)m->limit);
+  return skiff_error (err, 0,
+                      "the OOM killer killed the container's init during its setup (cgroup `%s`)",
+                      c->cg->path);
+}
+
 static int
 launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
 {
@@ -364,6 +384,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
                       || getenv ("SKIFF_TEST_FAIL_AT") || getenv ("SKIFF_TEST_KILL_AT");
   j->needs_state = has_in_container_hooks (cfg->hooks) || (cfg->linux && cfg->linux->seccomp);
   j->seccomp = c->seccomp;
+  j->cgroup_fd = c->cg ? cgroup_open_leaf (c->cg) : -1;
   j->env = build_env (cfg->process, j->preserve_fds);
   j->env_cap = cfg->process->env_len + CREATE_ENV_SPARE;
   j->argv = strv_terminate (cfg->process->args, cfg->process->args_len);
@@ -374,7 +395,9 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
                                 .enter_cgroup = cb_enter_cgroup,
                                 .data = c };
   c->spawned = true;
-  return spawn_container (j, &cb, res, err);
+  if (spawn_container (j, &cb, res, err) < 0)
+    return explain_oom (c, err);
+  return 0;
 }
 
 static int
@@ -442,6 +465,8 @@ release (struct creation *c)
   ns_plan_release (&c->job.ns);
   if (c->job.fifo_fd >= 0)
     close (c->job.fifo_fd);
+  if (c->job.cgroup_fd >= 0)
+    close (c->job.cgroup_fd);
   free (c->job.env);
   free (c->job.argv);
   mount_plan_free (&c->job.mounts);
@@ -469,6 +494,7 @@ skiff_container_create (struct skiff_context *ctx, const char *id,
   int ret = -1;
 
   c.job.fifo_fd = -1;
+  c.job.cgroup_fd = -1;
   out->pid = -1;
   out->console = -1;
   if (state_validate_id (id, err) < 0)

@@ -20,11 +20,34 @@
 #include "seccomp.h"
 #include "sync.h"
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* With a cgroup fd the child is born in its cgroup: it never runs in
+   ours, and no cgroup.procs write (with its migration cost) is needed.
+   Any failure of that (an old kernel, a cgroup the kernel will not clone
+   into) falls back to a plain clone, and the caller moves the child. */
 static pid_t
-clone_child (int flags)
+clone_child (int flags, int cgroup_fd, bool *born_in)
 {
   struct clone_args args = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
-  pid_t pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
+  pid_t pid;
+  *born_in = false;
+  if (cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t)cgroup_fd;
+      pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
+      if (pid >= 0)
+        {
+          *born_in = true;
+          return pid;
+        }
+      args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+    }
+  pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
   if (pid < 0 && errno == ENOSYS)
     pid = (pid_t)syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
   return pid;
@@ -131,7 +154,9 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struc
   unsigned long long t0 = skiff_now_ns ();
   /* The cgroup namespace is made by the child once it is in its cgroup:
      the namespace's root is the cgroup it was created in. */
-  child = clone_child (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP);
+  bool born_in;
+  child = clone_child (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP, job->cgroup_fd,
+                       &born_in);
   if (child < 0)
     {
       int e = errno;
@@ -149,9 +174,11 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struc
   cleanup_close int sync_fd = sp[0];
   job->sync_fd = sync_fd;
   t0 = skiff_now_ns ();
-  if (cb->enter_cgroup (cb->data, child, err) < 0)
+  if (cb->enter_cgroup (cb->data, child, born_in, err) < 0)
     goto fail;
   skiff_debug_phase ("cgroup (join)", t0);
+  if (born_in)
+    skiff_debug ("the init was born in its cgroup (clone3 with CLONE_INTO_CGROUP)");
   t0 = skiff_now_ns ();
   if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER) && write_maps (job, child, err) < 0)
     goto fail;

@@ -22,6 +22,7 @@ struct create_job
   struct ns_plan ns;
   bool two_stage;   /* namespaces are joined or a pid/time ns needs a fork */
   int sync_fd;      /* child's end */
+  int cgroup_fd;    /* cgroup_open_leaf(): the init is born there, or -1 */
   int fifo_fd;      /* O_PATH of <state>/exec.fifo, -1 for none */
   int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
   bool no_new_keyring;
@@ -55,7 +56,8 @@ struct spawn_callbacks
 {
   char *(*state_json) (void *data, pid_t pid, const char *status);
   int (*run_runtime_hooks) (void *data, pid_t pid, skiff_error_t *err);
-  int (*enter_cgroup) (void *data, pid_t pid, skiff_error_t *err);
+  /* born_in: clone3 put the process in its cgroup (CLONE_INTO_CGROUP) */
+  int (*enter_cgroup) (void *data, pid_t pid, bool born_in, skiff_error_t *err);
   void *data;
 };
 

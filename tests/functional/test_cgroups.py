@@ -60,6 +60,23 @@ def procs_of(ctrl, path):
     return [int(p) for p in f.read_text().split()] if f.exists() else []
 
 
+@pytest.mark.skiff_only
+def test_v2_init_born_in_its_cgroup(runtime, bundle, cid):
+    """On a pure v2 host the init is cloned straight into its cgroup
+    (clone3 with CLONE_INTO_CGROUP): it never runs in the runtime's, and
+    no cgroup.procs write is needed."""
+    if not V2:
+        pytest.skip("CLONE_INTO_CGROUP needs the cgroup v2 hierarchy at /sys/fs/cgroup")
+    runtime.log_path = runtime.workdir / f"{cid}.log"
+    bundle.save(cid)
+    runtime.ids.append(cid)
+    runtime("--debug", "create", "--bundle", bundle.path, cid).ok()
+    pid = runtime.state(cid)["pid"]
+    msgs = [json.loads(line)["msg"] for line in runtime.log_path.read_text().splitlines() if line]
+    assert any("born in its cgroup" in m for m in msgs), msgs
+    assert pid in procs_of("pids", cgpath(bundle))
+
+
 # --------------------------------------------------------------- resources
 
 
@@ -191,6 +208,18 @@ def test_memory_error_names_the_key(runtime, bundle, cid):
     bundle.linux["resources"]["memory"] = {"limit": 64 << 20, "swap": 32 << 20}
     r = runtime.create(cid, bundle).failed()
     assert "linux.resources.memory" in r.stderr, r.describe()
+
+
+@pytest.mark.skiff_only
+def test_memory_limit_too_small_for_setup_says_so(runtime, bundle, cid):
+    """An init killed by the OOM killer during create is named as such,
+    with the setting to change, not as a closed sync socket."""
+    if not has_ctrl("memory"):
+        pytest.skip("no memory controller")
+    bundle.linux.setdefault("resources", {})["memory"] = {"limit": 64 * 1024}
+    r = runtime.create(cid, bundle).failed()
+    assert "linux.resources.memory.limit: 65536 bytes is too small" in r.stderr, r.describe()
+    assert "OOM killer" in r.stderr
 
 
 def test_memory_limit_kills_a_hog(runtime, bundle, cid):

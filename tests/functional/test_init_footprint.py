@@ -69,5 +69,8 @@ def test_created_init_writes_no_heap(runtime, bundle, cid):
     # the default bundle has the cgroup mount, /dev, masked and read-only
     # paths: every step of the init's setup ran
     assert pages.get("[heap]", 0) == 0, pages
-    # a few stack pages, libc's and the TLS block: crun's init writes 4
-    assert sum(pages.values()) <= 8, pages
+    # A few stack pages, libc's and the TLS block: 3-6 when the runtime moves
+    # the init into its cgroup (crun's init: 4), ~10 on v2, where the init is
+    # born in it (CLONE_INTO_CGROUP) and all it touches from its first
+    # instruction counts.  The init of before this test: 15, 11 of them heap.
+    assert sum(pages.values()) <= 12, pages

@@ -181,6 +181,12 @@ cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err)
 }
 
 int
+cgroup_open_leaf (struct skiff_cgroup *cg)
+{
+  return cg->ops->open_leaf ? cg->ops->open_leaf (cg) : -1;
+}
+
+int
 cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 {
   if (cg->ops->enter (cg, pid, err) < 0)

@@ -37,6 +37,9 @@ struct cgroup_ops
   /* The "data" object of runc's stats event. */
   int (*stats) (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err);
   uint64_t (*oom_kills) (struct skiff_cgroup *cg);
+  /* Optional: an fd of the one directory a process must be in, for
+     clone3 (CLONE_INTO_CGROUP); -1 when there is no such directory. */
+  int (*open_leaf) (struct skiff_cgroup *cg);
 };
 
 struct skiff_cgroup
@@ -69,6 +72,11 @@ void cgroup_freep (struct skiff_cgroup **cg);
 
 int cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err);
 int cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
+/* A cgroup2 directory fd for clone3 (CLONE_INTO_CGROUP), so that the init
+   is born in its cgroup and cgroup_enter() is not needed: only where one
+   directory holds every controller (pure v2, cgroupfs driver).  -1 else,
+   or when it cannot be opened (the caller then uses cgroup_enter()). */
+int cgroup_open_leaf (struct skiff_cgroup *cg);
 /* Signal every process; kills in a loop until the cgroup is empty when
    sig is SIGKILL. */
 int cgroup_kill_all (struct skiff_cgroup *cg, int sig, skiff_error_t *err);

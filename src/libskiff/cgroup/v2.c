@@ -118,6 +118,12 @@ v2_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 }
 
 static int
+v2_open_leaf (struct skiff_cgroup *cg)
+{
+  return v2_open (cg, NULL);
+}
+
+static int
 v2_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
 {
   char p[PATH_MAX];
@@ -326,4 +332,5 @@ const struct cgroup_ops cgroup_v2_ops = {
   .apply = v2_apply,
   .stats = v2_stats,
   .oom_kills = v2_oom_kills,
+  .open_leaf = v2_open_leaf,
 };
