@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "git-commit.h"
 #include "libskiff/clone-binary.h"
 #include "libskiff/log.h"
 
@@ -60,7 +61,7 @@ print_usage (FILE *out)
 static void
 print_version (void)
 {
-  printf ("skiff version %s\ncommit: %s\nspec: %s\n%s\n", PACKAGE_VERSION, GIT_COMMIT,
+  printf ("skiff version %s\ncommit: %s\nspec: %s\n%s\n", PACKAGE_VERSION, SKIFF_GIT_COMMIT,
           OCI_SPEC_VERSION, skiff_build_features ());
 }
 
