@@ -33,6 +33,7 @@
      fds           fds=<list>, fd.<n>=<readlink target> for every open fd
      cwd           cwd=<getcwd()>
      env           the environment, one NAME=VALUE per line
+     keyring       keyring.id keyring.name of the session keyring
      mounts        /proc/self/mountinfo verbatim
      umask         umask=<octal>
      oom           oom_score_adj=<n>
@@ -550,6 +551,25 @@ cmd_cwd (int argc, char **argv)
   if (!getcwd (buf, sizeof buf))
     return report_errno (errno);
   printf ("cwd=%s\n", buf);
+  return 0;
+}
+
+/* The session keyring: its serial and description ("keyring;uid;gid;perm;name"). */
+static int
+cmd_keyring (int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  char desc[512];
+  long id = syscall (SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0);
+  if (id < 0)
+    return report_errno (errno);
+  long n = syscall (SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc);
+  if (n < 0)
+    return report_errno (errno);
+  desc[sizeof desc - 1] = '\0';
+  const char *name = strrchr (desc, ';');
+  printf ("keyring.id=%ld\nkeyring.name=%s\n", id, name ? name + 1 : desc);
   return 0;
 }
 
@@ -1113,6 +1133,7 @@ static const struct
   { "fds", cmd_fds },
   { "cwd", cmd_cwd },
   { "env", cmd_env },
+  { "keyring", cmd_keyring },
   { "mounts", cmd_mounts },
   { "umask", cmd_umask },
   { "oom", cmd_oom },

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,15 +228,15 @@ static void
 fill_status (struct creation *c)
 {
   skiff_status *s = &c->status;
-  struct passwd *pw = getpwuid (geteuid ());
   s->id = (char *)c->id;
   s->bundle = c->bundle;
   s->rootfs = c->rootfs;
   s->created = rfc3339_now ();
-  s->owner = strdup (pw ? pw->pw_name : "");
   s->cgroup_path = c->cg ? c->cg->path : NULL;
   s->cgroup_manager = (char *)(c->cg ? c->cg->ops->name : "none");
   s->annotations = c->config->annotations;
+  /* exec joins no keyring of its own either */
+  s->no_new_keyring = c->opts->no_new_keyring;
 }
 
 static char *
@@ -476,7 +475,6 @@ release (struct creation *c)
       close (c->job.mount_fds[i]);
   free (c->job.mount_fds);
   free (c->status.created);
-  free (c->status.owner);
   oci_config_free (c->config);
   free (c->raw);
   free (c->bundle);

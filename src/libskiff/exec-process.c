@@ -176,6 +176,8 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
       || load_process (t->config, o, &t->process, err) < 0)
     goto out;
   t->pid = st->pid;
+  t->id = id;
+  t->no_new_keyring = st->no_new_keyring_present && st->no_new_keyring;
   if (st->cgroup_path)
     t->cgroup = cgroup_from_path (st->cgroup_path);
   ret = 0;

@@ -3,6 +3,8 @@
 #ifndef SKIFF_EXEC_PROCESS_H
 #define SKIFF_EXEC_PROCESS_H
 
+#include <stdbool.h>
+
 #include "ocispec.h"
 #include "skiff.h"
 
@@ -11,6 +13,8 @@ struct exec_target
   oci_config *config;   /* the container's config */
   oci_process *process; /* what to run */
   pid_t pid;            /* the container's init */
+  const char *id;
+  bool no_new_keyring; /* create had --no-new-keyring */
   struct skiff_cgroup *cgroup;
 };
 

@@ -46,6 +46,8 @@ struct exec_job
   struct seccomp_prog *seccomp;
   char **env;
   char *state_json;
+  const char *id;
+  bool no_new_keyring;
 };
 
 /* The namespaces where the container differs from us. */
@@ -115,10 +117,12 @@ exec_final (struct exec_job *j)
       if (master < 0 || sync_send_fd (j->sync_fd, SYNC_CONSOLE, master, &err) < 0)
         exec_fail (j, &err);
     }
-  if (process_resolve_exec (p, exe, &err) < 0 || process_make_cwd (p, &err) < 0
-      || process_chdir (p, &err) < 0 || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
+  /* A missing cwd fails, as in runc: only create makes it. */
+  if (process_resolve_exec (p, exe, &err) < 0 || process_chdir (p, &err) < 0 || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+    exec_fail (j, &err);
+  if (!j->no_new_keyring && process_join_session_keyring (p, j->id, &err) < 0)
     exec_fail (j, &err);
   /* LSM labels before no_new_privs and the filter (see init.c). */
   struct label_exec labels = LABEL_EXEC_INIT;
@@ -228,6 +232,8 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   j.process = t.process;
   j.config = t.config;
   j.target = t.pid;
+  j.id = t.id;
+  j.no_new_keyring = t.no_new_keyring;
   j.ns_flags = container_ns_flags (t.pid);
   j.preserve_fds = opts->preserve_fds;
   j.env = exec_build_env (t.process);

@@ -171,21 +171,6 @@ set_names (const oci_config *c, skiff_error_t *err)
   return 0;
 }
 
-static int
-join_session_keyring (struct create_job *job, skiff_error_t *err)
-{
-  if (job->no_new_keyring)
-    return 0;
-  /* With the process's SELinux label, so that the container may use it. */
-  if (label_keyring (job->config->process, err) < 0)
-    return -1;
-  /* A fresh session keyring, so the container cannot read the host's. */
-  if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, job->id) < 0 && errno != ENOSYS
-      && errno != EPERM && errno != EDQUOT)
-    return skiff_error (err, errno, "join a new session keyring");
-  return label_keyring (NULL, err);
-}
-
 /* Before the rootfs: everything that uses the host's /proc or privilege. */
 static int
 setup_early (struct create_job *job, skiff_error_t *err)
@@ -196,7 +181,8 @@ setup_early (struct create_job *job, skiff_error_t *err)
       return skiff_error (err, errno, "become root in the user namespace");
   if (fault_inject ("init-early", err) < 0)
     return -1;
-  if (set_names (c, err) < 0 || join_session_keyring (job, err) < 0)
+  if (set_names (c, err) < 0
+      || (!job->no_new_keyring && process_join_session_keyring (c->process, job->id, err) < 0))
     return -1;
   if (sysctl_apply (c->linux, err) < 0)
     return -1;

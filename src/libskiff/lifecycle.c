@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,12 @@ static const char *const verb_names[VERB_COUNT]
 /* allowed[status][verb] */
 static const bool allowed[][VERB_COUNT] = {
   [STATUS_CREATING] = { [VERB_DELETE] = true },
-  /* runc lets exec join a created container too. */
-  [STATUS_CREATED]
-  = { [VERB_START] = true, [VERB_KILL] = true, [VERB_DELETE] = true, [VERB_EXEC] = true },
+  /* runc lets exec join a created container too, and pause it. */
+  [STATUS_CREATED] = { [VERB_START] = true,
+                       [VERB_KILL] = true,
+                       [VERB_DELETE] = true,
+                       [VERB_EXEC] = true,
+                       [VERB_PAUSE] = true },
   [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
   [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
   [STATUS_STOPPED] = { [VERB_DELETE] = true },
@@ -394,6 +398,23 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, s
   return state_dir_remove (&o.sd, err);
 }
 
+/* As runc: `list` names the owner of the state directory (resolved now,
+   not at create, which would pay an NSS lookup every start); "#UID" when
+   the uid has no name.  `state` prints "". */
+static char *
+state_owner_name (const struct state_dir *sd)
+{
+  struct stat st;
+  char *name = NULL;
+  if (fstat (sd->dir_fd, &st) < 0)
+    return strdup ("");
+  struct passwd *pw = getpwuid (st.st_uid);
+  if ((pw ? asprintf (&name, "%s", pw->pw_name) : asprintf (&name, "#%u", (unsigned)st.st_uid))
+      < 0)
+    abort ();
+  return name;
+}
+
 static int
 list_one (struct skiff_context *ctx, const char *id, struct skiff_list_entry *e)
 {
@@ -410,8 +431,10 @@ list_one (struct skiff_context *ctx, const char *id, struct skiff_list_entry *e)
   e->status = strdup (status_name (o.status));
   e->bundle = strdup (o.st->bundle);
   e->created = strdup (o.st->created ? o.st->created : "");
-  e->owner = strdup (o.st->owner ? o.st->owner : "");
-  e->json = container_state_json (o.st, pid, e->status, true, false);
+  e->owner = state_owner_name (&o.sd);
+  skiff_status with_owner = *o.st;
+  with_owner.owner = e->owner;
+  e->json = container_state_json (&with_owner, pid, e->status, true, false);
   return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "fsutil.h"
+#include "label.h"
 #include "log.h"
 
 static const struct
@@ -537,6 +538,20 @@ process_drop_privileges (const oci_process *p, skiff_error_t *err)
   if (prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return skiff_error (err, errno, "prctl PR_SET_KEEPCAPS");
   return set_caps (c, err);
+}
+
+int
+process_join_session_keyring (const oci_process *p, const char *id, skiff_error_t *err)
+{
+  char name[320];
+  snprintf (name, sizeof name, "_ses.%s", id);
+  /* With the process's SELinux label, so that the container may use it. */
+  if (label_keyring (p, err) < 0)
+    return -1;
+  if (syscall (SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name) < 0 && errno != ENOSYS
+      && errno != EPERM && errno != EDQUOT)
+    return skiff_error (err, errno, "join a new session keyring");
+  return label_keyring (NULL, err);
 }
 
 int

@@ -47,6 +47,10 @@ int process_make_cwd (const oci_process *p, skiff_error_t *err);
    buf, which must live until the execve.  Uses no heap. */
 #define PROCESS_HOME_MAX (PATH_MAX + 8)
 void process_set_home (char **env, size_t cap, const oci_process *p, char buf[PROCESS_HOME_MAX]);
+/* A session keyring of the container's ("_ses.<id>", as runc names it),
+   so the process cannot read the host's or the runtime's keys: for the
+   init and for exec, unless create had --no-new-keyring. */
+int process_join_session_keyring (const oci_process *p, const char *id, skiff_error_t *err);
 int process_apply_final_affinity (const oci_process *p, skiff_error_t *err);
 
 #endif

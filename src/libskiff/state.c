@@ -251,14 +251,16 @@ state_status (struct state_dir *sd, const skiff_status *st)
     return STATUS_CREATING;
   if (!state_process_alive (st))
     return STATUS_STOPPED;
-  if (faccessat (sd->dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return STATUS_CREATED;
+  /* Frozen first: a created container can be paused too (as runc), and
+     is created again once resumed. */
   if (st->cgroup_path)
     {
       cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (st->cgroup_path);
       if (cgroup_is_frozen (cg))
         return STATUS_PAUSED;
     }
+  if (faccessat (sd->dir_fd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return STATUS_CREATED;
   return STATUS_RUNNING;
 }
 

@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-from harness import DEFAULT_CAPS, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
+from harness import DEFAULT_CAPS, IS_SKIFF, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -64,6 +64,32 @@ def test_exec_inherits_config_env_and_adds(runtime, bundle, cid):
 def test_exec_cwd(runtime, cid, running):
     kv = parse_kv(ex(runtime, cid, "/init", "cwd", opts=["--cwd", "/tmp"]).ok().stdout)
     assert kv["cwd"] == "/tmp"
+
+
+def test_exec_joins_the_containers_session_keyring(runtime, cid, running):
+    """As runc: exec's process gets the container's session keyring (not
+    the runtime's, nor the host's): runc names it "_ses.<id>", crun <id>."""
+    kv = parse_kv(ex(runtime, cid, "/init", "keyring").ok().stdout)
+    assert kv["keyring.name"] in ("_ses." + cid, cid), kv
+    if IS_SKIFF:
+        assert kv["keyring.name"] == "_ses." + cid
+
+
+@pytest.mark.skiff_only
+def test_exec_no_new_keyring_from_create(runtime, bundle, cid):
+    """create --no-new-keyring is remembered: exec joins none either."""
+    bundle.args = ["/init", "ready"]
+    c = runtime.create(cid, bundle, "--no-new-keyring").ok()
+    runtime.start(cid).ok()
+    c.wait_output("ready")
+    kv = parse_kv(ex(runtime, cid, "/init", "keyring").ok().stdout)
+    assert kv["keyring.name"] not in ("_ses." + cid, cid), kv
+
+
+def test_exec_missing_cwd_fails(runtime, cid, running):
+    """exec does not create its cwd (create does), as in runc."""
+    r = ex(runtime, cid, "/init", "cwd", opts=["--cwd", "/no/such/dir"]).failed()
+    assert "/no/such/dir" in r.stderr
 
 
 @pytest.mark.xfail_runtime("crun", reason="crun 1.8 exec defaults cwd to /")

@@ -57,6 +57,31 @@ def test_home_root_default(runtime, bundle, cid):
     assert env["HOME"] == "/root"
 
 
+def test_home_past_an_overlong_passwd_line(runtime, bundle, cid):
+    """A line longer than the reader's buffer is skipped, not misread."""
+    passwd = bundle.rootfs / "etc" / "passwd"
+    old = passwd.read_text()
+    passwd.write_text("x:" + "y" * 6000 + ":1000:1000::/wrong:/bin/sh\n" + old)
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    try:
+        env = run_init(runtime, bundle, cid, "env")
+    finally:
+        passwd.write_text(old)
+    assert env["HOME"] == "/home/user"
+
+
+def test_home_unknown_uid_is_slash(runtime, bundle, cid):
+    bundle.process["user"] = {"uid": 4242, "gid": 4242}
+    env = run_init(runtime, bundle, cid, "env")
+    assert env["HOME"] == "/"
+
+
+def test_session_keyring_of_its_own(runtime, bundle, cid):
+    """The init joins a new session keyring (runc: "_ses.<id>", crun: <id>)."""
+    kv = run_init(runtime, bundle, cid, "keyring")
+    assert kv["keyring.name"] in ("_ses." + cid, cid), kv
+
+
 # --------------------------------------------------------------------- cwd
 
 
