@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -29,6 +28,7 @@
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "fsutil.h"
+#include "label.h"
 #include "log.h"
 #include "namespaces.h"
 #include "plan.h"
@@ -41,9 +41,6 @@
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef SELINUX_MAGIC
-#define SELINUX_MAGIC 0xf97cff8c
 #endif
 
 /* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
@@ -782,15 +779,15 @@ in_plus_list (const char *list, const char *name)
 static void
 host_probe (struct host *h)
 {
-  struct statfs sfs;
   static const char *const ns[]
       = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
   static const char *const ctl[]
       = { "cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "rdma", "net_cls" };
   memset (h, 0, sizeof *h);
   h->cgroup = cgroup_detect_layout ();
-  h->selinux = statfs ("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
-  h->apparmor = access ("/sys/kernel/security/apparmor", F_OK) == 0;
+  /* the same tests as create's (label.c) */
+  h->selinux = selinux_host_enabled ();
+  h->apparmor = apparmor_host_enabled ();
   h->idmap = idmap_supported ();
   for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
     {

@@ -8,6 +8,7 @@
 
 #include "build-features.h"
 #include "cgroup/cgroup.h"
+#include "label.h"
 #include "mounts.h"
 #include "process.h"
 #include "skiff.h"
@@ -58,7 +59,7 @@ skiff_features_json (void)
     .known_flags_len = seccomp ? strv_len (oci_seccomp_flag_values) : 0,
   };
   oci_features_enabled apparmor
-      = { .enabled = access ("/sys/kernel/security/apparmor", F_OK) == 0, .enabled_present = true };
+      = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "fsutil.h"
+#include "label.h"
 #include "log.h"
 #include "rootfs-internal.h"
 #include "strbuf.h"
@@ -494,20 +496,13 @@ rootfs_exec_free (struct rootfs_exec *x)
     close (x->nullfd);
 }
 
-static bool
-selinux_enabled (void)
-{
-  struct statfs sfs;
-  return statfs ("/sys/fs/selinux", &sfs) == 0 && sfs.f_type == SELINUX_MAGIC;
-}
-
 static void
 rootfs_exec_init (struct rootfs_exec *x, const struct rootfs_spec *s)
 {
   const oci_linux *l = s->config->linux;
   x->s = s;
   x->rootfd = x->nullfd = -1;
-  x->label = l && l->mount_label && selinux_enabled () ? l->mount_label : NULL;
+  x->label = l && l->mount_label && selinux_host_enabled () ? l->mount_label : NULL;
 }
 
 static bool
@@ -626,6 +621,17 @@ do_bind (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 }
 
 static int
+label_mount_root (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
+{
+  cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_RDONLY | O_DIRECTORY, 0, err);
+  if (fd < 0)
+    return -1;
+  if (fsetxattr (fd, "security.selinux", x->label, strlen (x->label) + 1, 0) < 0)
+    return skiff_error (err, errno, "linux.mountLabel `%s` on \"%s\"", x->label, op->dest);
+  return 0;
+}
+
+static int
 do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
   if (op->opts.tmpcopyup)
@@ -635,7 +641,12 @@ do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
     return -1;
   struct mount_target t = { target, x->rootfd, op->dest };
   const char *label = fs_takes_label (op->fstype) ? x->label : NULL;
-  return mount_new_fs (op->fstype, op->source, &t, &op->opts, label, err);
+  if (mount_new_fs (op->fstype, op->source, &t, &op->opts, label, err) < 0)
+    return -1;
+  /* mqueue takes no context= option: label its root instead, as runc */
+  if (x->label && streq (op->fstype, "mqueue"))
+    return label_mount_root (x, op, err);
+  return 0;
 }
 
 static int
