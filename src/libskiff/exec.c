@@ -118,7 +118,8 @@ exec_final (struct exec_job *j)
         exec_fail (j, &err);
     }
   /* A missing cwd fails, as in runc: only create makes it. */
-  if (process_resolve_exec (p, exe, &err) < 0 || process_chdir (p, &err) < 0 || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
+  if (process_resolve_exec (p, exe, &err) < 0 || process_chdir (p, &err) < 0
+      || process_cloexec_from (3 + j->preserve_fds, &err) < 0)
     exec_fail (j, &err);
   if (fcntl (j->sync_fd, F_SETFD, FD_CLOEXEC) < 0)
     exec_fail (j, &err);

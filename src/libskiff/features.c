@@ -58,8 +58,7 @@ skiff_features_json (void)
     .known_flags = (char **)oci_seccomp_flag_values,
     .known_flags_len = seccomp ? strv_len (oci_seccomp_flag_values) : 0,
   };
-  oci_features_enabled apparmor
-      = { .enabled = apparmor_host_enabled (), .enabled_present = true };
+  oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };

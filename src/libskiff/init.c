@@ -196,7 +196,8 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
 {
   const oci_config *c = job->config;
   unsigned long long t0 = skiff_now_ns ();
-  if (rootfs_setup (&job->rootfs_spec, &job->mounts, err) < 0 || fault_inject ("init-mounts", err) < 0)
+  if (rootfs_setup (&job->rootfs_spec, &job->mounts, err) < 0
+      || fault_inject ("init-mounts", err) < 0)
     return -1;
   skiff_debug_phase ("mounts", t0);
   if (job->run_hooks_sync
@@ -212,7 +213,8 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
   if (c->hooks && c->hooks->create_container_len)
     skiff_debug_phase ("hooks (createContainer)", t0);
   t0 = skiff_now_ns ();
-  if (rootfs_pivot (&job->rootfs_spec, &job->mounts, err) < 0 || fault_inject ("init-pivot", err) < 0)
+  if (rootfs_pivot (&job->rootfs_spec, &job->mounts, err) < 0
+      || fault_inject ("init-pivot", err) < 0)
     return -1;
   skiff_debug_phase ("pivot (and masked, readonly paths)", t0);
   if (c->process && c->process->terminal)

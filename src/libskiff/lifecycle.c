@@ -409,8 +409,7 @@ state_owner_name (const struct state_dir *sd)
   if (fstat (sd->dir_fd, &st) < 0)
     return strdup ("");
   struct passwd *pw = getpwuid (st.st_uid);
-  if ((pw ? asprintf (&name, "%s", pw->pw_name) : asprintf (&name, "#%u", (unsigned)st.st_uid))
-      < 0)
+  if ((pw ? asprintf (&name, "%s", pw->pw_name) : asprintf (&name, "#%u", (unsigned)st.st_uid)) < 0)
     abort ();
   return name;
 }

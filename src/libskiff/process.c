@@ -354,7 +354,8 @@ process_caps_load (skiff_error_t *err)
           *(void **)&lib.max_bits = dlsym (h, "cap_max_bits");
           *(void **)&lib.set_ambient = dlsym (h, "cap_set_ambient");
           *(void **)&lib.to_name = dlsym (h, "cap_to_name");
-          if (lib.drop_bound && lib.free && lib.from_name && lib.max_bits && lib.set_ambient && lib.to_name)
+          if (lib.drop_bound && lib.free && lib.from_name && lib.max_bits && lib.set_ambient
+              && lib.to_name)
             {
               libcap = lib;
               libcap_state = 1;
@@ -470,9 +471,9 @@ set_caps (const oci_capabilities *c, skiff_error_t *err)
   uint64_t prm = cap_mask (c->permitted, c->permitted_len);
   uint64_t inh = cap_mask (c->inheritable, c->inheritable_len);
   for (int i = 0; i < 2; i++)
-    data[i] = (struct __user_cap_data_struct){ (uint32_t)(eff >> (32 * i)),
-                                               (uint32_t)(prm >> (32 * i)),
-                                               (uint32_t)(inh >> (32 * i)) };
+    data[i]
+        = (struct __user_cap_data_struct){ (uint32_t)(eff >> (32 * i)), (uint32_t)(prm >> (32 * i)),
+                                           (uint32_t)(inh >> (32 * i)) };
   if (syscall (SYS_capset, &hdr, data) < 0)
     return skiff_error (err, errno, "process.capabilities: capset");
   for (size_t i = 0; i < c->ambient_len; i++)

@@ -3,8 +3,9 @@
    mount_plan_build() turns config.json into a list of operations (struct
    mount_plan) without touching anything, so `skiff check --plan` can print
    it; create builds it in the runtime, before the clone, and the init's
-   rootfs_setup() and rootfs_pivot() run the two phases of it.  Every path inside the rootfs goes through the fs.h gateway and
-   every mount through mounts.h.  docs/rootfs.md has the order and why. */
+   rootfs_setup() and rootfs_pivot() run the two phases of it.  Every path inside the rootfs goes
+   through the fs.h gateway and every mount through mounts.h.  docs/rootfs.md has the order and why.
+ */
 #ifndef SKIFF_ROOTFS_H
 #define SKIFF_ROOTFS_H
 

@@ -31,7 +31,7 @@ struct create_job
   char *state_json;         /* received with SYNC_STATE: status creating */
   char *state_json_created; /* the same with status created */
   struct seccomp_prog *seccomp;
-  char **env; /* process.env plus what the runtime adds */
+  char **env;     /* process.env plus what the runtime adds */
   size_t env_cap; /* env's slots: room for HOME */
   char **argv;    /* process.args, NULL-terminated */
   /* The rootfs, planned by the runtime before the clone: the init only
