@@ -339,11 +339,11 @@ has_in_container_hooks (const oci_hooks *h)
 /* An init killed by the OOM killer during its setup only shows as a
    closed sync socket: say what happened, and which setting to change. */
 static int
-explain_oom (struct creation *c, skiff_error_t *err)
+explain_oom (struct creation *c, uint64_t oom_before, skiff_error_t *err)
 {
   const oci_linux *l = c->config->linux;
   const oci_memory *m = l && l->resources ? l->resources->memory : NULL;
-  if (c->cg == NULL || cgroup_oom_kills (c->cg) == 0)
+  if (c->cg == NULL || cgroup_oom_kills (c->cg) <= oom_before)
     return -1;
   skiff_error_free (err);
   if (m && m->limit_present && m->limit > 0)
@@ -394,8 +394,10 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
                                 .enter_cgroup = cb_enter_cgroup,
                                 .data = c };
   c->spawned = true;
+  /* a cgroupsPath that already existed may have counted kills before */
+  uint64_t oom_before = c->cg ? cgroup_oom_kills (c->cg) : 0;
   if (spawn_container (j, &cb, res, err) < 0)
-    return explain_oom (c, err);
+    return explain_oom (c, oom_before, err);
   return 0;
 }
 
