@@ -122,8 +122,12 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
     .netns = ns_plan_has (ns, CLONE_NEWNET),
   };
   struct create_job *j = &c->job;
-  if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0
-      || rootfs_read_host_mounts (&j->mounts, &j->host_mounts, &j->host_mounts_len, err) < 0)
+  if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0)
+    return -1;
+  /* Our mounts are the init's only when its mount namespace is a copy of
+     ours; one joined by path has its own, which the init reads itself. */
+  if ((ns->new_flags & CLONE_NEWNS)
+      && rootfs_read_host_mounts (&j->mounts, &j->host_mounts, &j->host_mounts_len, err) < 0)
     return -1;
   j->rootfs_spec.host_mounts = j->host_mounts;
   j->rootfs_spec.host_mounts_len = j->host_mounts_len;

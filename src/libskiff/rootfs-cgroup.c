@@ -231,10 +231,25 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
   return 0;
 }
 
+static void
+mountinfo_freep (struct mountinfo **v)
+{
+  mountinfo_free (*v, 0);
+}
+
 int
 rootfs_do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
   struct cgroup_ctx c = { x, op, x->s->host_mounts, x->s->host_mounts_len };
+  /* Without the runtime's copy (a mount namespace joined by path), our
+     own mount table. */
+  __attribute__ ((cleanup (mountinfo_freep))) struct mountinfo *own = NULL;
+  if (c.mi == NULL)
+    {
+      if (mountinfo_read (&own, &c.mi_len, err) < 0)
+        return -1;
+      c.mi = own;
+    }
   struct statfs sfs;
   bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   if (!v2_only)

@@ -33,7 +33,8 @@ struct rootfs_spec
      namespace does not have. */
   const int *mount_fds;
   /* The host's mounts, read by the runtime (rootfs_read_host_mounts()),
-     when the plan has a cgroup mount: where the hierarchies are. */
+     when the plan has a cgroup mount: where the hierarchies are.  NULL:
+     the init reads its own (a mount namespace joined by path). */
   const struct mountinfo *host_mounts;
   size_t host_mounts_len;
 };
