@@ -194,6 +194,39 @@ def private_v1_view():
     return None
 
 
+def memcg_dir(pid):
+    """The memory cgroup directory of pid (v1 memory hierarchy, or v2)."""
+    for line in read(f"/proc/{pid}/cgroup").splitlines():
+        _, ctrls, path = line.split(":", 2)
+        if "memory" in ctrls.split(","):
+            return "/sys/fs/cgroup/memory" + path
+        if ctrls == "" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            return "/sys/fs/cgroup" + path
+    return None
+
+
+def charged_kib(pid):
+    """KiB of pid's present pages charged to pid's own memory cgroup."""
+    d = memcg_dir(pid)
+    if d is None or not os.path.isdir(d):
+        return None
+    ino, page, pages = os.stat(d).st_ino, os.sysconf("SC_PAGE_SIZE"), 0
+    with open(f"/proc/{pid}/pagemap", "rb") as pm, open("/proc/kpagecgroup", "rb") as kc:
+        for line in read(f"/proc/{pid}/maps").splitlines():
+            parts = line.split()
+            if parts[-1] == "[vsyscall]":
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            pm.seek(lo // page * 8)
+            entries = pm.read((hi - lo) // page * 8)
+            for i in range(0, len(entries), 8):
+                e = int.from_bytes(entries[i:i + 8], "little")
+                if e >> 63 & 1:
+                    kc.seek((e & ((1 << 55) - 1)) * 8)
+                    pages += int.from_bytes(kc.read(8), "little") == ino
+    return pages * page // 1024
+
+
 def first_line(argv):
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=10, env=ENV).stdout
@@ -466,6 +499,34 @@ class Bench:
                 return False
         return True
 
+    def init_pages(self, rt, n=5):
+        """KiB that the waiting init (after `create`) wrote and had charged
+        to the container's memory cgroup, page by page: /proc/PID/pagemap
+        gives each present page's frame, /proc/kpagecgroup the inode of the
+        memory cgroup it is charged to.  Deterministic within a few stack
+        pages, unlike the limit bisection; it is most of what sets the
+        smallest workable limit (docs/performance.md).  None when the host
+        cannot tell (no kpagecgroup, no memory controller)."""
+        if not os.path.exists("/proc/kpagecgroup"):
+            return None
+        out = []
+        for _ in range(n):
+            cid, b = self.bundle(rt, "p", "net", 16 * MIB)
+            pidfile = os.path.join(b, "pid")
+            r = timed(rt.cmd("create", "--bundle", b, "--pid-file", pidfile, cid), rt.log)
+            try:
+                if r.rc != 0:
+                    self.fail("pages", rt, f"create exit {r.rc}: {r.err}")
+                    continue
+                pid = int(read(pidfile).strip() or 0)
+                kib = charged_kib(pid) if pid > 0 else None
+                if kib is not None:
+                    out.append(kib)
+            finally:
+                self.force_delete(rt, cid)
+                self.drop_bundle(b)
+        return out or None
+
     def min_memory(self, rt, tries=3, lo=128 * KIB, hi=16 * MIB, step=4 * KIB, walk=16 * KIB):
         """Smallest memory.limit (bytes) at which `run /bin/true` reliably
         succeeds; None when even `hi` fails.  A bisection to `step` first,
@@ -728,6 +789,9 @@ def summarise(bench, names):
         m = bench.minmem.get(n)
         mm[n] = None if m is None else (">16 MiB" if m["limit"] is None else m["limit"])
     rows.append(("smallest memory limit that runs /bin/true", "B", mm, ("crun", 1.0)))
+    rows.append(("written by the created init, charged to its cgroup, median KiB", "KiB",
+                 {n: statistics.median(bench.pages[n]) if bench.pages.get(n) else None for n in names},
+                 None))
     c = bench.conc
     k = bench.args.concurrency
     rows.append((f"{k} concurrent create+start: time until all started, median s", "s",
@@ -873,6 +937,7 @@ def main():
     bench.binary = {r.name: {"path": r.path, "size": os.path.getsize(r.path),
                              "stripped": stripped_size(r.path, workdir)} for r in runtimes}
     bench.minmem = {}
+    bench.pages = {}
     bench.conc = {}
     phases = {}
     try:
@@ -883,6 +948,9 @@ def main():
         elif "rss" not in skip:
             log("bench: no GNU time (/usr/bin/time, Debian package time): peak RSS not measured")
         if "mem" not in skip:
+            for rt in runtimes:
+                log(f"pages the created init wrote to its memory cgroup: {rt.name}")
+                bench.pages[rt.name] = bench.init_pages(rt)
             for rt in runtimes:
                 log(f"memory limit bisect 16 MiB → 128 KiB: {rt.name}")
                 limit, probes = bench.min_memory(rt, tries)
@@ -927,6 +995,7 @@ def main():
         "peak_rss_kib": bench.rss,
         "failures": bench.failures,
         "min_memory": bench.minmem,
+        "init_pages_kib": bench.pages,
         "concurrent": bench.conc,
         "skiff_phases_ms": phases,
         "crun_dirs_under_hidden_unified_removed": bench.hidden_leftovers,
