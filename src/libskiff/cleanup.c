@@ -1,6 +1,8 @@
 #include "config.h"
 #include "cleanup.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,5 +63,23 @@ strdup_small (const char *s, char *small, size_t size, char **heap)
     return memcpy (small, s, n);
   if ((*heap = strdup (s)) == NULL)
     abort ();
+  return *heap;
+}
+
+char *
+sprintf_small (char *small, size_t size, char **heap, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  int n = vsnprintf (small, size, fmt, ap);
+  va_end (ap);
+  if (n < 0)
+    abort ();
+  if ((size_t)n < size)
+    return small;
+  va_start (ap, fmt);
+  if (vasprintf (heap, fmt, ap) < 0)
+    abort ();
+  va_end (ap);
   return *heap;
 }

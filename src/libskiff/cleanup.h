@@ -43,5 +43,9 @@ char **strv_terminate (char *const *v, size_t n);
    cleanup_free).  For the init, which runs inside the container's memory
    limit: a heap allocation there costs pages the container is charged. */
 char *strdup_small (const char *s, char *small, size_t size, char **heap);
+/* snprintf into small, or onto the heap (owned by *heap) when it does not
+   fit: the same reason. */
+char *sprintf_small (char *small, size_t size, char **heap, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
 
 #endif

@@ -604,7 +604,7 @@ passwd_home (char *line, uid_t uid, char *out, size_t size)
 static void
 home_of (uid_t uid, char *out, size_t size)
 {
-  char buf[4096];
+  char buf[2048];
   size_t have = 0;
   bool skipping = false;
   snprintf (out, size, "/");

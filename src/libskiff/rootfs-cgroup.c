@@ -66,20 +66,24 @@ find_hierarchy (const struct cgroup_ctx *c, const char *fstype, const char *ctrl
   return NULL;
 }
 
-/* The host directory of our cgroup `path` in the hierarchy mounted as m. */
-static int
-host_cgroup_dir (const struct mountinfo *m, const char *path, char out[PATH_MAX],
+/* The host directory of our cgroup `path` in the hierarchy mounted as m:
+   in small when it fits, else on the heap (*heap). */
+static char *
+host_cgroup_dir (const struct mountinfo *m, const char *path, char *small, size_t size, char **heap,
                  skiff_error_t *err)
 {
   if (m == NULL)
-    return skiff_error (err, ENOENT, "the host has no mount of this cgroup hierarchy");
+    {
+      skiff_error (err, ENOENT, "the host has no mount of this cgroup hierarchy");
+      return NULL;
+    }
   size_t rl = strcmp (m->root, "/") == 0 ? 0 : strlen (m->root);
   if (strncmp (path, m->root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
-    return skiff_error (err, ENOENT, "cgroup \"%s\" is not below the host's mount %s", path,
-                        m->point);
-  if ((size_t)snprintf (out, PATH_MAX, "%s%s", m->point, path + rl) >= PATH_MAX)
-    return skiff_error (err, ENAMETOOLONG, "cgroup \"%s\" below %s", path, m->point);
-  return 0;
+    {
+      skiff_error (err, ENOENT, "cgroup \"%s\" is not below the host's mount %s", path, m->point);
+      return NULL;
+    }
+  return sprintf_small (small, size, heap, "%s%s", m->point, path + rl);
 }
 
 /* One hierarchy on target (dest, for messages): a fresh mount in a cgroup
@@ -100,8 +104,12 @@ cgroup_hierarchy (struct cgroup_ctx *c, int target, const char *dest, const char
       o.data_len = ctrls ? 1 : 0;
       return mount_new_fs (fstype, fstype, &t, &o, NULL, err);
     }
-  char src[PATH_MAX];
-  if (host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, src, err) < 0)
+  /* small buffers: deep stack pages are charged to the container too */
+  char small[256];
+  cleanup_free char *heap = NULL;
+  const char *src
+      = host_cgroup_dir (find_hierarchy (c, fstype, ctrls), path, small, sizeof small, &heap, err);
+  if (src == NULL)
     return -1;
   o.bind = true;
   return mount_bind (-1, src, &t, &o, -1, err);
@@ -192,7 +200,7 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
   cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_PATH | O_DIRECTORY, 0, err);
   if (top < 0)
     return -1;
-  char buf[4096], *save = NULL;
+  char buf[2048], *save = NULL;
   cleanup_free char *big = NULL;
   char *text = read_own_cgroups (buf, sizeof buf, &big, err);
   if (text == NULL)
@@ -213,9 +221,9 @@ cgroup_v1_tree (struct cgroup_ctx *c, skiff_error_t *err)
           continue;
         }
       const char *name = v2 ? "unified" : strncmp (ctrls, "name=", 5) == 0 ? ctrls + 5 : ctrls;
-      char sub[PATH_MAX];
-      if ((size_t)snprintf (sub, sizeof sub, "%s/%s", op->dest, name) >= sizeof sub)
-        return skiff_error (err, ENAMETOOLONG, "%s/%s", op->dest, name);
+      char small[128];
+      cleanup_free char *heap = NULL;
+      const char *sub = sprintf_small (small, sizeof small, &heap, "%s/%s", op->dest, name);
       cleanup_close int target = tmpfs_subdir (top, sub, err);
       if (target < 0
           || cgroup_hierarchy (c, target, sub, v2 ? "cgroup2" : "cgroup", v2 ? NULL : ctrls, path,
@@ -254,7 +262,7 @@ rootfs_do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_
   bool v2_only = statfs ("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
   if (!v2_only)
     return cgroup_v1_tree (&c, err);
-  char buf[4096];
+  char buf[2048];
   cleanup_free char *big = NULL;
   char *text = read_own_cgroups (buf, sizeof buf, &big, err);
   if (text == NULL)
