@@ -261,22 +261,28 @@ def skip_unless_idmappable(path):
         pytest.skip("idmapped mounts of tmpfs need Linux 6.3")
 
 
-@pytest.mark.xfail_runtime("runc", reason="idmapped mounts need runc 1.2")
-def test_idmapped_bind(runtime, bundle, cid, workdir):
+def idmapped_root_file(bundle, workdir, host_id):
+    """A host directory with a file owned by root, bound at /id with an
+    idmap that shows on-disk uid/gid 0 as host_id; returns the file."""
     skip_unless_idmappable(workdir)
     src = workdir / "idsrc"
     src.mkdir()
     (src / "owned-by-root").write_text("x")
     (bundle.rootfs / "id").mkdir()
+    m = [{"containerID": 0, "hostID": host_id, "size": 1}]
     bundle.config["mounts"].append({
         "destination": "/id", "type": "bind", "source": str(src),
-        "options": ["rbind", "idmap"],
-        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
-        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "options": ["rbind", "idmap"], "uidMappings": m, "gidMappings": list(m),
     })
+    return src / "owned-by-root"
+
+
+@pytest.mark.xfail_runtime("runc", reason="idmapped mounts need runc 1.2")
+def test_idmapped_bind(runtime, bundle, cid, workdir):
+    f = idmapped_root_file(bundle, workdir, 1000)
     (kv,) = sh_sections(runtime, bundle, cid, "/init stat /id/owned-by-root")
     assert kv["uid"] == "1000" and kv["gid"] == "1000"
-    assert os.stat(src / "owned-by-root").st_uid == 0
+    assert os.stat(f).st_uid == 0
 
 
 @pytest.mark.xfail_runtime("runc", reason="idmapped mounts need runc 1.2")
@@ -285,24 +291,14 @@ def test_idmapped_bind_in_userns(runtime, bundle, cid, workdir):
     filesystem: the runtime makes the idmapped tree before the clone and
     the init attaches it.  Host root's file shows as the container's root,
     where a plain bind would show the overflow uid."""
-    skip_unless_idmappable(workdir)
-    src = workdir / "idsrc"
-    src.mkdir()
-    (src / "owned-by-root").write_text("x")
-    (bundle.rootfs / "id").mkdir()
+    f = idmapped_root_file(bundle, workdir, 100000)
     userns = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.add_namespace("user")
     bundle.linux["uidMappings"] = list(userns)
     bundle.linux["gidMappings"] = list(userns)
-    bundle.config["mounts"].append({
-        "destination": "/id", "type": "bind", "source": str(src),
-        "options": ["rbind", "idmap"],
-        "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}],
-        "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 1}],
-    })
     (kv,) = sh_sections(runtime, bundle, cid, "/init stat /id/owned-by-root")
     assert kv["uid"] == "0" and kv["gid"] == "0"
-    assert os.stat(src / "owned-by-root").st_uid == 0
+    assert os.stat(f).st_uid == 0
 
 
 @pytest.mark.skiff_only
