@@ -184,13 +184,16 @@ exec_child (struct exec_job *j)
 /* Parent: put the child in the cgroup, release it, learn the exec'd pid,
    take the console, and wait until exec closes the socket. */
 static int
-serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, const char *console_socket,
-            bool detach, pid_t *pid_out, int *console_out, skiff_error_t *err)
+serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, bool born_in,
+            const char *console_socket, bool detach, pid_t *pid_out, int *console_out,
+            skiff_error_t *err)
 {
   int32_t p = 0;
   size_t len = sizeof p;
   int status;
-  if (cg && cgroup_enter (cg, child, err) < 0)
+  if (born_in)
+    skiff_debug ("the exec process was born in the container's cgroup (CLONE_INTO_CGROUP)");
+  else if (cg && cgroup_enter (cg, child, err) < 0)
     return -1;
   if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0
       || sync_expect (j->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
@@ -253,7 +256,12 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   if (!opts->detach)
     sfd = skiff_block_signals (&old);
   j.sync_fd = sp[1];
-  child = (pid_t)syscall (SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  /* on cgroup v2, born in the container's cgroup */
+  int cgfd = t.cgroup ? cgroup_open_leaf (t.cgroup) : -1;
+  bool born_in;
+  child = process_clone (0, cgfd, &born_in);
+  if (cgfd >= 0)
+    close (cgfd);
   if (child == 0)
     {
       close (sp[0]);
@@ -266,7 +274,9 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
       skiff_error (err, errno, "fork");
       goto out;
     }
-  if (serve_exec (&j, child, t.cgroup, opts->console_socket, opts->detach, &pid, &console, err) < 0)
+  if (serve_exec (&j, child, t.cgroup, born_in, opts->console_socket, opts->detach, &pid, &console,
+                  err)
+      < 0)
     {
       kill (child, SIGKILL);
       if (pid > 0)

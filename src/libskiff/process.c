@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/close_range.h>
+#include <linux/sched.h>
 #include <linux/openat2.h>
 
 #include "cleanup.h"
@@ -553,6 +555,35 @@ process_join_session_keyring (const oci_process *p, const char *id, skiff_error_
       && errno != EPERM && errno != EDQUOT)
     return skiff_error (err, errno, "join a new session keyring");
   return label_keyring (NULL, err);
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+pid_t
+process_clone (int flags, int cgroup_fd, bool *born_in)
+{
+  struct clone_args args = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
+  pid_t pid;
+  *born_in = false;
+  if (cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t)cgroup_fd;
+      pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
+      if (pid >= 0)
+        {
+          *born_in = true;
+          return pid;
+        }
+      args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+      args.cgroup = 0;
+    }
+  pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && errno == ENOSYS)
+    pid = (pid_t)syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+  return pid;
 }
 
 int

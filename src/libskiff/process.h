@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "ocispec.h"
@@ -51,6 +52,13 @@ void process_set_home (char **env, size_t cap, const oci_process *p, char buf[PR
    so the process cannot read the host's or the runtime's keys: for the
    init and for exec, unless create had --no-new-keyring. */
 int process_join_session_keyring (const oci_process *p, const char *id, skiff_error_t *err);
+/* clone3 (clone on kernels without it) of a plain child with `flags`
+   (CLONE_NEW*).  With cgroup_fd >= 0 the child is born in that cgroup
+   (CLONE_INTO_CGROUP) and *born_in says so: it never runs in ours, and no
+   cgroup.procs write is needed.  Any refusal of that (an old kernel, a
+   cgroup the kernel will not clone into) falls back to a plain clone, and
+   the caller moves the child. */
+pid_t process_clone (int flags, int cgroup_fd, bool *born_in);
 int process_apply_final_affinity (const oci_process *p, skiff_error_t *err);
 
 #endif

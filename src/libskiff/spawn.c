@@ -10,48 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/sched.h>
 
 #include "cleanup.h"
 #include "log.h"
+#include "process.h"
 #include "seccomp.h"
 #include "sync.h"
-
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
-/* With a cgroup fd the child is born in its cgroup: it never runs in
-   ours, and no cgroup.procs write (with its migration cost) is needed.
-   Any failure of that (an old kernel, a cgroup the kernel will not clone
-   into) falls back to a plain clone, and the caller moves the child. */
-static pid_t
-clone_child (int flags, int cgroup_fd, bool *born_in)
-{
-  struct clone_args args = { .flags = (uint64_t)flags, .exit_signal = SIGCHLD };
-  pid_t pid;
-  *born_in = false;
-  if (cgroup_fd >= 0)
-    {
-      args.flags |= CLONE_INTO_CGROUP;
-      args.cgroup = (uint64_t)cgroup_fd;
-      pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
-      if (pid >= 0)
-        {
-          *born_in = true;
-          return pid;
-        }
-      args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
-      args.cgroup = 0;
-    }
-  pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
-  if (pid < 0 && errno == ENOSYS)
-    pid = (pid_t)syscall (SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
-  return pid;
-}
 
 static void
 kill_and_reap (pid_t pid)
@@ -155,8 +121,8 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struc
   /* The cgroup namespace is made by the child once it is in its cgroup:
      the namespace's root is the cgroup it was created in. */
   bool born_in;
-  child = clone_child (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP, job->cgroup_fd,
-                       &born_in);
+  child = process_clone (job->two_stage ? 0 : job->ns.new_flags & ~CLONE_NEWCGROUP, job->cgroup_fd,
+                         &born_in);
   if (child < 0)
     {
       int e = errno;

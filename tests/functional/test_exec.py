@@ -1,11 +1,12 @@
 """exec: a new process in a running container."""
 
+import json
 import os
 import signal
 
 import pytest
 
-from harness import DEFAULT_CAPS, IS_SKIFF, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
+from harness import CGROUP_ROOT, DEFAULT_CAPS, IS_SKIFF, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -84,6 +85,22 @@ def test_exec_no_new_keyring_from_create(runtime, bundle, cid):
     c.wait_output("ready")
     kv = parse_kv(ex(runtime, cid, "/init", "keyring").ok().stdout)
     assert kv["keyring.name"] not in ("_ses." + cid, cid), kv
+
+
+@pytest.mark.skiff_only
+def test_v2_exec_born_in_the_containers_cgroup(runtime, bundle, cid):
+    """On a pure v2 host exec's process is cloned straight into the
+    container's cgroup (CLONE_INTO_CGROUP), and is there when it runs."""
+    if not (CGROUP_ROOT / "cgroup.controllers").exists():
+        pytest.skip("CLONE_INTO_CGROUP needs the cgroup v2 hierarchy at /sys/fs/cgroup")
+    init = runtime.create_started(cid, bundle)["pid"]
+    runtime.log_path = runtime.workdir / f"{cid}-exec.log"
+    r = runtime("--debug", "exec", cid, "/init", "cgroup").ok()
+    msgs = [json.loads(line)["msg"] for line in runtime.log_path.read_text().splitlines() if line]
+    assert any("born in the container's cgroup" in m for m in msgs), msgs
+    mine = [line for line in r.stdout.splitlines() if line.startswith("0::")]
+    with open(f"/proc/{init}/cgroup") as f:
+        assert mine == [line.strip() for line in f if line.startswith("0::")]
 
 
 def test_exec_missing_cwd_fails(runtime, cid, running):
