@@ -111,8 +111,9 @@ check_preserved_fds (int n, skiff_error_t *err)
 static int
 plan_rootfs (struct creation *c, skiff_error_t *err)
 {
-  const struct ns_plan *ns = &c->job.ns;
-  c->job.rootfs_spec = (struct rootfs_spec){
+  struct create_job *j = &c->job;
+  const struct ns_plan *ns = &j->ns;
+  j->rootfs_spec = (struct rootfs_spec){
     .config = c->config,
     .bundle = c->bundle,
     .rootfs = c->rootfs,
@@ -121,7 +122,6 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
     .cgroupns = ns_plan_has (ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (ns, CLONE_NEWNET),
   };
-  struct create_job *j = &c->job;
   if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0)
     return -1;
   /* Our mounts are the init's only when its mount namespace is a copy of

@@ -61,7 +61,8 @@ def test_created_init_writes_no_heap(runtime, bundle, cid):
     if "ASAN_OPTIONS" in os.environ:
         pytest.skip("a sanitizer's allocator and shadow memory are not skiff's")
     bundle.linux.setdefault("resources", {})["memory"] = {"limit": 64 << 20}
-    pid = runtime.create(cid, bundle).ok() and runtime.state(cid)["pid"]
+    runtime.create(cid, bundle).ok()
+    pid = runtime.state(cid)["pid"]
     memcg = memcg_dir(pid)
     if memcg is None or memcg == CGROUP_ROOT or not memcg.is_dir():
         pytest.skip("no memory cgroup of the container's own")
