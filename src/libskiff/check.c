@@ -328,6 +328,7 @@ static const struct
   { "linux.resources.unified", "v1", "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
   { "linux.resources.network", "cgroup v2", "remove linux.resources.network (net_cls/net_prio exist only on cgroup v1)" },
   { "linux.resources.unified", "need a cgroup v2 host", "move the limits to the v1 fields of linux.resources, or run on a cgroup v2 host" },
+  { "linux.resources.blockIO", "do not support I/O weights", "remove the weights, or load the BFQ I/O scheduler (modprobe bfq) and select it for the devices" },
   { "linux.resources", "only on cgroup v1", "remove the key: it exists only on cgroup v1 hosts" },
   { "linux.resources", "controller", "remove those limits, or enable the controller on this host" },
   { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },

@@ -13,10 +13,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "cleanup.h"
 #include "fs.h"
@@ -533,6 +536,51 @@ mountinfo_free (struct mountinfo *v, size_t n)
 {
   (void)n;
   free (v);
+}
+
+/* The statfs magic of the filesystem types callers check; 0: unknown. */
+static long
+fstype_magic (const char *fstype)
+{
+  static const struct
+  {
+    const char *name;
+    long magic;
+  } t[] = { { "cgroup", CGROUP_SUPER_MAGIC },
+            { "cgroup2", CGROUP2_SUPER_MAGIC },
+            { "proc", PROC_SUPER_MAGIC },
+            { "sysfs", SYSFS_MAGIC },
+            { "tmpfs", TMPFS_MAGIC } };
+  for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+    if (strcmp (fstype, t[i].name) == 0)
+      return t[i].magic;
+  return 0;
+}
+
+bool
+mountinfo_reachable (const struct mountinfo *m)
+{
+  long magic = fstype_magic (m->fstype);
+  struct statfs sfs;
+  if (magic && (statfs (m->point, &sfs) < 0 || sfs.f_type != magic))
+    return false;
+  struct statx stx;
+  if (statx (AT_FDCWD, m->point, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+    return false;
+  return !(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id == m->id;
+}
+
+void
+mountinfo_drop_hidden_cgroups (struct mountinfo *v, size_t *n)
+{
+  size_t kept = 0;
+  for (size_t i = 0; i < *n; i++)
+    {
+      bool cg = strcmp (v[i].fstype, "cgroup") == 0 || strcmp (v[i].fstype, "cgroup2") == 0;
+      if (!cg || mountinfo_reachable (&v[i]))
+        v[kept++] = v[i];
+    }
+  *n = kept;
 }
 
 struct mountinfo_list

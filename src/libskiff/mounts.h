@@ -101,6 +101,14 @@ struct mountinfo
 };
 int mountinfo_read (struct mountinfo **out, size_t *n, skiff_error_t *err);
 void mountinfo_free (struct mountinfo *v, size_t n);
+/* Whether a lookup of m's mount point reaches m itself: a mount hidden
+   under a later one (a tmpfs over /sys/fs/cgroup/unified) stays listed in
+   mountinfo but is not reachable.  Compares the filesystem type with the
+   statfs magic and, where statx reports it (Linux 5.8), the mount id.  No
+   heap: the init calls it inside the container's memory limit. */
+bool mountinfo_reachable (const struct mountinfo *m);
+/* Drop, in place, the cgroup and cgroup2 entries that are not reachable. */
+void mountinfo_drop_hidden_cgroups (struct mountinfo *v, size_t *n);
 
 /* A user namespace fd whose maps are uid_map/gid_map (lines "inside
    outside count", as in /proc/PID/uid_map), for idmapped mounts: a helper

@@ -256,6 +256,7 @@ rootfs_do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_
     {
       if (mountinfo_read (&own, &c.mi_len, err) < 0)
         return -1;
+      mountinfo_drop_hidden_cgroups (own, &c.mi_len);
       c.mi = own;
     }
   struct statfs sfs;

@@ -421,7 +421,13 @@ rootfs_read_host_mounts (const struct mount_plan *plan, struct mountinfo **v, si
   *n = 0;
   for (size_t i = 0; i < plan->len; i++)
     if (plan->ops[i].kind == OP_CGROUP)
-      return mountinfo_read (v, n, err);
+      {
+        if (mountinfo_read (v, n, err) < 0)
+          return -1;
+        /* mount ids are this namespace's: the init cannot check them */
+        mountinfo_drop_hidden_cgroups (*v, n);
+        return 0;
+      }
   return 0;
 }
 

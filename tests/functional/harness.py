@@ -540,14 +540,16 @@ class Runtime:
         env=None,
         cwd=None,
         listen_pid=False,
+        wrap=(),
     ) -> Result:
         """Run the runtime to completion; stdout/stderr go to files so a
         container that inherits them cannot hold up the call.  fds maps
         fd numbers in the runtime to fds of ours ({3: w} passes w as 3).  With
         listen_pid, LISTEN_PID is set to the runtime's own pid (socket
-        activation hands fds only to the process LISTEN_PID names)."""
+        activation hands fds only to the process LISTEN_PID names).  wrap:
+        a command line the runtime's is appended to (e.g. an unshare)."""
         out, err = self._files()
-        argv = self.cmd(*args)
+        argv = [*wrap, *self.cmd(*args)]
         if listen_pid:
             argv = ["/bin/sh", "-c", 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', "sh", *argv]
         if input is not None:

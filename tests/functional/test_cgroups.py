@@ -12,29 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from harness import CGROUP_ROOT, parse_kv, pid_alive, wait_for
+import host
+from harness import CGROUP_ROOT, IS_SKIFF, parse_kv, pid_alive, wait_for
 
-V2 = (CGROUP_ROOT / "cgroup.controllers").exists()
-UNIFIED = CGROUP_ROOT / "unified"
+V2 = host.cgroup_v2()
 
 
 def cg_dir(ctrl: str, path: str) -> Path:
     """The container's directory in the hierarchy that has ctrl."""
-    rel = path.lstrip("/")
-    if V2:
-        return CGROUP_ROOT / rel
-    if (CGROUP_ROOT / ctrl).is_dir():
-        return CGROUP_ROOT / ctrl / rel
-    return UNIFIED / rel  # a controller only on the hybrid host's cgroup2
+    return host.cgroup_dir(ctrl, path)
 
 
 def has_ctrl(ctrl: str) -> bool:
-    if V2:
-        return ctrl in (CGROUP_ROOT / "cgroup.controllers").read_text().split()
-    if (CGROUP_ROOT / ctrl).is_dir():
-        return True
-    c = UNIFIED / "cgroup.controllers"
-    return c.exists() and ctrl in c.read_text().split()
+    return host.has_controller(ctrl)
 
 
 def read(ctrl, path, name) -> str:
@@ -143,33 +133,84 @@ def test_pids_value_and_effect(runtime, bundle, cid):
 
 
 def test_blkio_values(runtime, bundle, cid):
+    ctrl = "io" if V2 else "blkio"
+    if not has_ctrl(ctrl):
+        pytest.skip(f"this host has no {ctrl} cgroup controller")
     disk = first_disk()
-    bio = {"weight": 500}
     if disk:
-        bio["throttleReadBpsDevice"] = [{"major": disk[0], "minor": disk[1], "rate": 1048576}]
-    bundle.linux["resources"]["blockIO"] = bio
-    r = runtime.create(cid, bundle)
-    p = cgpath(bundle)
-    if V2:
-        if not has_ctrl("io"):
-            pytest.skip("no io controller")
-        r.ok()
-        d = cg_dir("io", p)
-        if (d / "io.bfq.weight").exists():
-            assert "500" in (d / "io.bfq.weight").read_text()
-        elif (d / "io.weight").exists():
-            assert (d / "io.weight").read_text().split()[:2] == ["default", "4950"]
-        if disk:
+        bundle.linux["resources"]["blockIO"] = {
+            "throttleReadBpsDevice": [{"major": disk[0], "minor": disk[1], "rate": 1048576}]
+        }
+        runtime.create(cid, bundle).ok()
+        d = cg_dir(ctrl, cgpath(bundle))
+        if V2:
             assert f"{disk[0]}:{disk[1]} rbps=1048576" in (d / "io.max").read_text()
-    else:
-        r.ok()
-        d = cg_dir("blkio", p)
-        wf = d / ("blkio.weight" if (d / "blkio.weight").exists() else "blkio.bfq.weight")
-        if wf.exists():
-            assert wf.read_text().split()[-1] == "500"
-        if disk:
+        else:
             got = (d / "blkio.throttle.read_bps_device").read_text()
             assert f"{disk[0]}:{disk[1]} 1048576" in got
+        runtime.delete(cid, force=True)
+
+
+def test_directory_at_unified_is_not_a_hierarchy(runtime, bundle, cid):
+    """A plain directory at /sys/fs/cgroup/unified (a tmpfs over it, as on
+    some container hosts and minimal VMs) is not a cgroup hierarchy: the
+    runtime tells hierarchies by filesystem type, so the container runs,
+    in its cgroups of the v1 hierarchies, and sees no cgroup2 tree."""
+    if V2:
+        pytest.skip("pure cgroup v2 host: /sys/fs/cgroup is the cgroup2 mount, no unified directory to cover")
+    if not Path("/sys/fs/cgroup/unified").is_dir():
+        pytest.skip("v1 host without /sys/fs/cgroup/unified: no directory to cover")
+    bundle.args = ["/bin/sh", "-c", "cat /proc/self/cgroup; echo ---; ls /sys/fs/cgroup"]
+    cover = "mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup/unified && exec \"$@\""
+    wrap = ["unshare", "-m", "--propagation", "private", "sh", "-c", cover, "sh"]
+    r = runtime.run(cid, bundle, wrap=wrap).ok()
+    cgroups, listing = r.stdout.split("---\n")
+    assert "unified" not in listing.split(), r.describe()
+    memory = host.hierarchy_of("memory")
+    if memory is not None and not memory.v2:
+        assert any(
+            ":memory:" in line and line.endswith(cgpath(bundle)) for line in cgroups.splitlines()
+        ), r.describe()
+
+
+def test_blkio_weight(runtime, bundle, cid):
+    """A weight is written where the kernel has a weight-aware I/O policy
+    (BFQ, CFQ, iocost); without one, create fails naming the key and the
+    block devices, and leaves nothing behind."""
+    ctrl = "io" if V2 else "blkio"
+    if not has_ctrl(ctrl):
+        pytest.skip(f"this host has no {ctrl} cgroup controller")
+    files = host.io_weight_files()
+    bundle.linux["resources"]["blockIO"] = {"weight": 500}
+    r = runtime.create(cid, bundle)
+    if not files:
+        r.failed()
+        if IS_SKIFF:
+            assert "linux.resources.blockIO.weight: this host's block devices do not support I/O weights" in r.stderr, r.describe()
+            assert "(block devices: " in r.stderr, r.describe()
+        assert runtime.state_dirs() == []
+        assert not cg_dir(ctrl, cgpath(bundle)).exists()
+        return
+    r.ok()
+    d = cg_dir(ctrl, cgpath(bundle))
+    if "io.bfq.weight" in files:
+        assert "500" in (d / "io.bfq.weight").read_text()
+    elif "io.weight" in files:
+        assert (d / "io.weight").read_text().split()[:2] == ["default", "4950"]
+    else:
+        wf = "blkio.weight" if "blkio.weight" in files else "blkio.bfq.weight"
+        assert (d / wf).read_text().split()[-1] == "500"
+
+
+@pytest.mark.skiff_only
+def test_check_warns_without_io_weights(runtime, bundle):
+    """skiff check says before create what create would refuse."""
+    if not has_ctrl("io" if V2 else "blkio"):
+        pytest.skip("no blkio/io cgroup controller")
+    bundle.linux["resources"]["blockIO"] = {"weight": 500}
+    r = runtime("check", "--bundle", str(bundle.save()))
+    warned = "linux.resources.blockIO.weight: this host's block devices do not support I/O weights" in r.stdout + r.stderr
+    assert warned == (not host.io_weight_files()), r.describe()
 
 
 @pytest.mark.skiff_only

@@ -297,6 +297,18 @@ test_v1_blkio (void **state)
                      .throttle_read_bps_device_len = 2,
                      .throttle_write_iops_device = wiops,
                      .throttle_write_iops_device_len = 1 };
+  /* Neither (no BFQ, no CFQ): an error naming the key and the host's
+     block devices, and nothing written. */
+  oci_block_io nw = { .weight = 600, .weight_present = true };
+  assert_int_equal (cg_v1_blkio (f->fd, &nw, &err), -1);
+  assert_non_null (strstr (err->msg, "linux.resources.blockIO.weight: this host's block devices "
+                                     "do not support I/O weights"));
+  assert_non_null (strstr (err->msg, "(block devices: "));
+  skiff_error_free (&err);
+  oci_block_io nl = { .leaf_weight = 600, .leaf_weight_present = true };
+  assert_int_equal (cg_v1_blkio (f->fd, &nl, &err), -1);
+  assert_non_null (strstr (err->msg, "linux.resources.blockIO.leafWeight: "));
+  skiff_error_free (&err);
   /* No CFQ blkio.weight: BFQ's files. */
   fx_files (f, "blkio.bfq.weight", "", "blkio.bfq.weight_device", "", "blkio.leaf_weight", "",
             "blkio.leaf_weight_device", "", "blkio.throttle.read_bps_device", "",

@@ -263,15 +263,9 @@ v2_root_has (const char *ctrl)
 static bool
 host_has (const char *ctrl)
 {
-  char p[128];
   if (cgroup_detect_layout () == CGROUP_LAYOUT_V2)
     return v2_root_has (ctrl);
-  snprintf (p, sizeof p, "/sys/fs/cgroup/%s", ctrl);
-  if (access (p, F_OK) == 0)
-    return true;
-  cleanup_close int fd = open ("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_free char *c = NULL;
-  return fd >= 0 && cg_read_at (fd, "cgroup.controllers", &c, NULL) == 0 && strstr (c, ctrl);
+  return cgroup_v1_mount_of (ctrl) != NULL;
 }
 
 void
@@ -301,6 +295,9 @@ cgroup_check_resources (const oci_resources *r,
       snprintf (msg, sizeof msg, "this host has no %s cgroup controller", ctrl);
       cb (data, need[i].key, msg);
     }
+  if (r->block_io && host_has (v2 ? "io" : "blkio"))
+    cg_io_weight_check (r->block_io, v2, v2 ? "/sys/fs/cgroup" : cgroup_v1_mount_of ("blkio"), cb,
+                        data);
   if (r->hugepage_limits_len && !host_has ("hugetlb"))
     cb (data, "linux.resources.hugepageLimits", "this host has no hugetlb cgroup controller");
   if (r->unified && r->unified->len && !v2)

@@ -112,6 +112,10 @@ void cgroup_v2_enable_controllers (const char *mount, const char *path);
 /* Wait up to ~2 s until cgroup.events says "frozen <want>". */
 int cgroup_v2_wait_frozen (int dfd, bool want);
 
+/* v1 and hybrid hosts: the mount point of the hierarchy that has ctrl (a
+   v1 one first, else the cgroup2 mount), or NULL. */
+const char *cgroup_v1_mount_of (const char *ctrl);
+
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;
 extern const struct cgroup_ops cgroup_systemd_ops;

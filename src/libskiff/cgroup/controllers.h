@@ -28,6 +28,25 @@ int cg_read_u64_at (int dfd, const char *file, uint64_t *v, skiff_error_t *err);
 /* The value of `key` in a flat-keyed file ("key value" lines). */
 int cg_read_keyed_at (int dfd, const char *file, const char *key, uint64_t *v);
 
+/* ---- block I/O weights (io-weight.c) ---- */
+
+/* The weight file of the cgroup dfd (v2: io.bfq.weight, else io.weight;
+   v1: blkio.weight, else blkio.bfq.weight), or NULL: the kernel has no
+   weight-aware I/O policy. */
+const char *cg_io_weight_file (int dfd, bool v2);
+/* "vda: none [mq-deadline] kyber; sda: ..." from /sys/block. */
+void cg_block_devices (char *out, size_t size);
+/* The error for linux.resources.<key> on such a host; files: what the
+   cgroup lacks, one of these. */
+#define CG_WEIGHT_FILES_V1 "blkio.bfq.weight (BFQ) nor blkio.weight (CFQ)"
+#define CG_WEIGHT_FILES_V2 "io.bfq.weight (BFQ) nor io.weight (iocost)"
+#define CG_LEAF_WEIGHT_FILES "blkio.leaf_weight nor its _device file (CFQ, gone since Linux 5.0)"
+int cg_io_weight_unsupported (const char *key, const char *files, skiff_error_t *err);
+/* skiff check: one warning through cb when b asks for weights and a cgroup
+   of the hierarchy mounted at mount has no weight file. */
+void cg_io_weight_check (const oci_block_io *b, bool v2, const char *mount,
+                         void (*cb) (void *data, const char *key, const char *msg), void *data);
+
 /* ---- runc's v1 -> v2 conversions ---- */
 
 /* cpu.shares [2, 262144] -> cpu.weight [1, 10000], the log-quadratic

@@ -196,14 +196,19 @@ cg_v1_blkio (int dfd, const oci_block_io *b, skiff_error_t *err)
   if (b == NULL)
     return 0;
   /* CFQ's blkio.weight where it exists, else BFQ's blkio.bfq.weight. */
-  bool cfq = cg_has_file (dfd, "blkio.weight");
-  const char *wfile = cfq ? "blkio.weight" : "blkio.bfq.weight";
+  const char *wfile = cg_io_weight_file (dfd, false);
+  bool cfq = wfile && strcmp (wfile, "blkio.weight") == 0;
+  bool leaf = cg_has_file (dfd, "blkio.leaf_weight");
   const char *wdfile = cfq ? "blkio.weight_device" : "blkio.bfq.weight_device";
   if (b->weight_present && b->weight != 0
-      && cg_writef_at (dfd, wfile, "blockIO.weight", err, "%u", b->weight) < 0)
+      && (wfile == NULL ? cg_io_weight_unsupported ("blockIO.weight", CG_WEIGHT_FILES_V1, err)
+                        : cg_writef_at (dfd, wfile, "blockIO.weight", err, "%u", b->weight))
+             < 0)
     return -1;
   if (b->leaf_weight_present && b->leaf_weight != 0
-      && cg_writef_at (dfd, "blkio.leaf_weight", "blockIO.leafWeight", err, "%u", b->leaf_weight)
+      && (!leaf ? cg_io_weight_unsupported ("blockIO.leafWeight", CG_LEAF_WEIGHT_FILES, err)
+                : cg_writef_at (dfd, "blkio.leaf_weight", "blockIO.leafWeight", err, "%u",
+                                b->leaf_weight))
              < 0)
     return -1;
   for (size_t i = 0; i < b->weight_device_len; i++)
@@ -212,13 +217,16 @@ cg_v1_blkio (int dfd, const oci_block_io *b, skiff_error_t *err)
       char k[64];
       snprintf (k, sizeof k, "blockIO.weightDevice[%zu]", i);
       if (w->weight_present && w->weight != 0
-          && cg_writef_at (dfd, wdfile, k, err, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
-                           w->weight)
+          && (wfile == NULL ? cg_io_weight_unsupported (k, CG_WEIGHT_FILES_V1, err)
+                            : cg_writef_at (dfd, wdfile, k, err, "%" PRId64 ":%" PRId64 " %u",
+                                            w->major, w->minor, w->weight))
                  < 0)
         return -1;
       if (w->leaf_weight_present && w->leaf_weight != 0
-          && cg_writef_at (dfd, "blkio.leaf_weight_device", k, err, "%" PRId64 ":%" PRId64 " %u",
-                           w->major, w->minor, w->leaf_weight)
+          && (!leaf
+                  ? cg_io_weight_unsupported (k, CG_LEAF_WEIGHT_FILES, err)
+                  : cg_writef_at (dfd, "blkio.leaf_weight_device", k, err,
+                                  "%" PRId64 ":%" PRId64 " %u", w->major, w->minor, w->leaf_weight))
                  < 0)
         return -1;
     }

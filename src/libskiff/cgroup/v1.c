@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "controllers.h"
 #include "fsutil.h"
+#include "mounts.h"
 
 #define V1_ROOT "/sys/fs/cgroup"
 #define MAX_HIERARCHIES 24
@@ -76,33 +77,34 @@ hier_add (const char *mount, const char *opts, bool v2)
 
 /* The cgroup hierarchies mounted below /sys/fs/cgroup, from mountinfo
    (names of directories prove nothing: cpu may be a symlink to
-   cpu,cpuacct). */
+   cpu,cpuacct), and only those a path lookup reaches: a hierarchy hidden
+   under another mount is listed but unusable. */
 static void
 scan_hierarchies (void)
 {
   if (scanned)
     return;
   scanned = true;
-  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
-  char line[4096];
-  while (f && fgets (line, sizeof line, f))
+  struct mountinfo *mi = NULL;
+  size_t n = 0;
+  cleanup_error skiff_error_t ignored = NULL;
+  if (mountinfo_read (&mi, &n, &ignored) < 0)
+    return;
+  mountinfo_drop_hidden_cgroups (mi, &n);
+  for (size_t i = 0; i < n; i++)
     {
-      char root[256], mnt[256], fstype[32], src[256], opts[1024];
-      char *dash = strstr (line, " - ");
-      if (dash == NULL || sscanf (line, "%*s %*s %*s %255s %255s", root, mnt) != 2
-          || sscanf (dash + 3, "%31s %255s %1023s", fstype, src, opts) != 3)
-        continue;
-      if (strncmp (mnt, V1_ROOT "/", sizeof V1_ROOT) != 0)
-        continue;
-      bool v2 = strcmp (fstype, "cgroup2") == 0;
-      if (!v2 && strcmp (fstype, "cgroup") != 0)
+      const char *mnt = mi[i].point;
+      bool v2 = strcmp (mi[i].fstype, "cgroup2") == 0;
+      if (strncmp (mnt, V1_ROOT "/", sizeof V1_ROOT) != 0
+          || (!v2 && strcmp (mi[i].fstype, "cgroup") != 0))
         continue;
       bool dup = false;
-      for (size_t i = 0; i < nhiers; i++)
-        dup |= strcmp (hiers[i].mount, mnt) == 0;
+      for (size_t j = 0; j < nhiers; j++)
+        dup |= strcmp (hiers[j].mount, mnt) == 0;
       if (!dup)
-        hier_add (mnt, opts, v2);
+        hier_add (mnt, mi[i].super_opts, v2);
     }
+  mountinfo_free (mi, n);
 }
 
 static bool
@@ -127,6 +129,13 @@ hier_of (const char *ctrl)
     if (hiers[i].v2 && hier_has (&hiers[i], ctrl))
       return &hiers[i];
   return NULL;
+}
+
+const char *
+cgroup_v1_mount_of (const char *ctrl)
+{
+  const struct hier *h = hier_of (ctrl);
+  return h ? h->mount : NULL;
 }
 
 static void

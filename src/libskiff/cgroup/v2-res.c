@@ -134,12 +134,14 @@ cg_v2_io (int dfd, const oci_block_io *b, skiff_error_t *err)
   if (b == NULL)
     return 0;
   /* BFQ takes blkio's own scale; io.weight the converted one. */
-  bool bfq = cg_has_file (dfd, "io.bfq.weight");
+  const char *wfile = cg_io_weight_file (dfd, true);
+  bool bfq = wfile && strcmp (wfile, "io.bfq.weight") == 0;
   if (b->weight_present && b->weight != 0)
     {
-      int r = bfq ? cg_writef_at (dfd, "io.bfq.weight", "blockIO.weight", err, "%u", b->weight)
-                  : cg_writef_at (dfd, "io.weight", "blockIO.weight", err, "default %" PRIu64,
-                                  cg_blkio_to_io_weight (b->weight));
+      int r = !wfile ? cg_io_weight_unsupported ("blockIO.weight", CG_WEIGHT_FILES_V2, err)
+              : bfq  ? cg_writef_at (dfd, "io.bfq.weight", "blockIO.weight", err, "%u", b->weight)
+                     : cg_writef_at (dfd, "io.weight", "blockIO.weight", err, "default %" PRIu64,
+                                     cg_blkio_to_io_weight (b->weight));
       if (r < 0)
         return -1;
     }
@@ -150,10 +152,11 @@ cg_v2_io (int dfd, const oci_block_io *b, skiff_error_t *err)
       snprintf (k, sizeof k, "blockIO.weightDevice[%zu]", i);
       if (!w->weight_present || w->weight == 0)
         continue;
-      int r = bfq ? cg_writef_at (dfd, "io.bfq.weight", k, err, "%" PRId64 ":%" PRId64 " %u",
-                                  w->major, w->minor, w->weight)
-                  : cg_writef_at (dfd, "io.weight", k, err, "%" PRId64 ":%" PRId64 " %" PRIu64,
-                                  w->major, w->minor, cg_blkio_to_io_weight (w->weight));
+      int r = !wfile ? cg_io_weight_unsupported (k, CG_WEIGHT_FILES_V2, err)
+              : bfq  ? cg_writef_at (dfd, "io.bfq.weight", k, err, "%" PRId64 ":%" PRId64 " %u",
+                                     w->major, w->minor, w->weight)
+                     : cg_writef_at (dfd, "io.weight", k, err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+                                     w->major, w->minor, cg_blkio_to_io_weight (w->weight));
       if (r < 0)
         return -1;
     }

@@ -1,0 +1,185 @@
+"""What this host has: the one place the tests ask it.
+
+A test never assumes the machine it was written on (its kernel build, block
+scheduler, cgroup layout, capability bounding set, security modules): it
+asks here, then asserts skiff's behaviour for that answer, which is
+skiff's clear error when the host lacks the feature.  Cgroup hierarchies
+are recognised by filesystem type and device (statfs magic, mountinfo's
+major:minor), never by a path that exists: a tmpfs over
+/sys/fs/cgroup/unified is a directory, not a hierarchy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import platform
+import re
+from functools import lru_cache
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_SUPER_MAGIC = 0x27E0EB
+CGROUP2_SUPER_MAGIC = 0x63677270
+TMPFS_MAGIC = 0x01021994
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+class _Statfs(ctypes.Structure):
+    # struct statfs on 64-bit Linux: f_type first, then the rest.
+    _fields_ = [("f_type", ctypes.c_long), ("rest", ctypes.c_byte * 112)]
+
+
+def fs_magic(path) -> int | None:
+    """statfs(2) f_type of path, or None when it cannot be reached."""
+    st = _Statfs()
+    if _libc.statfs(os.fsencode(str(path)), ctypes.byref(st)) != 0:
+        return None
+    return st.f_type & 0xFFFFFFFF
+
+
+class Hierarchy:
+    """One reachable cgroup mount: its mount point, v2 or not, and its
+    controllers (v1: the super options; v2: cgroup.controllers)."""
+
+    def __init__(self, mount: Path, v2: bool, controllers: list[str]):
+        self.mount, self.v2, self.controllers = mount, v2, controllers
+
+    def __repr__(self):
+        return f"Hierarchy({self.mount}, v2={self.v2}, {self.controllers})"
+
+
+def mountinfo(path="/proc/self/mountinfo"):
+    """(mount id, major:minor, mount point, fstype, super options) per line."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            out.append((int(fields[0]), fields[2], point, fields[sep + 1], fields[sep + 3]))
+    return out
+
+
+def _reachable(point: str, devno: str, fstype: str) -> bool:
+    """A lookup of point reaches this mount: right type, same device."""
+    magic = CGROUP2_SUPER_MAGIC if fstype == "cgroup2" else CGROUP_SUPER_MAGIC
+    try:
+        st = os.stat(point)
+    except OSError:
+        return False
+    major, minor = (int(x) for x in devno.split(":"))
+    return fs_magic(point) == magic and st.st_dev == os.makedev(major, minor)
+
+
+def cgroup_hierarchies() -> list[Hierarchy]:
+    """Every reachable cgroup hierarchy at or below /sys/fs/cgroup."""
+    out, seen = [], set()
+    for _, devno, point, fstype, opts in mountinfo():
+        if fstype not in ("cgroup", "cgroup2") or point in seen:
+            continue
+        if point != str(CGROUP_ROOT) and not point.startswith(f"{CGROUP_ROOT}/"):
+            continue
+        if not _reachable(point, devno, fstype):
+            continue
+        seen.add(point)
+        v2 = fstype == "cgroup2"
+        if v2:
+            ctrls = (Path(point) / "cgroup.controllers").read_text().split()
+        else:
+            skip = {"rw", "ro", "clone_children", "noprefix", "xattr", "none"}
+            ctrls = [o for o in opts.split(",") if o not in skip and not o.startswith("release_agent=")]
+        out.append(Hierarchy(Path(point), v2, ctrls))
+    return out
+
+
+def cgroup_v2() -> bool:
+    """cgroup2 alone at /sys/fs/cgroup (a pure v2 host)."""
+    return fs_magic(CGROUP_ROOT) == CGROUP2_SUPER_MAGIC
+
+
+def cgroup_layout() -> str:
+    if cgroup_v2():
+        return "v2"
+    if any(h.v2 for h in cgroup_hierarchies()):
+        return "hybrid"
+    return "v1"
+
+
+def hierarchy_of(ctrl: str) -> Hierarchy | None:
+    """The hierarchy a runtime uses for ctrl: a v1 one first, else the
+    cgroup2 mount that has it."""
+    hs = cgroup_hierarchies()
+    for h in hs:
+        if not h.v2 and ctrl in h.controllers:
+            return h
+    for h in hs:
+        if h.v2 and ctrl in h.controllers:
+            return h
+    return None
+
+
+def has_controller(ctrl: str) -> bool:
+    return hierarchy_of(ctrl) is not None
+
+
+def cgroup_dir(ctrl: str, path: str) -> Path:
+    """The directory of cgroup `path` in the hierarchy that has ctrl."""
+    h = hierarchy_of(ctrl)
+    if h is None:
+        raise AssertionError(f"this host has no {ctrl} cgroup controller")
+    return h.mount / path.lstrip("/")
+
+
+def unified_mount() -> Path | None:
+    """The cgroup2 mount (the root on v2, `unified` on a hybrid host)."""
+    for h in cgroup_hierarchies():
+        if h.v2:
+            return h.mount
+    return None
+
+
+def io_weight_files() -> set[str]:
+    """The block I/O weight files a new cgroup of this host gets (BFQ,
+    CFQ, iocost), found by making one below the blkio/io hierarchy's root
+    and removing it.  Empty: this kernel cannot weight block I/O."""
+    ctrl = "io" if cgroup_v2() else "blkio"
+    h = hierarchy_of(ctrl)
+    if h is None:
+        return set()
+    if h.v2:
+        sub = h.mount / "cgroup.subtree_control"
+        if ctrl not in sub.read_text().split():
+            sub.write_text(f"+{ctrl}")  # what the runtime does for its cgroup
+    probe = h.mount / f"skiff-test-{os.getpid()}-weight-probe"
+    probe.mkdir(exist_ok=True)
+    try:
+        names = {p.name for p in probe.iterdir()}
+    finally:
+        probe.rmdir()
+    wanted = {"io.weight", "io.bfq.weight"} if h.v2 else {"blkio.weight", "blkio.bfq.weight"}
+    return names & wanted
+
+
+@lru_cache(maxsize=None)
+def bounding_set() -> int:
+    """This process's capability bounding set (CapBnd), as a mask."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            return int(line.split()[1], 16)
+    return 0
+
+
+def has_cap(num: int) -> bool:
+    return bool(bounding_set() >> num & 1)
+
+
+def kernel_version() -> tuple[int, int]:
+    m = re.match(r"(\d+)\.(\d+)", platform.release())
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def systemd_running() -> bool:
+    return Path("/run/systemd/system").is_dir()
