@@ -1,5 +1,5 @@
 #!/bin/bash
-# make check-cgroupv2: skiff's cgroup tests on a pure cgroup v2 kernel.
+# make check-cgroupv2: skiff's functional suite on a pure cgroup v2 kernel.
 #
 # Boots Debian's own kernel (linux-image-*-amd64, unpacked with dpkg-deb
 # into a cache, never installed on this host) under qemu with TCG, cgroup2
@@ -14,8 +14,9 @@
 # tests/), SKIFF_CGV2_CACHE (kernel cache, default
 # /var/cache/skiff-cgroupv2), SKIFF_CGV2_TIMEOUT (seconds, default 1500),
 # SKIFF_CGV2_MEM (MiB, default 2048), SKIFF_CGV2_SYSTEMD=1 (boot this
-# host's systemd as the guest's PID 1, with D-Bus, to exercise the systemd
-# cgroup driver; default tests: the systemd ones of test_cgroups.py).
+# host's systemd as the guest's PID 1, with D-Bus, and run the suite with
+# the systemd cgroup driver: SKIFF_TEST_CGROUP_DRIVER=systemd).  The
+# default tests are the whole functional suite.
 # Exit: the guest's status; 77 (skip) without root.
 set -euo pipefail
 
@@ -23,11 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 : "${SKIFF:?set SKIFF to the skiff binary}" "${SKIFF_INIT:?set SKIFF_INIT to the static tests/init}"
 systemd=${SKIFF_CGV2_SYSTEMD:-0}
-if [ "$systemd" = 1 ]; then
-  tests=${SKIFF_CGV2_TESTS:-functional/test_cgroups.py -k systemd}
-else
-  tests=${SKIFF_CGV2_TESTS:-functional/test_cgroups.py functional/test_resources.py functional/test_isolation.py}
-fi
+tests=${SKIFF_CGV2_TESTS:-functional}
 cache=${SKIFF_CGV2_CACHE:-/var/cache/skiff-cgroupv2}
 timeout=${SKIFF_CGV2_TIMEOUT:-1500}
 mem=${SKIFF_CGV2_MEM:-2048}

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The tests of the cgroup v2 guest, on the host's read-only root: as PID 1,
 # mount cgroup2 alone with every controller enabled (or, in the systemd
-# guest, run as a unit of the host's systemd), run the unit test and the
-# cgroup functional tests, print TAP and EXIT_STATUS=N, power off.
+# guest, run as a unit of the host's systemd, with the systemd cgroup
+# driver), run the unit test and the functional tests, print TAP and
+# EXIT_STATUS=N, power off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TMPDIR=/tmp PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8
 . /run/cgv2/env
@@ -31,6 +32,7 @@ if [ "$CGV2_SYSTEMD" != 1 ]; then
   echo 1000 > /proc/sys/kernel/ns_last_pid 2>/dev/null
 else
   echo "# systemd $(systemctl --version | head -1 | cut -d' ' -f2) is PID 1"
+  export SKIFF_TEST_CGROUP_DRIVER=systemd
 fi
 
 echo "# kernel $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"

@@ -44,6 +44,9 @@ from harness import (
 
 
 def pytest_configure(config):
+    # Bundles and rootfs trees get their modes from our umask: a caller's
+    # 077 would leave them untraversable for uid 1000 and user namespaces.
+    os.umask(0o022)
     config.addinivalue_line(
         "markers",
         "skiff_only: behaviour specific to skiff (wording, extra commands); "
@@ -145,6 +148,8 @@ def rootfs(tmp_path_factory, init_binary) -> Path:
 def _session_cgroups():
     yield
     remove_cgroup_tree()
+    if harness.SYSTEMD_DRIVER:
+        subprocess.run(["systemctl", "stop", harness.SYSTEMD_SLICE], check=False)
 
 
 # ------------------------------------------------------------ per test

@@ -20,6 +20,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import host
+
 TESTS_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = TESTS_DIR.parent
 
@@ -29,14 +31,23 @@ IS_SKIFF = RUNTIME_NAME == "skiff"
 # Extra global flags put before --root on every invocation (e.g. for a
 # runtime that needs --cgroup-manager=... on this host).
 GLOBAL_ARGS = shlex.split(os.environ.get("SKIFF_GLOBAL_ARGS", ""))
+# The cgroup driver every container is created with: "cgroupfs", or
+# "systemd" (--systemd-cgroup on every call, cgroupsPath slice:prefix:name,
+# each container a scope in the session's slice).
+CGROUP_DRIVER = os.environ.get("SKIFF_TEST_CGROUP_DRIVER", "cgroupfs")
+SYSTEMD_DRIVER = CGROUP_DRIVER == "systemd"
+if SYSTEMD_DRIVER and "--systemd-cgroup" not in GLOBAL_ARGS:
+    GLOBAL_ARGS.append("--systemd-cgroup")
 # Seconds any one runtime invocation may take before the test fails.
 TIMEOUT = float(os.environ.get("SKIFF_TEST_TIMEOUT", "30"))
 
 BUSYBOX = "/bin/busybox"
 TOKEN_VAR = "SKIFF_TEST_TOKEN"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-# All containers' cgroups live below this parent in every hierarchy.
-CGROUP_PARENT = f"skiff-test-{os.getpid()}"
+# All containers' cgroups live below this parent in every hierarchy (the
+# systemd driver: a slice, no dash, which would nest it).
+SYSTEMD_SLICE = f"skifftest{os.getpid()}.slice"
+CGROUP_PARENT = SYSTEMD_SLICE if SYSTEMD_DRIVER else f"skiff-test-{os.getpid()}"
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -357,9 +368,24 @@ class Bundle:
 
     def save(self, container_id: str | None = None):
         if self.auto_cgroup and container_id:
-            self.linux["cgroupsPath"] = f"/{CGROUP_PARENT}/{container_id}"
+            self.linux["cgroupsPath"] = (
+                f"{SYSTEMD_SLICE}:skiff:{container_id}"
+                if SYSTEMD_DRIVER
+                else f"/{CGROUP_PARENT}/{container_id}"
+            )
         (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
         return self.path
+
+
+def cgroup_path(bundle) -> str:
+    """The container's cgroup, as /proc/PID/cgroup names it: cgroupsPath,
+    or for the systemd driver the scope of slice:prefix:name (a top-level
+    slice, as the suite's are)."""
+    path = bundle.linux["cgroupsPath"]
+    if SYSTEMD_DRIVER and path.count(":") == 2:
+        slice_, prefix, name = path.split(":")
+        return f"/{slice_}/{prefix}-{name}.scope"
+    return path
 
 
 _counter = itertools.count(1)
@@ -742,15 +768,9 @@ def mount_snapshot() -> Counter:
 
 
 def cgroup_hierarchies():
-    """Every mounted cgroup hierarchy below /sys/fs/cgroup (or the root
-    itself on a pure v2 host)."""
-    if (CGROUP_ROOT / "cgroup.procs").exists():
-        return [CGROUP_ROOT]
-    out = []
-    for d in sorted(CGROUP_ROOT.iterdir()):
-        if d.is_dir() and not d.is_symlink() and (d / "cgroup.procs").exists():
-            out.append(d)
-    return out
+    """The mount point of every reachable cgroup hierarchy below
+    /sys/fs/cgroup (or the root itself on a pure v2 host)."""
+    return [h.mount for h in host.cgroup_hierarchies()]
 
 
 def cgroup_leftovers(parent=CGROUP_PARENT):
@@ -777,7 +797,8 @@ def remove_cgroup_tree(parent=CGROUP_PARENT):
         for dirpath, dirnames, _ in os.walk(p, topdown=False):
             for d in dirnames:
                 _rmdir_cgroup(os.path.join(dirpath, d), stuck)
-        _rmdir_cgroup(str(p), stuck)
+        if not SYSTEMD_DRIVER:  # systemd's slice: `systemctl stop` at the end
+            _rmdir_cgroup(str(p), stuck)
     return stuck
 
 

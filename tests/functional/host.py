@@ -141,26 +141,45 @@ def unified_mount() -> Path | None:
     return None
 
 
-def io_weight_files() -> set[str]:
-    """The block I/O weight files a new cgroup of this host gets (BFQ,
-    CFQ, iocost), found by making one below the blkio/io hierarchy's root
-    and removing it.  Empty: this kernel cannot weight block I/O."""
-    ctrl = "io" if cgroup_v2() else "blkio"
+@lru_cache(maxsize=None)
+def new_cgroup_files(ctrl: str) -> frozenset[str]:
+    """The files a new cgroup of ctrl's hierarchy gets (a root has fewer),
+    found by making one below the root and removing it.  On cgroup2 the
+    root's cgroup.subtree_control gets ctrl first, as a runtime does for
+    its own cgroups."""
     h = hierarchy_of(ctrl)
     if h is None:
-        return set()
+        return frozenset()
     if h.v2:
         sub = h.mount / "cgroup.subtree_control"
         if ctrl not in sub.read_text().split():
-            sub.write_text(f"+{ctrl}")  # what the runtime does for its cgroup
-    probe = h.mount / f"skiff-test-{os.getpid()}-weight-probe"
+            sub.write_text(f"+{ctrl}")
+    probe = h.mount / f"skiff-test-{os.getpid()}-probe"
     probe.mkdir(exist_ok=True)
     try:
-        names = {p.name for p in probe.iterdir()}
+        return frozenset(p.name for p in probe.iterdir())
     finally:
         probe.rmdir()
-    wanted = {"io.weight", "io.bfq.weight"} if h.v2 else {"blkio.weight", "blkio.bfq.weight"}
-    return names & wanted
+
+
+def io_weight_files() -> set[str]:
+    """The block I/O weight files of a new cgroup (BFQ, CFQ, iocost).
+    Empty: this kernel cannot weight block I/O."""
+    if cgroup_v2():
+        return set(new_cgroup_files("io") & {"io.weight", "io.bfq.weight"})
+    return set(new_cgroup_files("blkio") & {"blkio.weight", "blkio.bfq.weight"})
+
+
+def swap_accounting() -> bool:
+    """Memory cgroups limit swap (memory.memsw.* on v1, memory.swap.max on
+    v2): not with swapaccount=0 or a kernel built without it."""
+    name = "memory.swap.max" if cgroup_v2() else "memory.memsw.limit_in_bytes"
+    return name in new_cgroup_files("memory")
+
+
+def swap_active() -> bool:
+    """A swap device or file is on (/proc/swaps lists more than its header)."""
+    return len(Path("/proc/swaps").read_text().splitlines()) > 1
 
 
 @lru_cache(maxsize=None)

@@ -6,7 +6,8 @@ import signal
 
 import pytest
 
-from harness import CGROUP_ROOT, DEFAULT_CAPS, IS_SKIFF, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
+import host
+from harness import DEFAULT_CAPS, IS_SKIFF, TOKEN_VAR, cap_mask, parse_kv, parse_sections, pid_alive, wait_for
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_exec_no_new_keyring_from_create(runtime, bundle, cid):
 def test_v2_exec_born_in_the_containers_cgroup(runtime, bundle, cid):
     """On a pure v2 host exec's process is cloned straight into the
     container's cgroup (CLONE_INTO_CGROUP), and is there when it runs."""
-    if not (CGROUP_ROOT / "cgroup.controllers").exists():
+    if not host.cgroup_v2():
         pytest.skip("CLONE_INTO_CGROUP needs the cgroup v2 hierarchy at /sys/fs/cgroup")
     init = runtime.create_started(cid, bundle)["pid"]
     runtime.log_path = runtime.workdir / f"{cid}-exec.log"

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+import host
 from harness import CGROUP_ROOT
 
-V2 = (CGROUP_ROOT / "cgroup.controllers").exists()
+V2 = host.cgroup_v2()
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -27,8 +28,8 @@ def memcg_dir(pid: int) -> Path | None:
         _, ctrls, path = line.split(":", 2)
         if V2 and ctrls == "":
             return CGROUP_ROOT / path.lstrip("/")
-        if "memory" in ctrls.split(","):
-            return CGROUP_ROOT / "memory" / path.lstrip("/")
+        if "memory" in ctrls.split(",") and host.hierarchy_of("memory"):
+            return host.cgroup_dir("memory", path)
     return None
 
 

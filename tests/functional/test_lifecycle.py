@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import host
 from harness import IS_SKIFF, pid_alive, rfc3339_ok, unique, wait_for
 
 
@@ -209,17 +210,18 @@ def test_kill_stopped_container_fails(runtime, bundle, cid):
 
 
 def _container_cgroup_procs(pid):
-    """Pids in the container's cgroup (pids controller, else unified)."""
+    """The cgroup.procs of the container's cgroup (pids controller, else
+    the cgroup2 one)."""
     lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
     for line in lines:
         _h, ctrls, path = line.split(":", 2)
-        if "pids" in ctrls.split(","):
-            return Path(f"/sys/fs/cgroup/pids{path}/cgroup.procs")
+        if "pids" in ctrls.split(",") and host.has_controller("pids"):
+            return host.cgroup_dir("pids", path) / "cgroup.procs"
+    unified = host.unified_mount()
     for line in lines:
-        if line.startswith("0::"):
-            base = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
-            return Path(base + line[3:] + "/cgroup.procs")
-    raise AssertionError("no pids or unified cgroup")
+        if line.startswith("0::") and unified:
+            return unified / line[3:].lstrip("/") / "cgroup.procs"
+    raise AssertionError("no pids or cgroup2 hierarchy")
 
 
 def test_kill_all(runtime, bundle, cid):

@@ -4,7 +4,8 @@ and the harness honest)."""
 
 import signal
 
-from harness import CGROUP_ROOT, parse_kv
+import host
+from harness import cgroup_path, parse_kv
 
 
 def test_pids_limit(runtime, bundle, cid):
@@ -43,11 +44,8 @@ def test_memory_under_limit(runtime, bundle, cid):
 def test_limits_written_to_cgroup(runtime, bundle, cid):
     bundle.linux["resources"]["pids"] = {"limit": 77}
     runtime.create(cid, bundle).ok()
-    path = bundle.linux["cgroupsPath"]
-    if (CGROUP_ROOT / "pids").is_dir():
-        assert (CGROUP_ROOT / "pids" / path.lstrip("/") / "pids.max").read_text().strip() == "77"
-    else:
-        assert (CGROUP_ROOT / path.lstrip("/") / "pids.max").read_text().strip() == "77"
+    path = cgroup_path(bundle)
+    assert (host.cgroup_dir("pids", path) / "pids.max").read_text().strip() == "77"
 
 
 def test_update_raises_pids_limit(runtime, bundle, cid):

@@ -222,6 +222,27 @@ test_v1_memory_unlimited_and_errors (void **state)
 }
 
 static void
+test_v1_memory_without_swap_accounting (void **state)
+{
+  struct fx *f = *state;
+  skiff_error_t err = NULL;
+  fx_files (f, "memory.limit_in_bytes", "", NULL);
+  /* A swap limit cannot be kept: refused, naming the key and the cause. */
+  oci_memory m = { .limit = 64, .limit_present = true, .swap = 128, .swap_present = true };
+  assert_int_equal (cg_v1_memory (f->fd, &m, &err), -1);
+  assert_err_has (err, "linux.resources.memory.swap: this host does not account swap");
+  skiff_error_free (&err);
+  /* "No swap" (swap == limit) and "unlimited" need no file. */
+  oci_memory same = { .limit = 64, .limit_present = true, .swap = 64, .swap_present = true };
+  assert_int_equal (cg_v1_memory (f->fd, &same, &err), 0);
+  assert_file (f, "memory.limit_in_bytes", "64\n");
+  fx_files (f, "memory.limit_in_bytes", "", NULL);
+  oci_memory unl = { .limit = 32, .limit_present = true, .swap = -1, .swap_present = true };
+  assert_int_equal (cg_v1_memory (f->fd, &unl, &err), 0);
+  assert_file (f, "memory.limit_in_bytes", "32\n");
+}
+
+static void
 test_v1_cpu (void **state)
 {
   struct fx *f = *state;
@@ -733,6 +754,7 @@ main (void)
     cmocka_unit_test (test_swap_to_v2),
     cmocka_unit_test_setup_teardown (test_v1_memory, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_memory_unlimited_and_errors, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown (test_v1_memory_without_swap_accounting, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_cpu, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_pids, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_blkio, fx_setup, fx_teardown),

@@ -28,6 +28,10 @@ int cg_read_u64_at (int dfd, const char *file, uint64_t *v, skiff_error_t *err);
 /* The value of `key` in a flat-keyed file ("key value" lines). */
 int cg_read_keyed_at (int dfd, const char *file, const char *key, uint64_t *v);
 
+/* The error for a swap limit on a host without swap accounting; file:
+   the one the memory cgroup lacks. */
+int cg_no_swap_accounting (const char *file, skiff_error_t *err);
+
 /* ---- block I/O weights (io-weight.c) ---- */
 
 /* The weight file of the cgroup dfd (v2: io.bfq.weight, else io.weight;

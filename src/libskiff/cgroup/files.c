@@ -323,3 +323,13 @@ cg_hugepage_sizes (char sizes[][32], size_t max)
     }
   return n;
 }
+
+int
+cg_no_swap_accounting (const char *file, skiff_error_t *err)
+{
+  return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                               "linux.resources.memory.swap: this host does not account swap "
+                               "(its memory cgroups have no %s; the kernel was built or booted "
+                               "without swap accounting, e.g. swapaccount=0)",
+                               file);
+}

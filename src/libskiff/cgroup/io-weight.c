@@ -101,16 +101,26 @@ cg_io_weight_check (const oci_block_io *b, bool v2, const char *mount,
     weights |= b->weight_device[i]->weight_present && b->weight_device[i]->weight;
   if (!weights || mount == NULL)
     return;
-  cleanup_close int child = open_some_child (mount);
   char devs[512], msg[768];
   cg_block_devices (devs, sizeof devs);
-  if (child >= 0 ? cg_io_weight_file (child, v2) != NULL
-                       /* v2: a child without io.max has no io controller */
-                       || (v2 && !cg_has_file (child, "io.max"))
-                 /* no cgroup to look at: the elevators BFQ and CFQ, which
-                    register the v1 weight files with them */
-                 : v2 || strstr (devs, "bfq") || strstr (devs, "cfq"))
+  /* BFQ and CFQ register their weight files with their elevators: a
+     device that offers one is enough, on v1 and v2 alike */
+  if (strstr (devs, "bfq") || strstr (devs, "cfq"))
     return;
+  if (v2)
+    {
+      /* iocost's io.weight comes with io.cost.qos on the root */
+      cleanup_close int root = open (mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (root < 0 || cg_has_file (root, "io.cost.qos"))
+        return;
+    }
+  else
+    {
+      /* a cgroup of the hierarchy says it best, when there is one */
+      cleanup_close int child = open_some_child (mount);
+      if (child >= 0 && cg_io_weight_file (child, false) != NULL)
+        return;
+    }
   snprintf (msg, sizeof msg,
             "this host's block devices do not support I/O weights: its cgroups have neither %s "
             "(block devices: %s)",

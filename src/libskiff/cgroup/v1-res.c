@@ -35,6 +35,14 @@ cg_v1_memory (int dfd, const oci_memory *m, skiff_error_t *err)
      accounts swap. */
   if (limit == -1 && swap == 0 && has_memsw)
     swap = -1;
+  /* Without swap accounting only "unlimited" and "no swap" (memory+swap
+     == memory) mean something, and neither needs the file (as on v2). */
+  if (!has_memsw && swap != 0)
+    {
+      if (swap != -1 && swap != limit)
+        return cg_no_swap_accounting ("memory.memsw.limit_in_bytes", err);
+      swap = 0;
+    }
   if (limit != 0 && swap != 0)
     {
       /* memsw must stay >= memory at every step: raise memsw first when

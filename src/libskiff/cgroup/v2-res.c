@@ -42,10 +42,16 @@ cg_v2_memory (int dfd, const oci_memory *m, skiff_error_t *err)
       if (r < 0)
         {
           /* No swap accounting: "unlimited" and "none" need no file. */
-          if (e->errno_ != ENOENT || (swap != -1 && !no_swap))
+          bool enoent = e->errno_ == ENOENT;
+          if (!enoent || (swap != -1 && !no_swap))
             {
-              *err = e;
-              return -1;
+              if (!enoent)
+                {
+                  *err = e;
+                  return -1;
+                }
+              skiff_error_free (&e);
+              return cg_no_swap_accounting ("memory.swap.max", err);
             }
           skiff_error_free (&e);
         }
