@@ -45,13 +45,16 @@
 
 /* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
    expected diagnostics of tests/check do not depend on the machine:
-   "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb". */
+   "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb,
+   no-cap=CAP_SYS_TIME". */
 struct host
 {
   enum cgroup_layout cgroup;
   bool selinux, apparmor, idmap;
   char no_ns[128];  /* "+"-separated namespace types this kernel lacks */
   char no_ctl[128]; /* "+"-separated cgroup controllers it lacks */
+  bool no_cap_set;  /* no_cap replaces the runtime's bounding set */
+  char no_cap[256]; /* "+"-separated capabilities outside that set */
   bool simulated;   /* SKIFF_TEST_HOST: the cgroup facts above, not the probes */
 };
 
@@ -281,6 +284,7 @@ static const struct
   { "process.args[0]", "not found in the container", "install the program in the rootfs, or name it by a path that exists there" },
   { "process.args[0]", "not an executable", "name an executable file of the rootfs (chmod +x it if it is one)" },
   { "process.cwd", "absolute", "write the working directory as an absolute path inside the container, e.g. \"/\"" },
+  { "process.capabilities", "capability bounding set", "run skiff where the host grants the capability, or remove it from the config" },
   { "process.capabilities", "unknown capability", "check the spelling (CAP_ and upper case); `skiff features` lists the capabilities this host knows" },
   { "process.selinuxLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
   { "linux.mountLabel", "SELinux", "remove the label or run on a host with SELinux enabled" },
@@ -830,6 +834,8 @@ host_override (struct host *h, const char *spec)
         snprintf (h->no_ns, sizeof h->no_ns, "%s", v);
       else if (strcmp (kv, "no-ctl") == 0)
         snprintf (h->no_ctl, sizeof h->no_ctl, "%s", v);
+      else if (strcmp (kv, "no-cap") == 0)
+        snprintf (h->no_cap, sizeof h->no_cap, "%s", v);
     }
 }
 
@@ -875,11 +881,46 @@ host_controllers (struct checker *k)
           "net_cls and net_prio do not exist on this cgroup v2 host");
 }
 
+/* A capability outside the runtime's bounding set: create leaves it out
+   with a warning (process.c), and so does check, once per name. */
+static void
+host_caps (struct checker *k)
+{
+  const oci_capabilities *caps = k->cfg->process ? k->cfg->process->capabilities : NULL;
+  const struct
+  {
+    const char *field;
+    char **names;
+    size_t len;
+  } sets[] = {
+    { "bounding", caps ? caps->bounding : NULL, caps ? caps->bounding_len : 0 },
+    { "effective", caps ? caps->effective : NULL, caps ? caps->effective_len : 0 },
+    { "inheritable", caps ? caps->inheritable : NULL, caps ? caps->inheritable_len : 0 },
+    { "permitted", caps ? caps->permitted : NULL, caps ? caps->permitted_len : 0 },
+    { "ambient", caps ? caps->ambient : NULL, caps ? caps->ambient_len : 0 },
+  };
+  char warned[512] = "";
+  for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)
+    for (size_t i = 0; i < sets[s].len; i++)
+      {
+        const char *name = sets[s].names[i];
+        bool withheld = k->host.no_cap_set ? in_plus_list (k->host.no_cap, name)
+                                           : !process_cap_granted (name);
+        if (!withheld || in_plus_list (warned, name))
+          continue;
+        snprintf (warned + strlen (warned), sizeof warned - strlen (warned), "+%s", name);
+        char path[64];
+        snprintf (path, sizeof path, "process.capabilities.%s[%zu]", sets[s].field, i);
+        diag (k, SKIFF_DIAG_WARNING, path, NULL, "%s " PROCESS_CAP_WITHHELD, name);
+      }
+}
+
 static void
 check_host (struct checker *k)
 {
   const oci_config *c = k->cfg;
   const oci_linux *l = c->linux;
+  host_caps (k);
   for (size_t i = 0; l && i < l->namespaces_len; i++)
     {
       char path[64];
@@ -966,6 +1007,7 @@ skiff_check_bundle (const char *bundle, struct skiff_check_report *r, skiff_erro
     {
       host_override (&k.host, getenv ("SKIFF_TEST_HOST"));
       k.host.simulated = true;
+      k.host.no_cap_set = true;
     }
   k.cfg = oci_config_parse_data (data, len, &opts, &d);
   for (size_t i = 0; i < d.len; i++)

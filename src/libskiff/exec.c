@@ -246,7 +246,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err)
       < 0)
     goto out;
-  if (process_caps_load (err) < 0)
+  if (process_check_caps (t.process, false, err) < 0)
     goto out;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     {

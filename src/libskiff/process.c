@@ -338,6 +338,19 @@ static struct
   __typeof__ (&cap_to_name) to_name;
 } libcap;
 static int libcap_state; /* 0 not tried, 1 loaded, -1 missing */
+/* The runtime's own bounding set, read with libcap's load, before the
+   clone: a capability outside it cannot be given to anyone.  As the spec
+   (config.md) allows, such a capability is left out with a warning, and
+   the process gets the others (runc 1.1 and crun 1.8 fail instead). */
+static uint64_t cap_granted = ~0ULL;
+
+static void
+read_granted (void)
+{
+  for (int v = 0; v < 64; v++)
+    if (prctl (PR_CAPBSET_READ, v, 0, 0, 0) != 1)
+      cap_granted &= ~(1ULL << v);
+}
 
 int
 process_caps_load (skiff_error_t *err)
@@ -361,6 +374,7 @@ process_caps_load (skiff_error_t *err)
             {
               libcap = lib;
               libcap_state = 1;
+              read_granted ();
             }
         }
       if (libcap_state < 0)
@@ -411,10 +425,18 @@ cap_sets (const oci_capabilities *c, struct capset_ref refs[5])
   return 5;
 }
 
+bool
+process_cap_granted (const char *name)
+{
+  cap_value_t v;
+  return libcap_state != 1 || cap_value (name, &v) < 0 || v >= 64 || (cap_granted >> v & 1);
+}
+
 int
 process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
 {
   struct capset_ref refs[5];
+  uint64_t warned = 0;
   if (process_caps_load (err) < 0)
     return -1;
   if (p->capabilities == NULL)
@@ -425,7 +447,13 @@ process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
       {
         cap_value_t v;
         if (cap_value (refs[s].names[i], &v) == 0)
-          continue;
+          {
+            if (!strict && v < 64 && !(cap_granted >> v & 1) && !(warned >> v & 1))
+              skiff_warn ("process.capabilities.%s[%zu]: %s " PROCESS_CAP_WITHHELD, refs[s].field,
+                          i, refs[s].names[i]);
+            warned |= v < 64 ? 1ULL << v : 0;
+            continue;
+          }
         if (strict)
           return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                        "process.capabilities.%s[%zu]: unknown capability `%s`",
@@ -448,7 +476,8 @@ in_list (char **names, size_t len, cap_value_t cap)
   return false;
 }
 
-/* One capability set as capset(2) wants it. */
+/* One capability set as capset(2) wants it: what the runtime's bounding
+   set allows of it. */
 static uint64_t
 cap_mask (char **names, size_t len)
 {
@@ -459,7 +488,7 @@ cap_mask (char **names, size_t len)
       if (cap_value (names[i], &v) == 0 && v < 64)
         m |= 1ULL << v;
     }
-  return m;
+  return m & cap_granted;
 }
 
 /* capset(2) itself rather than libcap's cap_t: no heap in the init, which
@@ -481,7 +510,7 @@ set_caps (const oci_capabilities *c, skiff_error_t *err)
   for (size_t i = 0; i < c->ambient_len; i++)
     {
       cap_value_t v;
-      if (cap_value (c->ambient[i], &v) < 0)
+      if (cap_value (c->ambient[i], &v) < 0 || v >= 64 || !(cap_granted >> v & 1))
         continue;
       /* Ambient needs the cap in permitted and inheritable; runc skips
          the rest with a warning rather than failing. */

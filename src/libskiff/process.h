@@ -32,6 +32,12 @@ int process_set_no_new_privs (skiff_error_t *err);
 /* Validate capability names; unknown names are warned about and skipped
    (as runc does) unless strict. */
 int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
+/* Whether the runtime's bounding set has the capability (true for names
+   it does not know, and before process_caps_load). */
+bool process_cap_granted (const char *name);
+#define PROCESS_CAP_WITHHELD                                                                       \
+  "is not in the runtime's capability bounding set (the host, or the container skiff runs in, "    \
+  "withholds it): the process gets the other capabilities"
 /* Load libcap (dlopen); create and exec call it, through
    process_check_caps or directly, before the clone or fork of a process
    that enters a container. */

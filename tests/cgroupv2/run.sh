@@ -25,7 +25,6 @@ top=$(cd "$here/../.." && pwd)
 : "${SKIFF:?set SKIFF to the skiff binary}" "${SKIFF_INIT:?set SKIFF_INIT to the static tests/init}"
 systemd=${SKIFF_CGV2_SYSTEMD:-0}
 tests=${SKIFF_CGV2_TESTS:-functional}
-cache=${SKIFF_CGV2_CACHE:-/var/cache/skiff-cgroupv2}
 timeout=${SKIFF_CGV2_TIMEOUT:-1500}
 mem=${SKIFF_CGV2_MEM:-2048}
 
@@ -35,6 +34,13 @@ if [ "$(id -u)" != 0 ]; then
   log "SKIP: needs root (qemu's 9p share of / and the kernel cache)"
   exit 77
 fi
+
+# One setup at a time (apt and the kernel cache): both guests may start
+# together (tests/cgroupv2/both.sh).
+cache=${SKIFF_CGV2_CACHE:-/var/cache/skiff-cgroupv2}
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
 
 # Tools: qemu, a static busybox for the initramfs, cpio.
 missing=()
@@ -47,7 +53,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The kernel: the version linux-image-amd64 points at, unpacked once.
-mkdir -p "$cache"
 ver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1)
 if [ -z "$ver" ]; then
   ver=$(ls "$cache" | sed -n 's/^k-//p' | sort -V | tail -1)
@@ -80,6 +85,7 @@ for m in (b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd"):
   mv "$tmp/k" "$kdir"
   rm -rf "$tmp"
 fi
+exec 9>&-
 
 # The initramfs: busybox, the 9p/virtio modules, skiff and the tests.
 work=$(mktemp -d /tmp/skiff-cgv2.XXXXXX)
