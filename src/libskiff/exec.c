@@ -246,7 +246,11 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err)
       < 0)
     goto out;
-  if (process_check_caps (t.process, false, err) < 0)
+  /* Capabilities of the container's own config were warned about by
+     create; those of --process or --cap are new here. */
+  if ((opts->process_file || opts->caps_len ? process_check_caps (t.process, false, err)
+                                            : process_caps_load (err))
+      < 0)
     goto out;
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     {

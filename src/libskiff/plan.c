@@ -179,8 +179,10 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
     return -1;
   skiff_log_capture (capture, pl);
   int r = process_check_caps (pl->cfg->process, false, err);
+  const char *cgroups_path = pl->cfg->linux ? pl->cfg->linux->cgroups_path : NULL;
   if (r == 0)
-    r = cgroup_new (pl->cfg->linux ? pl->cfg->linux->cgroups_path : NULL, pl->id, &pl->cg, err);
+    r = pl->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, pl->id, &pl->cg, err)
+                                : cgroup_new (cgroups_path, pl->id, &pl->cg, err);
   if (r == 0)
     r = seccomp_prepare (pl->cfg->linux ? pl->cfg->linux->seccomp : NULL, NULL, &pl->seccomp, err);
   struct rootfs_spec rs = {
@@ -571,7 +573,8 @@ describe (struct planner *pl)
     step (pl, "compile the seccomp filter before the clone (%s)",
           pl->seccomp ? "ok" : "nothing to compile");
   describe_namespaces (pl);
-  step (pl, "the runtime puts the init in cgroup %s", pl->cg->path);
+  step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
+        pl->cg->path);
   describe_early (pl);
   describe_mounts (pl);
   describe_exec_prep (pl);

@@ -68,10 +68,12 @@ DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 
 
 def cap_mask(names) -> int:
+    """The mask a container asking for these capabilities gets: those of
+    them in the runtime's bounding set (skiff leaves the others out)."""
     mask = 0
     for n in names:
         mask |= 1 << CAPS[n.removeprefix("CAP_")]
-    return mask
+    return mask & host.bounding_set()
 
 
 def default_config(args, token: str) -> dict:

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import mountinfo
-from harness import CAPS, RUNTIME, TESTS_DIR, cap_mask, parse_kv
+from harness import CAPS, GLOBAL_ARGS, RUNTIME, TESTS_DIR, cap_mask, cgroup_path, parse_kv
 
 PLANS = TESTS_DIR / "check" / "plan"
 CHECK_DIR = TESTS_DIR / "check"
@@ -18,9 +18,9 @@ CHECK_DIR = TESTS_DIR / "check"
 pytestmark = pytest.mark.skiff_only
 
 
-def plan_of(bundle, cwd=None):
+def plan_of(bundle, cwd=None, global_args=()):
     r = subprocess.run(
-        [RUNTIME, "check", "--plan", "--bundle", str(bundle)],
+        [RUNTIME, *global_args, "check", "--plan", "--bundle", str(bundle)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -90,7 +90,7 @@ def test_container_matches_plan(runtime, bundle, cid):
     bundle.process["capabilities"]["ambient"] = ["CAP_KILL", "CAP_AUDIT_WRITE"]
     bundle.sh("/init mounts; echo ---; /init caps; echo ---; /init hostname")
     bundle.save(cid)
-    plan = plan_of(bundle.path)
+    plan = plan_of(bundle.path, global_args=GLOBAL_ARGS)
     r = runtime.run(cid, bundle).ok()
     mounts_text, caps_text, host_text = r.stdout.split("\n---\n")
     mounts = {m.point: m for m in mountinfo.parse(mounts_text)}
@@ -128,7 +128,7 @@ def test_container_matches_plan(runtime, bundle, cid):
     assert want["ambient"] == ["CAP_KILL"], "CAP_AUDIT_WRITE is not inheritable: not raised"
 
     assert f'hostname "{parse_kv(host_text)["hostname"]}"' in plan
-    cgroup = json.loads(json.dumps(bundle.linux["cgroupsPath"]))
+    cgroup = cgroup_path(bundle)
     assert f"cgroup {cgroup} (" in plan
 
 

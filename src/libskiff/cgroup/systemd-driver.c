@@ -75,7 +75,11 @@ sd_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
     return -1;
   s->started = true;
   /* What systemd has no property for (devices, hugetlb, swappiness...)
-     goes through cgroupfs, into the scope systemd delegated to us. */
+     goes through cgroupfs, into the scope systemd delegated to us.  On
+     v2 a controller systemd does not manage (hugetlb, misc, rdma) is
+     enabled down to the scope's parent first, as runc does. */
+  if (cg->layout == CGROUP_LAYOUT_V2)
+    cgroup_v2_enable_controllers ("/sys/fs/cgroup", cg->path);
   return fs_ops (cg)->apply (cg, s->pending, false, err);
 }
 
