@@ -727,6 +727,32 @@ tree_setattr (int tree, bool recursive, struct mount_attr *attr, const char *sou
   return 0;
 }
 
+/* Which filesystems cannot be idmapped varies with the kernel (tmpfs from
+   6.3, overlayfs from 5.19, NFS and 9p not at all): say which one it is. */
+static int
+idmap_error (int tree, int e, const char *source, const char *target, skiff_error_t *err)
+{
+  static const struct
+  {
+    long magic;
+    const char *name;
+  } fs[] = { { TMPFS_MAGIC, "tmpfs (idmapped from Linux 6.3)" },
+             { OVERLAYFS_SUPER_MAGIC, "overlayfs (idmapped from Linux 5.19)" },
+             { NFS_SUPER_MAGIC, "NFS" },
+             { V9FS_MAGIC, "9p" },
+             { BTRFS_SUPER_MAGIC, "btrfs (idmapped from Linux 5.15)" } };
+  struct statfs sfs;
+  char what[160];
+  if (e != EINVAL || fstatfs (tree, &sfs) < 0)
+    return bind_error (err, e, source, target, ": idmap: mount_setattr");
+  snprintf (what, sizeof what, ": this kernel cannot idmap a mount of this filesystem (0x%lx)",
+            (long)sfs.f_type);
+  for (size_t i = 0; i < sizeof fs / sizeof *fs; i++)
+    if (sfs.f_type == fs[i].magic)
+      snprintf (what, sizeof what, ": this kernel cannot idmap a mount of %s", fs[i].name);
+  return bind_error (err, 0, source, target, what);
+}
+
 static int
 open_tree_opts (int srcfd, const char *source, const struct mount_opts *o, int userns_fd,
                 const char *target, skiff_error_t *err)
@@ -753,8 +779,8 @@ open_tree_opts (int srcfd, const char *source, const struct mount_opts *o, int u
                                      "bind \"%s\": idmap without a user namespace", source);
       /* The kernel only idmaps a mount that is not attached yet. */
       struct mount_attr idmap = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd };
-      if (tree_setattr (tree, o->ridmap, &idmap, source, target, err) < 0)
-        return -1;
+      if (sys_mount_setattr (tree, o->ridmap ? AT_RECURSIVE : 0, &idmap) < 0)
+        return idmap_error (tree, errno, source, target, err);
     }
   return steal_fd (&tree);
 }
