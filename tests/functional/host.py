@@ -182,6 +182,14 @@ def swap_active() -> bool:
     return len(Path("/proc/swaps").read_text().splitlines()) > 1
 
 
+HOG_SWAPS = "swap is on but not accounted: a hog over its memory limit swaps instead of being OOM-killed"
+
+
+def hog_swaps() -> bool:
+    """What an OOM test cannot get past: see HOG_SWAPS."""
+    return swap_active() and not swap_accounting()
+
+
 @lru_cache(maxsize=None)
 def bounding_set() -> int:
     """This process's capability bounding set (CapBnd), as a mask."""

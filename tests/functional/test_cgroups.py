@@ -300,6 +300,8 @@ def test_memory_limit_too_small_for_setup_says_so(runtime, bundle, cid):
 
 
 def test_memory_limit_kills_a_hog(runtime, bundle, cid):
+    if host.hog_swaps():
+        pytest.skip(host.HOG_SWAPS)
     bundle.linux["resources"]["memory"] = {"limit": 32 << 20, "swap": 32 << 20}
     bundle.args = ["/init", "hog", "200m"]
     r = runtime.run(cid, bundle)
@@ -527,6 +529,8 @@ def test_events_stats(runtime, bundle, cid):
 @pytest.mark.slow
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1 events keeps running after the container stops")
 def test_events_stream_and_oom(runtime, bundle, cid):
+    if host.hog_swaps():
+        pytest.skip(host.HOG_SWAPS)
     bundle.args = ["sleep", "1000"]
     bundle.linux["resources"]["memory"] = {"limit": 24 << 20, "swap": 24 << 20}
     runtime.create_started(cid, bundle)

@@ -4,6 +4,8 @@ and the harness honest)."""
 
 import signal
 
+import pytest
+
 import host
 from harness import cgroup_path, parse_kv
 
@@ -24,6 +26,8 @@ def test_no_pids_limit_control(runtime, bundle, cid):
 
 
 def test_memory_limit_oom_kills(runtime, bundle, cid):
+    if host.hog_swaps():
+        pytest.skip(host.HOG_SWAPS)
     limit = 32 * 1024 * 1024
     bundle.linux["resources"]["memory"] = {"limit": limit, "swap": limit}
     bundle.args = ["/init", "hog", "256m"]
@@ -64,6 +68,8 @@ def test_update_raises_pids_limit(runtime, bundle, cid):
 
 def test_update_lowers_memory_limit(runtime, bundle, cid):
     """A hog that fits under the first limit is killed after update lowers it."""
+    if host.hog_swaps():
+        pytest.skip(host.HOG_SWAPS)
     limit = 96 * 1024 * 1024
     bundle.linux["resources"]["memory"] = {"limit": limit, "swap": limit}
     bundle.args = ["sleep", "1000"]
