@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import host
-from harness import CGROUP_ROOT, IS_SKIFF, SYSTEMD_DRIVER, cgroup_path, parse_kv, pid_alive, wait_for
+from harness import IS_SKIFF, SYSTEMD_DRIVER, cgroup_path, parse_kv, pid_alive, wait_for
 
 V2 = host.cgroup_v2()
 

@@ -2,7 +2,6 @@
 container that does what its plan says (mounts, capabilities, hostname,
 cgroup), so the plan cannot drift from what create does."""
 
-import json
 import os
 import re
 import subprocess

@@ -6,7 +6,6 @@ checker of conftest.py fails any test after which the host's mount table
 differs."""
 
 import os
-import subprocess
 
 import pytest
 

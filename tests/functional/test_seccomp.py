@@ -5,7 +5,6 @@ user notification answered by a small agent in the test."""
 
 from __future__ import annotations
 
-import array
 import errno
 import fcntl
 import json
