@@ -101,6 +101,10 @@ for d in drivers/virtio fs/9p net/9p fs/netfs fs/fscache; do
   mkdir -p "$rd/$mdir/kernel/$d"
   cp -a "$kdir/modules/$ver/kernel/$d/." "$rd/$mdir/kernel/$d/"
 done
+# A small virtio disk, so that the block I/O limits have a device.
+mkdir -p "$rd/$mdir/kernel/drivers/block"
+cp "$kdir/modules/$ver/kernel/drivers/block/virtio_blk.ko" "$rd/$mdir/kernel/drivers/block/"
+truncate -s 16M "$work/disk.img"
 /bin/busybox depmod -b "$rd" "$ver"
 cp "$SKIFF" "$rd/payload/bin/skiff"
 cp "$SKIFF_INIT" "$rd/payload/bin/init"
@@ -149,6 +153,7 @@ timeout "$timeout" qemu-system-x86_64 \
   -machine q35 -cpu max -accel tcg,thread=multi -smp 2 -m "$mem" \
   -nodefaults -no-user-config -display none -no-reboot -serial stdio \
   -kernel "$kdir/vmlinux" -initrd "$work/initrd" \
+  -drive "if=virtio,file=$work/disk.img,format=raw,cache=unsafe" \
   -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all mitigations=off norandmaps $extra" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   </dev/null | tee "$out"
