@@ -5,7 +5,11 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/install-deps.sh"
 cd "$top"
-[ -x configure ] || ./autogen.sh >/dev/null
+if [ ! -x configure ]; then
+  log=$(mktemp)
+  ./autogen.sh >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
+fi
 [ -f Makefile ] || ./configure -q
 make -j"$(nproc)" >/dev/null
 bundle=$(mktemp -d /tmp/skiff-demo.XXXXXX)

@@ -22,6 +22,7 @@ SCALARS = {
     "int32": ("int32_t", "OCI_K_INT32"),
     "uint16": ("uint16_t", "OCI_K_UINT16"),
     "uint32": ("uint32_t", "OCI_K_UINT32"),
+    "id": ("uint32_t", "OCI_K_ID"),  # uid/gid: uint32 without 4294967295 ((uid_t)-1)
     "int64": ("int64_t", "OCI_K_INT64"),
     "uint64": ("uint64_t", "OCI_K_UINT64"),
 }

@@ -57,6 +57,7 @@ size_t oci_kind_size(int kind)
 	case OCI_K_UINT16:
 		return sizeof(uint16_t);
 	case OCI_K_UINT32:
+	case OCI_K_ID:
 		return sizeof(uint32_t);
 	case OCI_K_INT64:
 	case OCI_K_UINT64:
@@ -142,6 +143,12 @@ static int_range range_of(int kind)
 		return (int_range){ "uint16", 0, UINT16_MAX };
 	case OCI_K_UINT32:
 		return (int_range){ "uint32", 0, UINT32_MAX };
+	case OCI_K_ID:
+		/* setresuid(-1) leaves the id unchanged: a process asked to
+		 * run as 4294967295 would keep the runtime's root */
+		return (int_range){ "a uid or gid (4294967295 is -1, which the kernel reads as "
+				    "\"unchanged\")",
+				    0, UINT32_MAX - 1 };
 	case OCI_K_INT64:
 		return (int_range){ "int64", INT64_MIN, INT64_MAX };
 	default:
@@ -165,6 +172,7 @@ static void store_int(int kind, void *dst, bool neg, uint64_t mag)
 		*(uint16_t *)dst = (uint16_t)u;
 		break;
 	case OCI_K_UINT32:
+	case OCI_K_ID:
 		*(uint32_t *)dst = (uint32_t)u;
 		break;
 	case OCI_K_INT64:

@@ -74,6 +74,7 @@ static void encode_int(ectx *c, int kind, const void *slot)
 		i = *(const uint16_t *)slot;
 		break;
 	case OCI_K_UINT32:
+	case OCI_K_ID:
 		i = *(const uint32_t *)slot;
 		break;
 	case OCI_K_INT64:

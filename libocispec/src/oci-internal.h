@@ -139,6 +139,7 @@ enum oci_kind {
 	OCI_K_INT32,
 	OCI_K_UINT16,
 	OCI_K_UINT32,
+	OCI_K_ID,     /* uint32_t uid or gid: never (uid_t)-1, "unchanged" to the kernel */
 	OCI_K_INT64,
 	OCI_K_UINT64,
 	OCI_K_OBJECT,

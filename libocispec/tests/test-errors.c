@@ -108,14 +108,22 @@ static void test_invalid_enum(void **state)
 
 static void test_integer_range(void **state)
 {
+	/* ids: uint32 without 4294967295, (uid_t)-1 */
 	expect_config_errors(USER_DOC("4294967296"),
 			     "config.json:1:71: process.user.uid: integer 4294967296 out of range for "
-			     "uint32 [0, 4294967295]");
+			     "a uid or gid (4294967295 is -1, which the kernel reads as \"unchanged\") [0, 4294967294]");
+	expect_config_errors(USER_DOC("4294967295"),
+			     "config.json:1:71: process.user.uid: integer 4294967295 out of range for "
+			     "a uid or gid (4294967295 is -1, which the kernel reads as \"unchanged\") [0, 4294967294]");
 	expect_config_errors(USER_DOC("-1"), "config.json:1:71: process.user.uid: integer -1 out of "
-					     "range for uint32 [0, 4294967295]");
+					     "range for a uid or gid (4294967295 is -1, which the kernel reads as \"unchanged\") [0, 4294967294]");
 	expect_config_errors(USER_DOC("99999999999999999999999"),
 			     "config.json:1:71: process.user.uid: integer 99999999999999999999999 out "
-			     "of range for uint32 [0, 4294967295]");
+			     "of range for a uid or gid (4294967295 is -1, which the kernel reads as \"unchanged\") [0, 4294967294]");
+	expect_config_errors("{\"ociVersion\": \"1\", \"process\": {\"cwd\": \"/\", \"user\": "
+			     "{\"uid\": 0, \"gid\": 0, \"umask\": 4294967296}}}",
+			     "config.json:1:83: process.user.umask: integer 4294967296 out of range for "
+			     "uint32 [0, 4294967295]");
 	expect_config_errors("{\"ociVersion\": \"1\", \"process\": {\"cwd\": \"/\", \"oomScoreAdj\": "
 			     "-2147483649}}",
 			     "config.json:1:60: process.oomScoreAdj: integer -2147483649 out of range "
@@ -132,14 +140,14 @@ static void test_integer_range(void **state)
 static void test_integer_limits_accepted(void **state)
 {
 	const char *doc = "{\"ociVersion\": \"1\", \"process\": {\"cwd\": \"/\", \"oomScoreAdj\": "
-			  "-2147483648, \"user\": {\"uid\": 4294967295, \"gid\": -0}}, \"linux\": "
+			  "-2147483648, \"user\": {\"uid\": 4294967294, \"gid\": -0}}, \"linux\": "
 			  "{\"resources\": {\"memory\": {\"limit\": -9223372036854775808, \"swap\": "
 			  "9223372036854775807, \"swappiness\": 18446744073709551615}}}}";
 	oci_config *c = oci_config_parse_data(doc, strlen(doc), NULL, NULL);
 
 	assert_non_null(c);
 	assert_int_equal(c->process->oom_score_adj, INT32_MIN);
-	assert_int_equal(c->process->user->uid, UINT32_MAX);
+	assert_int_equal(c->process->user->uid, UINT32_MAX - 1);
 	assert_int_equal(c->process->user->gid, 0);
 	assert_true(c->linux->resources->memory->limit == INT64_MIN);
 	assert_true(c->linux->resources->memory->swap == INT64_MAX);

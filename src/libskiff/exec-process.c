@@ -38,26 +38,36 @@ copy_process (const oci_process *src, oci_process **out, skiff_error_t *err)
   return 0;
 }
 
+#define ID_RANGE "a uid or gid is 0 to 4294967294 (4294967295 is -1, \"unchanged\" to the kernel)"
+
+/* A uid or gid: decimal digits only (strtoul would take "-1" and wrap
+   4294967296 to 0, root), never (uid_t)-1.  *end: where it stopped. */
+static bool
+parse_id (const char *s, uint32_t *id, const char **end)
+{
+  uint64_t v = 0;
+  const char *p = s;
+  for (; *p >= '0' && *p <= '9'; p++)
+    if ((v = v * 10 + (uint64_t)(*p - '0')) >= UINT32_MAX)
+      return false;
+  *id = (uint32_t)v;
+  *end = p;
+  return p != s;
+}
+
 static int
 apply_user (oci_process *p, const char *spec, skiff_error_t *err)
 {
-  char *end;
-  unsigned long uid = strtoul (spec, &end, 10), gid = 0;
-  if (end == spec || (*end && *end != ':'))
+  const char *end;
+  uint32_t uid, gid = 0;
+  if (!parse_id (spec, &uid, &end) || (*end && *end != ':')
+      || (*end == ':' && (!parse_id (end + 1, &gid, &end) || *end)))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "--user `%s`: expected UID[:GID]", spec);
-  if (*end == ':')
-    {
-      const char *g = end + 1;
-      gid = strtoul (g, &end, 10);
-      if (end == g || *end)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "--user `%s`: expected UID[:GID]", spec);
-    }
+                                 "--user `%s`: expected UID[:GID]; " ID_RANGE, spec);
   if (p->user == NULL && (p->user = calloc (1, sizeof *p->user)) == NULL)
     abort ();
-  p->user->uid = (uint32_t)uid;
-  p->user->gid = (uint32_t)gid;
+  p->user->uid = uid;
+  p->user->gid = gid;
   return 0;
 }
 
@@ -99,18 +109,19 @@ apply_overrides (oci_process *p, const struct skiff_exec_opts *o, skiff_error_t 
     return -1;
   for (size_t i = 0; i < o->additional_gids_len; i++)
     {
-      char *end;
-      unsigned long g = strtoul (o->additional_gids[i], &end, 10);
-      if (*end || end == o->additional_gids[i])
+      const char *end;
+      uint32_t g;
+      if (!parse_id (o->additional_gids[i], &g, &end) || *end)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "--additional-gids `%s`: not a number", o->additional_gids[i]);
+                                     "--additional-gids `%s`: not a gid; " ID_RANGE,
+                                     o->additional_gids[i]);
       if (p->user == NULL && (p->user = calloc (1, sizeof *p->user)) == NULL)
         abort ();
       uint32_t *ng
           = realloc (p->user->additional_gids, (p->user->additional_gids_len + 1) * sizeof *ng);
       if (ng == NULL)
         abort ();
-      ng[p->user->additional_gids_len++] = (uint32_t)g;
+      ng[p->user->additional_gids_len++] = g;
       p->user->additional_gids = ng;
     }
   add_caps (p, o->caps, o->caps_len);

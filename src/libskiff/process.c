@@ -548,6 +548,14 @@ set_user (const oci_process *p, skiff_error_t *err)
     return skiff_error (err, errno, "process.user.gid: setresgid %u", (unsigned)gid);
   if (setresuid (uid, uid, uid) < 0)
     return skiff_error (err, errno, "process.user.uid: setresuid %u", (unsigned)uid);
+  /* -1 means "unchanged" to both calls: the parser refuses it, and this
+     proves the process has exactly the ids asked for. */
+  uid_t ru, eu, su;
+  gid_t rg, eg, sg;
+  if (getresuid (&ru, &eu, &su) < 0 || ru != uid || eu != uid || su != uid)
+    return skiff_error (err, EPERM, "process.user.uid: the process is not uid %u", (unsigned)uid);
+  if (getresgid (&rg, &eg, &sg) < 0 || rg != gid || eg != gid || sg != gid)
+    return skiff_error (err, EPERM, "process.user.gid: the process is not gid %u", (unsigned)gid);
   if (u && u->umask_present)
     umask ((mode_t)u->umask);
   return 0;
