@@ -290,7 +290,8 @@ prepare_state (struct creation *c, skiff_error_t *err)
   const char *cgroups_path = c->config->linux ? c->config->linux->cgroups_path : NULL;
   if ((c->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, c->id, &c->cg, err)
                               : cgroup_new (cgroups_path, c->id, &c->cg, err))
-      < 0)
+          < 0
+      || cgroup_refuse_busy (c->cg, err) < 0)
     return -1;
   fill_status (c);
   /* Recorded before anything exists outside, so that `delete --force`

@@ -95,7 +95,11 @@ cgroup_new (const char *cgroups_path, const char *id, struct skiff_cgroup **out,
   char *path = NULL;
   if (cgroups_path == NULL || *cgroups_path == '\0')
     {
-      if (asprintf (&path, "/%s", id) < 0)
+      /* As runc, below the runtime's own cgroup, never at the root of
+         the hierarchy, where an id such as `system.slice` would name the
+         host's cgroup; the prefix keeps it apart from the caller's. */
+      cleanup_free char *own = own_cgroup ();
+      if (asprintf (&path, "%s%sskiff-%s", own, own[strlen (own) - 1] == '/' ? "" : "/", id) < 0)
         abort ();
     }
   else if (cgroups_path[0] == '/')
@@ -170,6 +174,45 @@ void
 cgroup_freep (struct skiff_cgroup **cg)
 {
   cgroup_free (*cg);
+}
+
+/* The first process in dir's cgroup or below it; 0 when none, or when the
+   directory does not exist. */
+static pid_t
+first_pid (const char *dir)
+{
+  pid_t *pids = NULL;
+  size_t n = 0;
+  cleanup_error skiff_error_t e = NULL;
+  if (cgroup_read_pids_tree (dir, &pids, &n, &e) < 0)
+    return 0;
+  pid_t first = n ? pids[0] : 0;
+  free (pids);
+  return first;
+}
+
+int
+cgroup_refuse_busy (struct skiff_cgroup *cg, skiff_error_t *err)
+{
+  const char *mounts[32];
+  size_t n = 1;
+  mounts[0] = "/sys/fs/cgroup";
+  if (cg->layout != CGROUP_LAYOUT_V2)
+    n = cgroup_v1_mounts (mounts, sizeof mounts / sizeof *mounts);
+  for (size_t i = 0; i < n; i++)
+    {
+      char dir[PATH_MAX];
+      if ((size_t)snprintf (dir, sizeof dir, "%s%s", mounts[i], cg->path) >= sizeof dir)
+        continue;
+      pid_t pid = first_pid (dir);
+      if (pid)
+        return skiff_error_kind_set (
+            err, SKIFF_ERR_EXISTS, 0,
+            "linux.cgroupsPath: cgroup `%s` already exists and holds processes that are not "
+            "this container's (pid %d in %s): a container needs a cgroup of its own",
+            cg->path, (int)pid, dir);
+    }
+  return 0;
 }
 
 int

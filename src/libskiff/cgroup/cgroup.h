@@ -70,6 +70,11 @@ void cgroup_free (struct skiff_cgroup *cg);
 #define cleanup_cgroup __attribute__ ((cleanup (cgroup_freep)))
 void cgroup_freep (struct skiff_cgroup **cg);
 
+/* Refuse a cgroup that already holds processes, in any hierarchy, itself
+   or below it: they are not the container's, and its kill and delete
+   would reach them (a container named `system.slice`).  Call before
+   anything of the container is recorded. */
+int cgroup_refuse_busy (struct skiff_cgroup *cg, skiff_error_t *err);
 int cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err);
 int cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
 /* A cgroup2 directory fd for clone3 (CLONE_INTO_CGROUP), so that the init
@@ -115,6 +120,8 @@ int cgroup_v2_wait_frozen (int dfd, bool want);
 /* v1 and hybrid hosts: the mount point of the hierarchy that has ctrl (a
    v1 one first, else the cgroup2 mount), or NULL. */
 const char *cgroup_v1_mount_of (const char *ctrl);
+/* v1 and hybrid hosts: the mount points of every hierarchy (at most max). */
+size_t cgroup_v1_mounts (const char **out, size_t max);
 
 extern const struct cgroup_ops cgroup_v1_ops;
 extern const struct cgroup_ops cgroup_v2_ops;

@@ -131,6 +131,16 @@ hier_of (const char *ctrl)
   return NULL;
 }
 
+size_t
+cgroup_v1_mounts (const char **out, size_t max)
+{
+  scan_hierarchies ();
+  size_t n = 0;
+  for (; n < nhiers && n < max; n++)
+    out[n] = hiers[n].mount;
+  return n;
+}
+
 const char *
 cgroup_v1_mount_of (const char *ctrl)
 {
