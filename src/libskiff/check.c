@@ -296,6 +296,9 @@ static const struct
   { "linux.uidMappings", "need a new user namespace", "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings" },
   { "linux.namespaces", "open `", "the path must name a namespace file such as /proc/PID/ns/net or a bind mount of one" },
   { "linux.namespaces", "this kernel has no", "remove the namespace or run on a kernel that has it" },
+  { "", "longer than the kernel's 64", "shorten it to 64 bytes at most" },
+  { "process.rlimits", "above the hard limit", "make soft no larger than hard" },
+  { "process.rlimits", "fs.nr_open", "lower the limit, or raise the host's fs.nr_open sysctl" },
   { "hostname", "needs a uts namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove hostname" },
   { "domainname", "needs a uts namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname" },
   { "linux.sysctl", "needs a new", "add that namespace to linux.namespaces (without a path), or remove the sysctl" },
@@ -535,6 +538,9 @@ check_namespaces (struct checker *k)
   if (k->cfg->domainname && !(k->ns_flags & CLONE_NEWUTS))
     diag (k, SKIFF_DIAG_ERROR, "domainname", NULL, "`%s` needs a uts namespace",
           k->cfg->domainname);
+  skiff_error_t err = NULL;
+  if (ns_uts_names_check (k->cfg, &err) < 0)
+    diag_error (k, SKIFF_DIAG_ERROR, &err);
 }
 
 /* One sysctl at a time: the messages name the key, not an index. */
@@ -577,6 +583,12 @@ check_root (struct checker *k)
           r->path[0] == '/' ? "" : " in the bundle directory");
   else if (!S_ISDIR (st.st_mode))
     diag (k, SKIFF_DIAG_ERROR, "root.path", NULL, "`%s` is not a directory", r->path);
+}
+
+static int
+rule_rlimits (struct checker *k, skiff_error_t *err)
+{
+  return process_check_rlimits (k->cfg->process, err);
 }
 
 static int
@@ -625,6 +637,11 @@ check_process (struct checker *k)
         LIST ("process.capabilities.ambient[", c, ambient),
       };
       run_rule (k, lists, sizeof lists / sizeof *lists, rule_caps);
+    }
+  if (p->rlimits_len)
+    {
+      struct elem_list lists[] = { LIST ("process.rlimits[", p, rlimits) };
+      run_rule (k, lists, 1, rule_rlimits);
     }
   if (p->cwd && p->cwd[0] != '/')
     diag (k, SKIFF_DIAG_ERROR, "process.cwd", NULL, "`%s` must be an absolute path", p->cwd);
@@ -997,7 +1014,7 @@ skiff_check_bundle (const char *bundle, struct skiff_check_report *r, skiff_erro
   oci_diags d = { 0 };
   memset (r, 0, sizeof *r);
   snprintf (path, sizeof path, "%s/config.json", bundle);
-  if (read_file_at (AT_FDCWD, path, &data, &len, err) < 0)
+  if (read_regular_file_at (AT_FDCWD, path, &data, &len, err) < 0)
     return -1;
   r->file = xstrdup_or_null (strcmp (bundle, ".") == 0 ? "config.json" : path);
   oci_parse_opts opts = { .filename = r->file, .keep_positions = true };

@@ -6,6 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A message quotes config values, and one may be megabytes long: keep the
+   head (the key) and the tail (the cause), and say how much is left out. */
+#define MSG_MAX 2048
+#define MSG_KEEP 900
+
+static char *
+elide_middle (char *msg)
+{
+  size_t len = strlen (msg);
+  if (len <= MSG_MAX)
+    return msg;
+  char *out = NULL;
+  if (asprintf (&out, "%.*s[... %zu bytes left out ...]%s", MSG_KEEP, msg, len - 2 * MSG_KEEP,
+                msg + len - MSG_KEEP)
+      < 0)
+    abort ();
+  free (msg);
+  return out;
+}
+
 static struct skiff_error_s *
 error_new (skiff_error_kind kind, int errno_, char *msg)
 {
@@ -14,7 +34,7 @@ error_new (skiff_error_kind kind, int errno_, char *msg)
     abort ();
   e->kind = kind;
   e->errno_ = errno_;
-  e->msg = msg;
+  e->msg = elide_middle (msg);
   return e;
 }
 
@@ -74,7 +94,7 @@ skiff_error_wrap (skiff_error_t *err, const char *fmt, ...)
     abort ();
   free (prefix);
   free ((*err)->msg);
-  (*err)->msg = msg;
+  (*err)->msg = elide_middle (msg);
   return -1;
 }
 

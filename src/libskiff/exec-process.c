@@ -2,6 +2,7 @@
 #include "exec-process.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "container.h"
+#include "fsutil.h"
 #include "state.h"
 
 static char **
@@ -148,7 +150,12 @@ load_process (const oci_config *cfg, const struct skiff_exec_opts *o, oci_proces
   if (o->process_file)
     {
       oci_diags d = { 0 };
-      *out = oci_process_parse_file (o->process_file, NULL, &d);
+      cleanup_free char *json = NULL;
+      size_t len = 0;
+      oci_parse_opts po = { .filename = o->process_file };
+      if (read_regular_file_at (AT_FDCWD, o->process_file, &json, &len, err) < 0)
+        return skiff_error_wrap (err, "--process");
+      *out = oci_process_parse_data (json, len, &po, &d);
       if (*out == NULL)
         {
           cleanup_free char *m = d.len ? oci_diag_format (&d.items[0]) : NULL;

@@ -119,6 +119,36 @@ read_file_at (int dirfd, const char *name, char **out, size_t *len_out, skiff_er
   return 0;
 }
 
+static const char *
+file_type_name (mode_t m)
+{
+  return S_ISDIR (m)    ? "a directory"
+         : S_ISFIFO (m) ? "a FIFO"
+         : S_ISSOCK (m) ? "a socket"
+         : S_ISCHR (m)  ? "a character device"
+         : S_ISBLK (m)  ? "a block device"
+                        : "not a regular file";
+}
+
+int
+read_regular_file_at (int dirfd, const char *name, char **out, size_t *len_out, skiff_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  struct stat st;
+  if (fd < 0)
+    return skiff_error (err, errno, "open `%s`", name);
+  if (fstat (fd, &st) < 0)
+    return skiff_error (err, errno, "stat `%s`", name);
+  if (!S_ISREG (st.st_mode))
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "`%s` is %s: expected a regular file", name,
+                                 file_type_name (st.st_mode));
+  int r = read_all_fd (fd, out, len_out, 64 << 20);
+  if (r < 0)
+    return skiff_error (err, -r, "read `%s`", name);
+  return 0;
+}
+
 static int
 remove_children (int dfd, skiff_error_t *err)
 {

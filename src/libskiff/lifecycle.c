@@ -91,7 +91,7 @@ config_load_file (const char *path, oci_config **out, char **raw, size_t *raw_le
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
-  if (read_file_at (AT_FDCWD, path, &data, &len, err) < 0)
+  if (read_regular_file_at (AT_FDCWD, path, &data, &len, err) < 0)
     {
       (*err)->kind = SKIFF_ERR_INVALID_CONFIG;
       return -1;

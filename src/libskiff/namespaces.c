@@ -95,6 +95,20 @@ add_join (struct ns_plan *plan, size_t idx, int flag, const char *path, skiff_er
 }
 
 int
+ns_uts_names_check (const oci_config *c, skiff_error_t *err)
+{
+  /* __NEW_UTS_LEN: what sethostname(2) and setdomainname(2) take */
+  const char *key[] = { "hostname", "domainname" };
+  const char *val[] = { c->hostname, c->domainname };
+  for (int i = 0; i < 2; i++)
+    if (val[i] && strlen (val[i]) > 64)
+      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                   "%s: %zu bytes, longer than the kernel's 64", key[i],
+                                   strlen (val[i]));
+  return 0;
+}
+
+int
 ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err)
 {
   int seen = 0;

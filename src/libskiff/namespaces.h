@@ -33,6 +33,9 @@ const char *ns_type_name (int flag);
 
 /* Validate linux.namespaces and open the paths to join. */
 int ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err);
+/* hostname and domainname within the kernel's 64 bytes (create and check
+   share the rule; the init's sethostname would fail). */
+int ns_uts_names_check (const oci_config *c, skiff_error_t *err);
 void ns_plan_release (struct ns_plan *plan);
 bool ns_plan_has (const struct ns_plan *plan, int flag);
 

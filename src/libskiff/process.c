@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,37 @@ static const struct
   { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
   { "RLIMIT_STACK", RLIMIT_STACK },
 };
+
+int
+process_check_rlimits (const oci_process *p, skiff_error_t *err)
+{
+  for (size_t i = 0; i < p->rlimits_len; i++)
+    {
+      const oci_rlimit *r = p->rlimits[i];
+      bool known = false;
+      for (size_t j = 0; j < sizeof rlimit_table / sizeof *rlimit_table; j++)
+        known |= strcmp (rlimit_table[j].name, r->type) == 0;
+      if (!known)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
+      if (r->soft > r->hard)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.rlimits[%zu]: %s soft limit %" PRIu64
+                                     " is above the hard limit %" PRIu64,
+                                     i, r->type, r->soft, r->hard);
+      /* the kernel's ceiling for open files, whoever asks */
+      uint64_t nr_open = 0;
+      cleanup_free char *s = NULL;
+      if (strcmp (r->type, "RLIMIT_NOFILE") == 0
+          && read_file_at (AT_FDCWD, "/proc/sys/fs/nr_open", &s, NULL, NULL) == 0
+          && (nr_open = strtoull (s, NULL, 10)) && r->hard > nr_open && r->hard != UINT64_MAX)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "process.rlimits[%zu]: RLIMIT_NOFILE %" PRIu64
+                                     " is above this kernel's fs.nr_open (%" PRIu64 ")",
+                                     i, r->hard, nr_open);
+    }
+  return 0;
+}
 
 static int
 apply_rlimits (const oci_process *p, skiff_error_t *err)

@@ -32,6 +32,9 @@ int process_set_no_new_privs (skiff_error_t *err);
 /* Validate capability names; unknown names are warned about and skipped
    (as runc does) unless strict. */
 int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
+/* What setrlimit in the init would refuse: an unknown type, soft above
+   hard, open files above the kernel's fs.nr_open. */
+int process_check_rlimits (const oci_process *p, skiff_error_t *err);
 /* Whether the runtime's bounding set has the capability (true for names
    it does not know, and before process_caps_load). */
 bool process_cap_granted (const char *name);

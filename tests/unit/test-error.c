@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -81,6 +82,28 @@ test_from_msg_and_null_err (void **state)
   skiff_error_free (&err);
 }
 
+/* A huge quoted value keeps the key and the cause, not 10 MB. */
+static void
+test_long_value_is_elided (void **state)
+{
+  (void)state;
+  skiff_error_t err = NULL;
+  size_t n = 10 << 20;
+  char *big = malloc (n + 1);
+  assert_non_null (big);
+  memset (big, 'A', n);
+  big[n] = '\0';
+  skiff_error (&err, ENOENT, "process.args[0] `%s`: not found", big);
+  skiff_error_wrap (&err, "create container `c`");
+  free (big);
+  assert_true (strlen (err->msg) < 4096);
+  assert_true (strncmp (err->msg, "create container `c`: process.args[0] `AAA", 42) == 0);
+  assert_non_null (strstr (err->msg, "bytes left out"));
+  const char *tail = "AAA`: not found: No such file or directory";
+  assert_string_equal (err->msg + strlen (err->msg) - strlen (tail), tail);
+  skiff_error_free (&err);
+}
+
 int
 main (void)
 {
@@ -90,6 +113,7 @@ main (void)
     cmocka_unit_test (test_wrap_keeps_kind_and_errno),
     cmocka_unit_test (test_second_error_replaces_first),
     cmocka_unit_test (test_from_msg_and_null_err),
+    cmocka_unit_test (test_long_value_is_elided),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

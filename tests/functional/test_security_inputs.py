@@ -1,0 +1,77 @@
+"""Attack class: hostile input files and values.
+
+A FIFO as config.json used to hang create forever; a 10 MB string was
+echoed into the error (32 KB of it, the cause cut off); check accepted
+values that create then refused (a 65-byte hostname, rlimits the kernel
+takes not).  Files a user names are opened without blocking and must be
+regular files; messages keep the key and the cause of a huge value; check
+and create share the kernel's limits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+pytestmark = pytest.mark.skiff_only
+
+
+def test_fifo_as_config_is_refused_not_waited_on(runtime, bundle, cid):
+    path = bundle.save(cid)
+    (path / "config.json").unlink()
+    os.mkfifo(path / "config.json")
+    for args in (["create", "--bundle", str(path), cid], ["check", "--bundle", str(path)]):
+        r = runtime(*args, timeout=10)
+        r.failed()
+        assert "config.json` is a FIFO: expected a regular file" in r.stderr, r.describe()
+    assert runtime.state_dirs() == []
+
+
+def test_directory_as_process_json_is_refused(runtime, bundle, cid, workdir):
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    d = workdir / "process-dir"
+    d.mkdir()
+    fifo = workdir / "process-fifo"
+    os.mkfifo(fifo)
+    for p, what in ((d, "a directory"), (fifo, "a FIFO")):
+        r = runtime.exec(cid, opts=["--process", str(p)], timeout=10).failed()
+        assert f"--process: `{p}` is {what}: expected a regular file" in r.stderr, r.describe()
+
+
+def test_huge_value_keeps_key_and_cause(runtime, bundle, cid):
+    big = "x" * (10 << 20)
+    bundle.args = [big]
+    r = runtime.create(cid, bundle).failed()
+    err = r.stderr.strip()
+    assert len(err) < 4096, len(err)
+    assert "process.args[0]" in err and "bytes left out" in err, err[:300]
+    assert err.endswith("No such file or directory"), err[-300:]
+    assert runtime.state_dirs() == []
+
+
+@pytest.mark.parametrize("key", ["hostname", "domainname"])
+def test_uts_name_over_64_bytes_refused_by_check_and_create(runtime, bundle, cid, key):
+    bundle.config[key] = "h" * 65
+    r = runtime("check", "--bundle", str(bundle.save(cid)))
+    assert r.returncode == 1 and f"error: {key}: 65 bytes, longer than the kernel's 64" in r.stdout, r.describe()
+    r = runtime.create(cid, bundle).failed()
+    assert f"{key}: 65 bytes, longer than the kernel's 64" in r.stderr, r.describe()
+    bundle.config[key] = "h" * 64
+    runtime.create(cid, bundle).ok()
+
+
+def test_rlimits_refused_by_check_and_create_alike(runtime, bundle, cid):
+    nr_open = int(open("/proc/sys/fs/nr_open").read())
+    cases = [
+        ({"type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024}, "is above the hard limit"),
+        ({"type": "RLIMIT_NOFILE", "soft": 1024, "hard": nr_open + 1}, "fs.nr_open"),
+    ]
+    for rl, what in cases:
+        bundle.process["rlimits"] = [rl]
+        r = runtime("check", "--bundle", str(bundle.save(cid)))
+        assert r.returncode == 1 and "process.rlimits[0]" in r.stdout and what in r.stdout, r.describe()
+        r = runtime.create(cid, bundle).failed()
+        assert "process.rlimits[0]" in r.stderr and what in r.stderr, r.describe()
+        assert runtime.state_dirs() == []
