@@ -362,6 +362,39 @@ container_kill_and_wait (const skiff_status *st, skiff_error_t *err)
   return 0;
 }
 
+/* --force of a container whose state.json cannot be read: the cgroup that
+   its saved config.json names absolutely (or as a systemd slice:prefix:name)
+   is the container's (create refused it if it held anything else), so it
+   is killed and removed; a default or relative cgroupsPath depends on the
+   caller's own cgroup and proves nothing, so what ran there is left, with
+   a warning.  The state directory goes either way. */
+static int
+delete_broken (struct skiff_context *ctx, const char *id, struct state_dir *sd, skiff_error_t *err)
+{
+  skiff_warn ("%s: deleting it by its saved config.json", (*err)->msg);
+  skiff_error_free (err);
+  cleanup_oci_config oci_config *cfg = NULL;
+  skiff_error_t e = NULL;
+  const char *path = NULL;
+  if (container_load_config (sd, &cfg, &e) == 0 && cfg->linux)
+    path = cfg->linux->cgroups_path;
+  skiff_error_free (&e);
+  if (path && (ctx->systemd_cgroup ? strchr (path, ':') != NULL : path[0] == '/'))
+    {
+      cleanup_cgroup struct skiff_cgroup *cg = NULL;
+      if ((ctx->systemd_cgroup ? cgroup_new_systemd (path, id, &cg, err)
+                               : cgroup_new (path, id, &cg, err))
+              < 0
+          || cgroup_destroy (cg, err) < 0)
+        return skiff_error_wrap (err, "delete container `%s`", id);
+    }
+  else
+    skiff_warn ("delete container `%s`: its saved config.json names no absolute "
+                "linux.cgroupsPath: its processes, if any, cannot be proved its own and are left",
+                id);
+  return state_dir_remove (sd, err);
+}
+
 int
 skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, skiff_error_t *err)
 {
@@ -371,10 +404,12 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, s
     {
       /* --force: a missing container is already deleted, and one whose
          create died before state.json was written is just a directory. */
-      if (!force || (*err)->kind != SKIFF_ERR_NOT_FOUND)
+      if (!force || o.sd.dir_fd < 0)
         return -1;
+      if ((*err)->kind != SKIFF_ERR_NOT_FOUND)
+        return delete_broken (ctx, id, &o.sd, err);
       skiff_error_free (err);
-      return o.sd.dir_fd >= 0 ? state_dir_remove (&o.sd, err) : 0;
+      return state_dir_remove (&o.sd, err);
     }
   if (!force && container_check_allowed (id, o.status, VERB_DELETE, err) < 0)
     return -1;
@@ -414,6 +449,26 @@ state_owner_name (const struct state_dir *sd)
   return name;
 }
 
+/* A container whose state cannot be read: listed with status "unknown"
+   (the reason went to the log), not left out. */
+static int
+list_broken (const char *id, struct skiff_list_entry *e)
+{
+  *e = (struct skiff_list_entry){ .id = strdup (id),
+                                  .status = strdup ("unknown"),
+                                  .bundle = strdup (""),
+                                  .created = strdup (""),
+                                  .owner = strdup ("") };
+  /* ids are [A-Za-z0-9_+.-]: nothing to escape */
+  if (asprintf (&e->json,
+                "{\"ociVersion\":\"" OCI_SPEC_VERSION "\",\"id\":\"%s\",\"pid\":0,"
+                "\"status\":\"unknown\",\"bundle\":\"\"}",
+                id)
+      < 0)
+    abort ();
+  return 0;
+}
+
 static int
 list_one (struct skiff_context *ctx, const char *id, struct skiff_list_entry *e)
 {
@@ -421,8 +476,12 @@ list_one (struct skiff_context *ctx, const char *id, struct skiff_list_entry *e)
   skiff_error_t err = NULL;
   if (open_container (ctx, id, false, &o, &err) < 0)
     {
+      /* no state.json yet: a create in progress, not listed */
+      bool show = o.sd.dir_fd >= 0 && err->kind != SKIFF_ERR_NOT_FOUND;
+      if (show)
+        skiff_warn ("%s", err->msg);
       skiff_error_free (&err);
-      return -1;
+      return show ? list_broken (id, e) : -1;
     }
   pid_t pid = o.status == STATUS_STOPPED ? 0 : o.st->pid;
   e->id = strdup (id);

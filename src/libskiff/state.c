@@ -168,12 +168,13 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
   cleanup_free char *data = NULL;
   size_t len = 0;
   oci_diags diags = { 0 };
-  if (read_file_at (sd->dir_fd, "state.json", &data, &len, err) < 0)
+  /* not blocking on a FIFO put there, not reading a directory */
+  if (read_regular_file_at (sd->dir_fd, "state.json", &data, &len, err) < 0)
     {
       if ((*err)->errno_ == ENOENT)
         return skiff_error_kind_set (err, SKIFF_ERR_NOT_FOUND, 0, "container `%s` does not exist",
                                      sd->id);
-      return -1;
+      return skiff_error_wrap (err, "container `%s`: unreadable %s/state.json", sd->id, sd->path);
     }
   oci_parse_opts opts = { .filename = "state.json" };
   *out = skiff_status_parse_data (data, len, &opts, &diags);
