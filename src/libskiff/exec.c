@@ -184,13 +184,14 @@ exec_child (struct exec_job *j)
 /* Parent: put the child in the cgroup, release it, learn the exec'd pid,
    take the console, and wait until exec closes the socket. */
 static int
-serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, bool born_in,
+serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool born_in,
             const char *console_socket, bool detach, pid_t *pid_out, int *console_out,
             skiff_error_t *err)
 {
   int32_t p = 0;
   size_t len = sizeof p;
   int status;
+  pid_t child = *childp;
   if (born_in)
     skiff_debug ("the exec process was born in the container's cgroup (CLONE_INTO_CGROUP)");
   else if (cg && cgroup_enter (cg, child, err) < 0)
@@ -200,6 +201,7 @@ serve_exec (struct exec_job *j, pid_t child, struct skiff_cgroup *cg, bool born_
     return -1;
   while (waitpid (child, &status, 0) < 0 && errno == EINTR)
     ;
+  *childp = 0; /* reaped: its pid may be another process's by now */
   *pid_out = p;
   if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0)
     return -1;
@@ -278,11 +280,13 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
       skiff_error (err, errno, "fork");
       goto out;
     }
-  if (serve_exec (&j, child, t.cgroup, born_in, opts->console_socket, opts->detach, &pid, &console,
+  if (serve_exec (&j, &child, t.cgroup, born_in, opts->console_socket, opts->detach, &pid, &console,
                   err)
       < 0)
     {
-      kill (child, SIGKILL);
+      /* pid is our child (CLONE_PARENT) and not reaped yet: still its own */
+      if (child > 0)
+        kill (child, SIGKILL);
       if (pid > 0)
         kill (pid, SIGKILL);
       goto out;

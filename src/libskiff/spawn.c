@@ -37,10 +37,13 @@ write_maps (struct create_job *job, pid_t pid, skiff_error_t *err)
   return 0;
 }
 
-/* Two-stage: the intermediate may ask for maps, then reports the init. */
+/* Two-stage: the intermediate may ask for maps, then reports the init.
+   Once reaped, *mid is 0: its pid may belong to another process by the
+   time a later failure would kill it. */
 static int
-serve_intermediate (struct create_job *job, pid_t mid, pid_t *init, skiff_error_t *err)
+serve_intermediate (struct create_job *job, pid_t *midp, pid_t *init, skiff_error_t *err)
 {
+  pid_t mid = *midp;
   int32_t p = 0;
   size_t len = sizeof p;
   if (job->ns.new_flags & CLONE_NEWUSER)
@@ -56,6 +59,7 @@ serve_intermediate (struct create_job *job, pid_t mid, pid_t *init, skiff_error_
   int status = 0;
   while (waitpid (mid, &status, 0) < 0 && errno == EINTR)
     ;
+  *midp = 0;
   return sync_send (job->sync_fd, SYNC_GO, NULL, 0, err);
 }
 
@@ -154,7 +158,7 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struc
     goto fail;
   if (job->two_stage)
     {
-      if (serve_intermediate (job, child, &init, err) < 0)
+      if (serve_intermediate (job, &child, &init, err) < 0)
         goto fail;
     }
   else
@@ -171,6 +175,6 @@ fail:
   out->console = -1;
   if (init > 0 && init != child)
     kill_and_reap (init);
-  kill_and_reap (child);
+  kill_and_reap (child); /* 0 once reaped */
   return -1;
 }

@@ -185,6 +185,19 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
       oci_diags_free (&diags);
       return -1;
     }
+  /* create writes both at once: without the start time, whatever has
+     that pid now cannot be proved to be the container's init */
+  if ((*out)->pid > 0 && !(*out)->pid_start_present)
+    {
+      skiff_error (err, 0,
+                   "container `%s`: %s/state.json has pid %d without its start time: that "
+                   "process cannot be proved to be the container's init (delete --force removes "
+                   "the container)",
+                   sd->id, sd->path, (*out)->pid);
+      skiff_status_free (*out);
+      *out = NULL;
+      return -1;
+    }
   return 0;
 }
 
@@ -232,7 +245,7 @@ state_process_alive (const skiff_status *st)
   if (st->pid <= 0)
     return false;
   unsigned long long t = proc_start_time ((pid_t)st->pid);
-  return t != 0 && (!st->pid_start_present || t == st->pid_start);
+  return t != 0 && st->pid_start_present && t == st->pid_start;
 }
 
 const char *
