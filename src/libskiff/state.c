@@ -111,8 +111,18 @@ state_dir_create (const char *root, const char *id, struct state_dir *sd, skiff_
     }
   sd->dir_fd = openat (sd->root_fd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sd->dir_fd < 0)
-    return skiff_error (err, errno, "open `%s`", sd->path);
-  return take_lock (sd, err);
+    skiff_error (err, errno, "open `%s`", sd->path);
+  if (sd->dir_fd >= 0 && take_lock (sd, err) == 0)
+    return 0;
+  /* The caller does not know it made the directory (no inode left for
+     the lock, say): all or nothing, or the id stays taken. */
+  skiff_error_t ignored = NULL;
+  remove_tree_at (sd->root_fd, id, &ignored);
+  skiff_error_free (&ignored);
+  if (sd->dir_fd >= 0)
+    close (sd->dir_fd);
+  sd->dir_fd = -1;
+  return -1;
 }
 
 int

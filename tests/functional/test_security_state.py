@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -92,3 +93,25 @@ def _rmdir(d):
         return True
     except OSError:
         return False
+
+
+def test_full_state_root_leaves_nothing(runtime, bundle, cid, workdir, test_env):
+    """A state root out of inodes at every step of create: create fails
+    with ENOSPC and leaves no directory, cgroup or process; the id stays
+    free."""
+    tiny = workdir / "tiny-root"
+    tiny.mkdir()
+    bundle.args = ["sleep", "1000"]
+    for inodes in range(2, 8):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"nr_inodes={inodes},size=1m", "tmpfs", str(tiny)], check=True)
+        try:
+            r = runtime("--root", str(tiny), "create", "--bundle", str(bundle.save(cid)), cid)
+            if r.returncode == 0:
+                runtime("--root", str(tiny), "delete", "--force", cid).ok()
+            else:
+                assert "No space left on device" in r.stderr, r.describe()
+            assert os.listdir(tiny) == [], (inodes, os.listdir(tiny))
+            cg = host.cgroup_dir("pids" if host.has_controller("pids") else "memory", cgroup_path(bundle))
+            assert not cg.exists(), (inodes, cg)
+        finally:
+            subprocess.run(["umount", str(tiny)], check=True)
