@@ -44,6 +44,24 @@ sysctl_dotted (const char *name, char *out, size_t len)
   return 0;
 }
 
+/* Whether this kernel has the sysctl: the container's new namespace has
+   the host's set, but for the keys of network devices, which exist only
+   where the device does (net.ipv4.conf.eth0 in a fresh netns: not yet). */
+static bool
+sysctl_known (const char *dotted)
+{
+  static const char *const per_device[]
+      = { "net.ipv4.conf.", "net.ipv6.conf.", "net.ipv4.neigh.", "net.ipv6.neigh." };
+  for (size_t i = 0; i < sizeof per_device / sizeof *per_device; i++)
+    if (strncmp (dotted, per_device[i], strlen (per_device[i])) == 0)
+      return true;
+  char path[300];
+  snprintf (path, sizeof path, "/proc/sys/%s", dotted);
+  for (char *c = path + 10; *c; c++)
+    *c = *c == '.' ? '/' : *c;
+  return access (path, F_OK) == 0;
+}
+
 int
 sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *err)
 {
@@ -68,6 +86,9 @@ sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *er
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "linux.sysctl[\"%s\"]: needs a new %s namespace", k,
                                      ns_type_name (flag));
+      if (!sysctl_known (k))
+        return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                     "linux.sysctl[\"%s\"]: this kernel has no such sysctl", k);
     }
   return 0;
 }

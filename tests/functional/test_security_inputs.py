@@ -75,3 +75,14 @@ def test_rlimits_refused_by_check_and_create_alike(runtime, bundle, cid):
         r = runtime.create(cid, bundle).failed()
         assert "process.rlimits[0]" in r.stderr and what in r.stderr, r.describe()
         assert runtime.state_dirs() == []
+
+
+def test_unknown_sysctl_refused_by_check_and_create(runtime, bundle, cid):
+    bundle.add_namespace("network")
+    bundle.linux["sysctl"] = {"net.ipv4.skiff_no_such_knob": "1"}
+    r = runtime("check", "--bundle", str(bundle.save(cid)))
+    want = 'linux.sysctl["net.ipv4.skiff_no_such_knob"]: this kernel has no such sysctl'
+    assert r.returncode == 1 and want in r.stdout, r.describe()
+    r = runtime.create(cid, bundle).failed()
+    assert want in r.stderr, r.describe()
+    assert runtime.state_dirs() == []
