@@ -404,12 +404,14 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, s
     {
       /* --force: a missing container is already deleted, and one whose
          create died before state.json was written is just a directory. */
-      if (!force || o.sd.dir_fd < 0)
+      if (!force)
         return -1;
-      if ((*err)->kind != SKIFF_ERR_NOT_FOUND)
-        return delete_broken (ctx, id, &o.sd, err);
-      skiff_error_free (err);
-      return state_dir_remove (&o.sd, err);
+      if ((*err)->kind == SKIFF_ERR_NOT_FOUND)
+        {
+          skiff_error_free (err);
+          return o.sd.dir_fd >= 0 ? state_dir_remove (&o.sd, err) : 0;
+        }
+      return o.sd.dir_fd >= 0 ? delete_broken (ctx, id, &o.sd, err) : -1;
     }
   if (!force && container_check_allowed (id, o.status, VERB_DELETE, err) < 0)
     return -1;
