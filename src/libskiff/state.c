@@ -177,7 +177,6 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
 {
   cleanup_free char *data = NULL;
   size_t len = 0;
-  oci_diags diags = { 0 };
   /* not blocking on a FIFO put there, not reading a directory */
   if (read_regular_file_at (sd->dir_fd, "state.json", &data, &len, err) < 0)
     {
@@ -186,29 +185,7 @@ state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err)
                                      sd->id);
       return skiff_error_wrap (err, "container `%s`: unreadable %s/state.json", sd->id, sd->path);
     }
-  oci_parse_opts opts = { .filename = "state.json" };
-  *out = skiff_status_parse_data (data, len, &opts, &diags);
-  if (*out == NULL)
-    {
-      cleanup_free char *m = diags.len ? oci_diag_format (&diags.items[0]) : NULL;
-      skiff_error (err, 0, "container `%s`: corrupt %s/%s", sd->id, sd->path, m ? m : "state.json");
-      oci_diags_free (&diags);
-      return -1;
-    }
-  /* create writes both at once: without the start time, whatever has
-     that pid now cannot be proved to be the container's init */
-  if ((*out)->pid > 0 && !(*out)->pid_start_present)
-    {
-      skiff_error (err, 0,
-                   "container `%s`: %s/state.json has pid %d without its start time: that "
-                   "process cannot be proved to be the container's init (delete --force removes "
-                   "the container)",
-                   sd->id, sd->path, (*out)->pid);
-      skiff_status_free (*out);
-      *out = NULL;
-      return -1;
-    }
-  return 0;
+  return state_parse (sd->id, sd->path, data, len, out, err);
 }
 
 int

@@ -37,6 +37,11 @@ void state_dir_close (struct state_dir *sd);
 int state_dir_remove (struct state_dir *sd, skiff_error_t *err);
 
 int state_read (struct state_dir *sd, skiff_status **out, skiff_error_t *err);
+/* The text of state.json (read from dir) into *out, refusing what would
+   make skiff act on an unproved pid (state-parse.c; fuzzed by
+   tests/fuzz/fuzz_state.c). */
+int state_parse (const char *id, const char *dir, const char *data, size_t len, skiff_status **out,
+                 skiff_error_t *err);
 int state_write (struct state_dir *sd, const skiff_status *st, skiff_error_t *err);
 
 /* /proc/<pid>/stat starttime, 0 when the process is gone. */
