@@ -8,4 +8,4 @@ apt-get install -y -qq --no-install-recommends \
   libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libsystemd-dev \
   libcmocka-dev busybox-static go-md2man clang libclang-rt-14-dev \
   podman conmon catatonit containerd containernetworking-plugins python3-grpcio \
-  clang-format util-linux iproute2 git ca-certificates >/dev/null
+  clang-format apparmor util-linux iproute2 git ca-certificates >/dev/null

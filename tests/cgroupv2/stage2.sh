@@ -12,6 +12,8 @@ if [ "$CGV2_SYSTEMD" != 1 ]; then
   # the host's until the guest's own are mounted over them.
   mount -t proc proc /proc
   mount -t sysfs sysfs /sys
+  # AppArmor's interface (test_security_apparmor.py loads profiles)
+  mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
   mount -t devtmpfs devtmpfs /dev
   mkdir -p /dev/pts /dev/shm /dev/mqueue
   mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
