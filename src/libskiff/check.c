@@ -904,21 +904,10 @@ host_controllers (struct checker *k)
 static void
 host_caps (struct checker *k)
 {
-  const oci_capabilities *caps = k->cfg->process ? k->cfg->process->capabilities : NULL;
-  const struct
-  {
-    const char *field;
-    char **names;
-    size_t len;
-  } sets[] = {
-    { "bounding", caps ? caps->bounding : NULL, caps ? caps->bounding_len : 0 },
-    { "effective", caps ? caps->effective : NULL, caps ? caps->effective_len : 0 },
-    { "inheritable", caps ? caps->inheritable : NULL, caps ? caps->inheritable_len : 0 },
-    { "permitted", caps ? caps->permitted : NULL, caps ? caps->permitted_len : 0 },
-    { "ambient", caps ? caps->ambient : NULL, caps ? caps->ambient_len : 0 },
-  };
+  struct process_capset sets[5];
+  size_t nsets = process_cap_sets (k->cfg->process ? k->cfg->process->capabilities : NULL, sets);
   char warned[512] = "";
-  for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)
+  for (size_t s = 0; s < nsets; s++)
     for (size_t i = 0; i < sets[s].len; i++)
       {
         const char *name = sets[s].names[i];

@@ -439,21 +439,16 @@ cap_value (const char *name, cap_value_t *out)
   return 0;
 }
 
-struct capset_ref
+size_t
+process_cap_sets (const oci_capabilities *c, struct process_capset refs[5])
 {
-  const char *field;
-  char **names;
-  size_t len;
-};
-
-static size_t
-cap_sets (const oci_capabilities *c, struct capset_ref refs[5])
-{
-  refs[0] = (struct capset_ref){ "bounding", c->bounding, c->bounding_len };
-  refs[1] = (struct capset_ref){ "effective", c->effective, c->effective_len };
-  refs[2] = (struct capset_ref){ "inheritable", c->inheritable, c->inheritable_len };
-  refs[3] = (struct capset_ref){ "permitted", c->permitted, c->permitted_len };
-  refs[4] = (struct capset_ref){ "ambient", c->ambient, c->ambient_len };
+  static const oci_capabilities none = { 0 };
+  c = c ? c : &none;
+  refs[0] = (struct process_capset){ "bounding", c->bounding, c->bounding_len };
+  refs[1] = (struct process_capset){ "effective", c->effective, c->effective_len };
+  refs[2] = (struct process_capset){ "inheritable", c->inheritable, c->inheritable_len };
+  refs[3] = (struct process_capset){ "permitted", c->permitted, c->permitted_len };
+  refs[4] = (struct process_capset){ "ambient", c->ambient, c->ambient_len };
   return 5;
 }
 
@@ -467,13 +462,13 @@ process_cap_granted (const char *name)
 int
 process_check_caps (const oci_process *p, bool strict, skiff_error_t *err)
 {
-  struct capset_ref refs[5];
+  struct process_capset refs[5];
   uint64_t warned = 0;
   if (process_caps_load (err) < 0)
     return -1;
   if (p->capabilities == NULL)
     return 0;
-  size_t n = cap_sets (p->capabilities, refs);
+  size_t n = process_cap_sets (p->capabilities, refs);
   for (size_t s = 0; s < n; s++)
     for (size_t i = 0; i < refs[s].len; i++)
       {

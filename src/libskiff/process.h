@@ -35,6 +35,14 @@ int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
 /* What setrlimit in the init would refuse: an unknown type, soft above
    hard, open files above the kernel's fs.nr_open. */
 int process_check_rlimits (const oci_process *p, skiff_error_t *err);
+/* The five sets of c (or none) with their config names, in order. */
+struct process_capset
+{
+  const char *field;
+  char **names;
+  size_t len;
+};
+size_t process_cap_sets (const oci_capabilities *c, struct process_capset out[5]);
 /* Whether the runtime's bounding set has the capability (true for names
    it does not know, and before process_caps_load). */
 bool process_cap_granted (const char *name);
