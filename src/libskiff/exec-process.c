@@ -194,6 +194,7 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
       || load_process (t->config, o, &t->process, err) < 0)
     goto out;
   t->pid = st->pid;
+  t->pid_start = st->pid_start;
   t->id = id;
   t->no_new_keyring = st->no_new_keyring_present && st->no_new_keyring;
   if (st->cgroup_path)

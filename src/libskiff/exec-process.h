@@ -10,9 +10,10 @@
 
 struct exec_target
 {
-  oci_config *config;   /* the container's config */
-  oci_process *process; /* what to run */
-  pid_t pid;            /* the container's init */
+  oci_config *config;           /* the container's config */
+  oci_process *process;         /* what to run */
+  pid_t pid;                    /* the container's init */
+  unsigned long long pid_start; /* its start time, which proves it */
   const char *id;
   bool no_new_keyring; /* create had --no-new-keyring */
   struct skiff_cgroup *cgroup;

@@ -40,6 +40,7 @@ struct exec_job
   oci_process *process;
   const oci_config *config;
   pid_t target;
+  unsigned long long target_start; /* proves target is still the init */
   int ns_flags;
   int sync_fd;
   int preserve_fds;
@@ -73,6 +74,11 @@ static int
 join_namespaces (struct exec_job *j, skiff_error_t *err)
 {
   cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, j->target, 0);
+  /* After the pidfd (which pins the process it names), the start time
+     proves that process is still the init and not a reuse of its pid. */
+  if (proc_start_time (j->target) != j->target_start)
+    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, ESRCH,
+                                 "the container's init (pid %d) is gone", (int)j->target);
   if (pidfd >= 0 && setns (pidfd, j->ns_flags) == 0)
     return 0;
   /* Older kernels: one namespace file at a time, user first so that the
@@ -238,6 +244,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   j.process = t.process;
   j.config = t.config;
   j.target = t.pid;
+  j.target_start = t.pid_start;
   j.id = t.id;
   j.no_new_keyring = t.no_new_keyring;
   j.ns_flags = container_ns_flags (t.pid);

@@ -12,8 +12,6 @@ if [ "$CGV2_SYSTEMD" != 1 ]; then
   # the host's until the guest's own are mounted over them.
   mount -t proc proc /proc
   mount -t sysfs sysfs /sys
-  # AppArmor's interface (test_security_apparmor.py loads profiles)
-  mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
   mount -t devtmpfs devtmpfs /dev
   mkdir -p /dev/pts /dev/shm /dev/mqueue
   mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts /dev/pts
@@ -37,6 +35,9 @@ else
   export SKIFF_TEST_CGROUP_DRIVER=systemd
 fi
 
+# AppArmor's interface, in both guests (test_security_apparmor.py loads
+# profiles); systemd does not mount it here.
+mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security
 echo "# kernel $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 rc=0
 if [ -x /run/cgv2/bin/test-cgroup ]; then

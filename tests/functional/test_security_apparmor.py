@@ -129,7 +129,7 @@ def test_exec_apparmor_flag_confines_only_that_process(runtime, bundle, cid, loa
 def test_engine_default_style_profile(runtime, bundle, cid, load_profile):
     """With CAP_SYS_ADMIN a container may mount; under a profile in the
     style of the engines' default it may not, nor read /sys/firmware."""
-    script = ("mkdir -p /m; mount -t tmpfs none /m 2>/dev/null && echo mount=ok || echo mount=denied;"
+    script = ("mount -t tmpfs none /mnt 2>/dev/null && echo mount=ok || echo mount=denied;"
               " ls /sys/firmware >/dev/null 2>&1 && echo firmware=ok || echo firmware=denied")
     for field in ("bounding", "effective", "permitted"):
         bundle.process["capabilities"][field].append("CAP_SYS_ADMIN")
