@@ -68,8 +68,8 @@ profile {name} flags=(attach_disconnected,mediate_deleted) {{
   deny /proc/sysrq-trigger rwklx,
   deny /proc/kcore rwklx,
   deny /proc/sys/kernel/** wklx,
-  deny /sys/firmware/** rwklx,
-  deny /sys/kernel/security/** rwklx,
+  deny /sys/firmware/{{,**}} rwklx,
+  deny /sys/kernel/security/{{,**}} rwklx,
 }}
 """
 
