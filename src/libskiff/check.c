@@ -303,6 +303,7 @@ static const struct
   { "domainname", "needs a uts namespace", "add {\"type\": \"uts\"} to linux.namespaces, or remove domainname" },
   { "linux.sysctl", "needs a new", "add that namespace to linux.namespaces (without a path), or remove the sysctl" },
   { "linux.sysctl", "not owned by a namespace", "remove it: set host-wide sysctls on the host, not per container" },
+  { "linux.sysctl", "is not a number", "write the value as the kernel shows it in /proc/sys (numbers)" },
   { "linux.sysctl", "no such sysctl", "check the name against /proc/sys on this host" },
   { "linux.sysctl", "invalid name", "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
   /* mounts and devices */

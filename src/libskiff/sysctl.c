@@ -62,6 +62,42 @@ sysctl_known (const char *dotted)
   return access (path, F_OK) == 0;
 }
 
+/* Whether s is blank-separated integers ("1", "32768 60999", "-1"). */
+static bool
+all_integers (const char *s)
+{
+  bool digit = false;
+  for (const char *p = s; *p; p++)
+    {
+      if (*p >= '0' && *p <= '9')
+        digit = true;
+      else if (*p == '-' && (p == s || p[-1] == ' ' || p[-1] == '\t') && p[1] >= '0' && p[1] <= '9')
+        continue;
+      else if (*p != ' ' && *p != '\t' && *p != '\n')
+        return false;
+    }
+  return digit;
+}
+
+/* What the kernel would refuse at the write, told before create: a value
+   that is not a number for a sysctl whose value is numbers now. */
+static int
+sysctl_value_check (const char *dotted, const char *value, skiff_error_t *err)
+{
+  char path[300];
+  snprintf (path, sizeof path, "/proc/sys/%s", dotted);
+  for (char *c = path + 10; *c; c++)
+    *c = *c == '.' ? '/' : *c;
+  cleanup_free char *now = NULL;
+  if (read_file_at (AT_FDCWD, path, &now, NULL, NULL) < 0 || !all_integers (now)
+      || all_integers (value))
+    return 0;
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                               "linux.sysctl[\"%s\"]: `%.64s` is not a number, and this sysctl "
+                               "takes numbers",
+                               dotted, value);
+}
+
 int
 sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *err)
 {
@@ -89,6 +125,8 @@ sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *er
       if (!sysctl_known (k))
         return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
                                      "linux.sysctl[\"%s\"]: this kernel has no such sysctl", k);
+      if (sysctl_value_check (k, l->sysctl->values[i], err) < 0)
+        return -1;
     }
   return 0;
 }

@@ -86,3 +86,14 @@ def test_unknown_sysctl_refused_by_check_and_create(runtime, bundle, cid):
     r = runtime.create(cid, bundle).failed()
     assert want in r.stderr, r.describe()
     assert runtime.state_dirs() == []
+
+
+def test_non_numeric_sysctl_value_refused_by_check_and_create(runtime, bundle, cid):
+    bundle.add_namespace("network")
+    bundle.linux["sysctl"] = {"net.ipv4.ip_forward": "yes"}
+    r = runtime("check", "--bundle", str(bundle.save(cid)))
+    want = 'linux.sysctl["net.ipv4.ip_forward"]: `yes` is not a number'
+    assert r.returncode == 1 and want in r.stdout, r.describe()
+    assert want in runtime.create(cid, bundle).failed().stderr
+    bundle.linux["sysctl"] = {"net.ipv4.ip_forward": "1", "net.ipv4.ip_local_port_range": "32768 60999"}
+    runtime.create(cid, bundle).ok()
