@@ -321,6 +321,13 @@ skiff_container_events (struct skiff_context *ctx, const char *id, unsigned inte
       if (now_ms () >= next)
         {
           cleanup_free char *ev = stats_event (&h, id, err);
+          /* the cgroup may be gone with the container (systemd removes an
+             empty scope): that is the end of the stream, not an error */
+          if (ev == NULL && state_status (&h.sd, h.st) == STATUS_STOPPED)
+            {
+              skiff_error_free (err);
+              return 0;
+            }
           if (ev == NULL)
             return -1;
           if (emit (ev, data) < 0)
