@@ -231,7 +231,7 @@ read_resources (const char *file, char **out, size_t *len, skiff_error_t *err)
       int r = read_all_fd (0, out, len, 16 << 20);
       return r < 0 ? skiff_error (err, -r, "read the resources from standard input") : 0;
     }
-  return read_regular_file_at (AT_FDCWD, file, out, len, err);
+  return read_file_at (AT_FDCWD, file, out, len, err);
 }
 
 int

@@ -153,7 +153,9 @@ load_process (const oci_config *cfg, const struct skiff_exec_opts *o, oci_proces
       cleanup_free char *json = NULL;
       size_t len = 0;
       oci_parse_opts po = { .filename = o->process_file };
-      if (read_regular_file_at (AT_FDCWD, o->process_file, &json, &len, err) < 0)
+      /* the caller's own file: a pipe (/dev/stdin) is fine here, unlike
+         a bundle's config.json */
+      if (read_file_at (AT_FDCWD, o->process_file, &json, &len, err) < 0)
         return skiff_error_wrap (err, "--process");
       *out = oci_process_parse_data (json, len, &po, &d);
       if (*out == NULL)

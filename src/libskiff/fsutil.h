@@ -15,9 +15,9 @@ int write_file_atomic_at (int dirfd, const char *name, const void *data, size_t 
                           skiff_error_t *err);
 /* Read a whole file (NUL-terminated; *len_out without the NUL). */
 int read_file_at (int dirfd, const char *name, char **out, size_t *len_out, skiff_error_t *err);
-/* read_file_at for a file a user names (config.json, --process, update's
-   --resources): only a regular file, opened without blocking, so a FIFO or
-   a device there is an error, not a hang. */
+/* read_file_at for a file that comes with a bundle or the state root
+   (config.json, state.json): only a regular file, opened without
+   blocking, so a FIFO or a device there is an error, not a hang. */
 int read_regular_file_at (int dirfd, const char *name, char **out, size_t *len_out,
                           skiff_error_t *err);
 int read_all_fd (int fd, char **out, size_t *len_out, size_t max);

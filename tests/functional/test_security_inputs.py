@@ -28,16 +28,18 @@ def test_fifo_as_config_is_refused_not_waited_on(runtime, bundle, cid):
     assert runtime.state_dirs() == []
 
 
-def test_directory_as_process_json_is_refused(runtime, bundle, cid, workdir):
+def test_process_json_from_stdin_and_a_directory(runtime, bundle, cid, workdir):
+    """--process is the caller's own file: not only a regular one
+    (/dev/stdin works, as with runc); a directory is an error naming it."""
     bundle.args = ["sleep", "1000"]
     runtime.create_started(cid, bundle)
     d = workdir / "process-dir"
     d.mkdir()
-    fifo = workdir / "process-fifo"
-    os.mkfifo(fifo)
-    for p, what in ((d, "a directory"), (fifo, "a FIFO")):
-        r = runtime.exec(cid, opts=["--process", str(p)], timeout=10).failed()
-        assert f"--process: `{p}` is {what}: expected a regular file" in r.stderr, r.describe()
+    r = runtime.exec(cid, opts=["--process", str(d)], timeout=10).failed()
+    assert f"--process: read `{d}`: Is a directory" in r.stderr, r.describe()
+    proc = bundle.process_json(args=["/bin/echo", "from-a-pipe"])
+    r = runtime.exec(cid, opts=["--process", "/dev/stdin"], input=proc.read_text(), timeout=10).ok()
+    assert r.stdout.strip() == "from-a-pipe", r.describe()
 
 
 def test_huge_value_keeps_key_and_cause(runtime, bundle, cid):
