@@ -46,8 +46,13 @@ if [ -x /run/cgv2/bin/test-cgroup ]; then
 fi
 cd /run/cgv2/tests
 export SKIFF=/run/cgv2/bin/skiff SKIFF_INIT=/run/cgv2/bin/init SKIFF_TEST_TMP=/tmp
+# A test that hangs fails after 5 minutes with every thread's stack,
+# instead of stalling the guest until qemu's timeout.
+timeout_args=
+python3 -c 'import pytest_timeout' 2>/dev/null && timeout_args="--timeout=300"
 # shellcheck disable=SC2086
-python3 -m pytest -p no:cacheprovider --color=no -q -ra --junitxml=/tmp/junit.xml $CGV2_TESTS || rc=1
+python3 -m pytest -p no:cacheprovider --color=no -q -ra --junitxml=/tmp/junit.xml $timeout_args \
+  $CGV2_TESTS || rc=1
 python3 - /tmp/junit.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
 cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
