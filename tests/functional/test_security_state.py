@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -59,10 +60,10 @@ def test_broken_state_is_shown_named_and_cleaned_up(runtime, bundle, cid, how):
     assert runtime.status(other) == "created"
 
 
-def test_broken_state_without_absolute_cgroup_leaves_processes(runtime, bundle, cid):
+def test_broken_state_without_absolute_cgroup_leaves_processes(runtime, bundle, cid, test_env):
     """A relative cgroupsPath depends on the caller's own cgroup: delete
     cannot prove what is there is the container's, says so, and leaves it
-    (the leak checker then removes it)."""
+    (the test removes it afterwards, pass or fail)."""
     if SYSTEMD_DRIVER:
         pytest.skip("the systemd driver names scopes, not relative paths")
     bundle.auto_cgroup = False
@@ -70,19 +71,23 @@ def test_broken_state_without_absolute_cgroup_leaves_processes(runtime, bundle, 
     bundle.linux["cgroupsPath"] = rel
     bundle.args = ["sleep", "1000"]
     pid = runtime.create_started(cid, bundle)["pid"]
+    own = {l.split(":", 2)[2] for l in Path("/proc/self/cgroup").read_text().splitlines()}
+    dirs = [h.mount / o.lstrip("/") / rel for h in host.cgroup_hierarchies() for o in own]
+
+    def cleanup():
+        if pid_alive(pid):
+            os.kill(pid, 9)
+            wait_for(lambda: not pid_alive(pid), what="the init to die")
+        for d in dirs:
+            if d.is_dir():
+                wait_for(lambda d=d: _rmdir(d), what=f"rmdir {d}")
+
+    test_env.add_cleanup(cleanup)
     break_state(runtime.root / cid, "garbage")
     r = runtime.delete(cid, force=True, timeout=10).ok()
     assert "cannot be proved its own and are left" in r.stderr, r.describe()
     assert cid not in runtime.state_dirs()
     assert pid_alive(pid)
-    os.kill(pid, 9)
-    wait_for(lambda: not pid_alive(pid), what="the init to die")
-    for h in host.cgroup_hierarchies():
-        own = [l.split(":", 2)[2] for l in open("/proc/self/cgroup").read().splitlines()]
-        for o in set(own):
-            d = h.mount / o.lstrip("/") / rel
-            if d.is_dir():
-                wait_for(lambda d=d: _rmdir(d), what=f"rmdir {d}")
 
 
 def _rmdir(d):
