@@ -35,53 +35,25 @@
 
 /* ---- process.args[0] inside the rootfs -------------------------------- */
 
-/* A regular file with an execute bit, reached inside the root.  *found
-   tells a missing file from one that is not executable. */
-static bool
-executable_in_root (int rootfd, const char *path, bool *found)
+/* A regular file with an execute bit, reached inside the root. */
+static enum exec_probe
+probe_in_root (void *data, const char *path)
 {
   skiff_error_t err = NULL;
   struct stat st;
-  cleanup_close int fd = safe_open_in_root (rootfd, path, O_PATH, 0, &err);
+  cleanup_close int fd = safe_open_in_root (*(int *)data, path, O_PATH, 0, &err);
   skiff_error_free (&err);
-  *found = fd >= 0;
-  return fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && (st.st_mode & 0111);
-}
-
-static bool
-exec_in_root (void *data, const char *cand)
-{
-  bool found;
-  return executable_in_root (*(int *)data, cand, &found);
+  if (fd < 0)
+    return EXEC_MISSING;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || !(st.st_mode & 0111))
+    return EXEC_NOT_EXECUTABLE;
+  return EXEC_OK;
 }
 
 int
 plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_error_t *err)
 {
-  if (p->args_len == 0 || p->args[0][0] == '\0')
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "process.args: must name the program to run");
-  const char *arg0 = p->args[0];
-  bool found = false;
-  if (strchr (arg0, '/'))
-    {
-      if (!executable_in_root (rootfd, arg0, &found) && !found)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                     "process.args[0] `%s`: not found in the container's rootfs",
-                                     arg0);
-      if (!executable_in_root (rootfd, arg0, &found))
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_INVALID_CONFIG, 0,
-            "process.args[0] `%s`: not an executable file in the container", arg0);
-      *path_out = strdup (arg0);
-      return 0;
-    }
-  const char *path = process_env_path (p);
-  if ((*path_out = process_search_path (path, arg0, exec_in_root, &rootfd)))
-    return 0;
-  return skiff_error_kind_set (
-      err, SKIFF_ERR_INVALID_CONFIG, 0,
-      "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)", arg0, path);
+  return process_find_exec (p, probe_in_root, &rootfd, path_out, err);
 }
 
 /* ---- the plan ---------------------------------------------------------- */

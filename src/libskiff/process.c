@@ -239,13 +239,16 @@ process_apply_early (const oci_process *p, skiff_error_t *err)
   return 0;
 }
 
-static bool
-is_executable_at (int dirfd, const char *path)
+static enum exec_probe
+probe_at_cwd (void *data, const char *path)
 {
   struct stat st;
-  if (fstatat (dirfd, path, &st, 0) < 0 || !S_ISREG (st.st_mode))
-    return false;
-  return faccessat (dirfd, path, X_OK, AT_EACCESS) == 0;
+  (void)data;
+  if (stat (path, &st) < 0)
+    return errno == ENOENT || errno == ENOTDIR ? EXEC_MISSING : EXEC_NOT_EXECUTABLE;
+  if (!S_ISREG (st.st_mode) || faccessat (AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
+    return EXEC_NOT_EXECUTABLE;
+  return EXEC_OK;
 }
 
 const char *
@@ -257,9 +260,8 @@ process_env_path (const oci_process *p)
   return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 }
 
-char *
-process_search_path (const char *path, const char *name,
-                     bool (*is_exec) (void *data, const char *cand), void *data)
+static char *
+search_path (const char *path, const char *name, exec_probe_fn probe, void *data)
 {
   cleanup_free char *copy = strdup (path);
   char *save = NULL;
@@ -270,30 +272,19 @@ process_search_path (const char *path, const char *name,
       char *cand = NULL;
       if (asprintf (&cand, "%s/%s", *dir ? dir : ".", name) < 0)
         abort ();
-      if (is_exec (data, cand))
+      if (probe (data, cand) == EXEC_OK)
         return cand;
       free (cand);
     }
   return NULL;
 }
 
-static bool
-exec_at_cwd (void *data, const char *cand)
-{
-  (void)data;
-  return is_executable_at (AT_FDCWD, cand);
-}
-
-static int
-copy_exe (char out[PATH_MAX], const char *path, skiff_error_t *err)
-{
-  if ((size_t)snprintf (out, PATH_MAX, "%s", path) >= PATH_MAX)
-    return skiff_error (err, ENAMETOOLONG, "process.args[0] `%s`", path);
-  return 0;
-}
-
+/* The messages carry runc's lower-case phrases: Docker and Podman map
+   "executable file not found" and "no such file or directory" to exit
+   code 127 and "permission denied" to 126.  No strerror is appended. */
 int
-process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err)
+process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char **out,
+                   skiff_error_t *err)
 {
   if (p->args_len == 0 || p->args[0][0] == '\0')
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
@@ -301,27 +292,42 @@ process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error
   const char *arg0 = p->args[0];
   if (strchr (arg0, '/'))
     {
-      struct stat st;
-      /* ENOENT in the message: podman maps "no such file or directory"
-         to exit code 127, as for runc. */
-      if (stat (arg0, &st) < 0 && errno == ENOENT)
-        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
-                                     "process.args[0] `%s`: not found in the container's rootfs",
-                                     arg0);
-      if (!is_executable_at (AT_FDCWD, arg0))
-        return skiff_error_kind_set (
-            err, SKIFF_ERR_INVALID_CONFIG, errno ? errno : ENOENT,
-            "process.args[0] `%s`: not an executable file in the container", arg0);
-      return copy_exe (path_out, arg0, err);
+      switch (probe (data, arg0))
+        {
+        case EXEC_MISSING:
+          return skiff_error_kind_set (
+              err, SKIFF_ERR_INVALID_CONFIG, 0,
+              "process.args[0] `%s`: no such file or directory in the container's rootfs", arg0);
+        case EXEC_NOT_EXECUTABLE:
+          return skiff_error_kind_set (
+              err, SKIFF_ERR_INVALID_CONFIG, 0,
+              "process.args[0] `%s`: permission denied: not an executable file in the container",
+              arg0);
+        case EXEC_OK:
+          break;
+        }
+      if ((*out = strdup (arg0)) == NULL)
+        abort ();
+      return 0;
     }
   const char *path = process_env_path (p);
-  cleanup_free char *found = process_search_path (path, arg0, exec_at_cwd, NULL);
-  if (found)
-    return copy_exe (path_out, found, err);
-  /* ENOENT in the message, as for an absolute path: podman maps it to 127. */
+  if ((*out = search_path (path, arg0, probe, data)))
+    return 0;
   return skiff_error_kind_set (
-      err, SKIFF_ERR_INVALID_CONFIG, ENOENT,
-      "process.args[0] `%s`: not found in the container's rootfs (PATH=%s)", arg0, path);
+      err, SKIFF_ERR_INVALID_CONFIG, 0,
+      "process.args[0] `%s`: executable file not found in the container's $PATH (PATH=%s)", arg0,
+      path);
+}
+
+int
+process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err)
+{
+  cleanup_free char *found = NULL;
+  if (process_find_exec (p, probe_at_cwd, NULL, &found, err) < 0)
+    return -1;
+  if ((size_t)snprintf (path_out, PATH_MAX, "%s", found) >= PATH_MAX)
+    return skiff_error (err, ENAMETOOLONG, "process.args[0] `%s`", found);
+  return 0;
 }
 
 /* After chdir, the kernel tells whether cwd is reachable from our root:

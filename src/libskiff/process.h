@@ -16,11 +16,19 @@ int process_apply_early (const oci_process *p, skiff_error_t *err);
 int process_apply_personality (const oci_linux *l, skiff_error_t *err);
 /* PATH from process.env, or the usual default. */
 const char *process_env_path (const oci_process *p);
-/* The first dir/name along path for which is_exec says yes (malloc'd), or
-   NULL.  Shared by the init (after the pivot) and `check --plan`. */
-char *process_search_path (const char *path, const char *name,
-                           bool (*is_exec) (void *data, const char *cand), void *data);
-/* Find args[0] in the container (PATH from process.env). */
+/* How a candidate for args[0] looked where it was searched. */
+enum exec_probe
+{
+  EXEC_MISSING,
+  EXEC_NOT_EXECUTABLE,
+  EXEC_OK,
+};
+typedef enum exec_probe (*exec_probe_fn) (void *data, const char *path);
+/* Resolve args[0] (PATH from process.env) with probe: the one place of the
+   messages, shared by the init (after the pivot) and check (in the rootfs). */
+int process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char **out,
+                       skiff_error_t *err);
+/* process_find_exec in the current root and cwd. */
 int process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err);
 /* chdir into process.cwd, resolved inside the current root with no magic
    links (CVE-2024-21626: a leaked fd as cwd). */

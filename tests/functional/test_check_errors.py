@@ -29,23 +29,37 @@ def fails_naming(runtime, bundle, cid, pattern, verb="create"):
     return r
 
 
+# The lower-case phrases are runc's: Docker's CLI and daemon and Podman map
+# "executable file not found" and "no such file or directory" (with the
+# command named) to exit code 127, and "permission denied" to 126.
+
+
 def test_program_not_found_names_args0(runtime, bundle, cid):
     bundle.args = ["/bin/no-such-shell"]
     fails_naming(
-        runtime, bundle, cid, r"process\.args\[0\] `/bin/no-such-shell`: not found in the container's rootfs"
+        runtime,
+        bundle,
+        cid,
+        r"process\.args\[0\] `/bin/no-such-shell`: no such file or directory in the container's rootfs($|\n)",
     )
 
 
 def test_program_not_in_path_names_args0_and_path(runtime, bundle, cid):
     bundle.args = ["no-such-program"]
     fails_naming(
-        runtime, bundle, cid, r"process\.args\[0\] `no-such-program`: not found in the container's rootfs \(PATH="
+        runtime,
+        bundle,
+        cid,
+        r"process\.args\[0\] `no-such-program`: executable file not found in the container's \$PATH \(PATH=",
     )
 
 
 def test_program_not_executable(runtime, bundle, cid):
     bundle.args = ["/etc/passwd"]
-    fails_naming(runtime, bundle, cid, r"process\.args\[0\] `/etc/passwd`: not an executable file")
+    fails_naming(
+        runtime, bundle, cid, r"process\.args\[0\] `/etc/passwd`: permission denied: not an executable file"
+    )
+
 
 
 def test_missing_bind_source_names_the_mount(runtime, bundle, cid, workdir):

@@ -139,7 +139,7 @@ def test_plan_names_the_resolved_program(bundle, cid):
     bundle.args = ["no-such-program"]
     bundle.save(cid)
     plan = plan_of(bundle.path)
-    assert "`no-such-program`: not found in the container's rootfs" in plan
+    assert "`no-such-program`: executable file not found in the container's $PATH" in plan
 
 
 def test_plan_is_not_json():

@@ -293,3 +293,15 @@ def test_exec_state_json_unchanged(runtime, cid, running):
     ex(runtime, cid, "/init", "exit", "0").ok()
     st = runtime.state(cid)
     assert st["pid"] == running["pid"] and st["status"] == "running"
+
+
+def test_exec_program_errors_use_runcs_phrases(runtime, cid, running):
+    """exec resolves its program with create's messages, in runc's words:
+    `docker exec` maps them to 127 and 126 as for `docker run`."""
+    for args, phrase in (
+        (["no-such-program"], "executable file not found"),
+        (["/no/such"], "no such file or directory"),
+        (["/etc/passwd"], "permission denied"),
+    ):
+        r = ex(runtime, cid, *args).failed()
+        assert phrase in r.stderr and f"`{args[0]}`" in r.stderr, r.describe()
