@@ -273,64 +273,64 @@ caps_keep_sys_admin (const oci_process *p)
   return false;
 }
 
-/* After start: the last privileged steps, then exec.  Errors here can only
-   go to the container's stderr: the runtime has long returned. */
-static __attribute__ ((noreturn)) void
-finish_and_exec (struct create_job *job, const char *exe)
-{
-  const oci_process *p = job->config->process;
-  char home[PROCESS_HOME_MAX];
-  skiff_error_t err = NULL;
-  int notify_fd = -1;
-  struct label_exec labels = LABEL_EXEC_INIT;
-  /* Without no_new_privs the filter must go in while we still hold
-     CAP_SYS_ADMIN, unless the process keeps it anyway. */
-  bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
-  if (seccomp_prog_notifies (job->seccomp))
-    job->seccomp = NULL; /* already loaded before create returned */
-  /* LSM labels: after the startContainer hooks (which must not get them),
-     before no_new_privs and the filter (which could refuse the change);
-     nothing execs before the execve below, where they apply. */
-  if (label_exec_prepare (p, &labels, &err) < 0 || label_exec_apply (&labels, &err) < 0)
-    goto fail;
-  if (early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
-    goto fail;
-  unsigned long long t0 = skiff_now_ns ();
-  if (process_drop_privileges (p, &err) < 0)
-    goto fail;
-  if (p->no_new_privileges && process_set_no_new_privs (&err) < 0)
-    goto fail;
-  /* Nothing is logged once a filter is loaded: it may deny write(2). */
-  if (!(early_seccomp && job->seccomp))
-    skiff_debug_phase ("security (capabilities, user, no_new_privs)", t0);
-  if (!early_seccomp && job->seccomp && seccomp_install (job->seccomp, &notify_fd, &err) < 0)
-    goto fail;
-  if (notify_fd >= 0)
-    close (notify_fd);
-  fix_listen_pid (job->env);
-  process_set_home (job->env, job->env_cap, p, home);
-  if (process_apply_final_affinity (p, &err) < 0)
-    goto fail;
-  execve (exe, job->argv, job->env);
-  skiff_error (&err, errno, "exec `%s`", exe);
-fail:
-  dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
-  _exit (127);
-}
-
-/* A notify filter is loaded while we still hold CAP_SYS_ADMIN and the
-   sync socket: listenerPath is on the host, so the runtime, not the
-   container, hands the fd to the agent.  (The filter then also covers the
-   rest of our setup, as in runc.) */
+/* Load the filter; a notify fd goes to the runtime, which hands it to the
+   listener (it is sent before READY, so create has it). */
 static int
-send_notify_fd (struct create_job *job, skiff_error_t *err)
+install_seccomp (struct create_job *job, skiff_error_t *err)
 {
   int fd = -1;
   if (seccomp_install (job->seccomp, &fd, err) < 0)
     return -1;
+  if (fd < 0)
+    return 0;
   int r = sync_send_fd (job->sync_fd, SYNC_SECCOMP_FD, fd, err);
   close (fd);
   return r;
+}
+
+/* Everything that can fail, done before READY so that create fails with
+   the reason (as runc's does): after it, only the fifo, the startContainer
+   hooks and execve remain. */
+static int
+drop_to_process (struct create_job *job, skiff_error_t *err)
+{
+  const oci_process *p = job->config->process;
+  struct label_exec labels = LABEL_EXEC_INIT;
+  /* Without no_new_privs the filter must go in while we still hold
+     CAP_SYS_ADMIN, unless the process keeps it anyway. */
+  bool early_seccomp = !p->no_new_privileges && !caps_keep_sys_admin (p);
+  /* LSM labels: before no_new_privs and the filter (which could refuse
+     the change); they apply at the next execve. */
+  if (label_exec_prepare (p, &labels, err) < 0 || label_exec_apply (&labels, err) < 0)
+    return -1;
+  if (process_apply_final_affinity (p, err) < 0)
+    return -1;
+  unsigned long long t0 = skiff_now_ns ();
+  if (early_seccomp && job->seccomp && install_seccomp (job, err) < 0)
+    return -1;
+  if (process_drop_privileges (p, err) < 0)
+    return -1;
+  if (p->no_new_privileges && process_set_no_new_privs (err) < 0)
+    return -1;
+  /* Nothing is logged once a filter is loaded: it may deny write(2). */
+  if (!(early_seccomp && job->seccomp))
+    skiff_debug_phase ("security (capabilities, user, no_new_privs)", t0);
+  if (!early_seccomp && job->seccomp && install_seccomp (job, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* The init's last steps, after `start`: nothing here reports to create. */
+static _Noreturn void
+exec_process (struct create_job *job, const char *exe)
+{
+  const oci_process *p = job->config->process;
+  char home[PROCESS_HOME_MAX];
+  fix_listen_pid (job->env);
+  process_set_home (job->env, job->env_cap, p, home);
+  execve (exe, job->argv, job->env);
+  dprintf (STDERR_FILENO, "skiff: exec `%s`: %s\n", exe, strerror (errno));
+  _exit (127);
 }
 
 /* A created init waits for start inside the container: it must not hold
@@ -418,12 +418,12 @@ init_main (struct create_job *job)
     init_fail (job, &err);
   for (int fd = 3; fd < 3 + job->preserve_fds; fd++)
     fcntl (fd, F_SETFD, 0);
-  if (seccomp_prog_notifies (job->seccomp) && send_notify_fd (job, &err) < 0)
+  if (drop_to_process (job, &err) < 0)
     init_fail (job, &err);
   prctl (PR_SET_PDEATHSIG, 0);
   if (sync_send (job->sync_fd, SYNC_READY, NULL, 0, &err) < 0)
     _exit (1);
   close (job->sync_fd);
   wait_for_start (job);
-  finish_and_exec (job, exe);
+  exec_process (job, exe);
 }

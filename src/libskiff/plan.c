@@ -367,10 +367,7 @@ describe_exec_prep (struct planner *pl)
       skiff_error_free (&err);
     }
   detail (pl, "cwd %s (created if missing)\n", p->cwd ? p->cwd : "/");
-  step (pl,
-        "close every fd above %s; report ready: create returns, the container is "
-        "\"created\"",
-        "stdio and --preserve-fds");
+  step (pl, "close every fd above %s", "stdio and --preserve-fds");
 }
 
 static bool
@@ -442,9 +439,7 @@ describe_seccomp (struct planner *pl, bool early)
     }
   bool notify = seccomp_prog_notifies (pl->seccomp);
   step (pl, "load the seccomp filter (%s)",
-        notify  ? "already loaded during create, to hand the listener fd to the runtime"
-        : early ? "before dropping capabilities: no noNewPrivileges"
-                : "after no_new_privs");
+        early ? "before dropping capabilities: no noNewPrivileges" : "after no_new_privs");
   detail (pl, "defaultAction %s", s->default_action);
   if (s->default_errno_ret_present)
     strbuf_printf (&pl->out, " (errno %u)", s->default_errno_ret);
@@ -465,19 +460,24 @@ describe_seccomp (struct planner *pl, bool early)
     }
 }
 
+/* The init becomes the process before it reports ready, so that what can
+   fail fails create (as with runc). */
 static void
-describe_start (struct planner *pl)
+describe_security (struct planner *pl)
 {
   const oci_process *p = pl->cfg->process;
-  const oci_hooks *h = pl->cfg->hooks;
   bool keeps_admin = false;
   for (size_t i = 0; p->capabilities && i < p->capabilities->effective_len; i++)
     keeps_admin |= strcmp (p->capabilities->effective[i], "CAP_SYS_ADMIN") == 0;
   bool early = !p->no_new_privileges && !keeps_admin;
-  strbuf_puts (&pl->out, "start:\n");
-  if (h)
-    describe_hooks (pl, "startContainer", "in the container, before the exec", h->start_container,
-                    h->start_container_len);
+  if (p->apparmor_profile || p->selinux_label)
+    {
+      step (pl, "set the LSM labels for the execve");
+      if (p->apparmor_profile)
+        detail (pl, "apparmor profile %s\n", p->apparmor_profile);
+      if (p->selinux_label)
+        detail (pl, "selinux label %s\n", p->selinux_label);
+    }
   if (early)
     describe_seccomp (pl, true);
   step (pl, "drop privileges");
@@ -494,12 +494,21 @@ describe_start (struct planner *pl)
       strbuf_puts (&pl->out, "\n");
     }
   detail (pl, "no_new_privs: %s\n", p->no_new_privileges ? "yes" : "no");
-  if (p->apparmor_profile)
-    detail (pl, "apparmor profile %s\n", p->apparmor_profile);
-  if (p->selinux_label)
-    detail (pl, "selinux label %s\n", p->selinux_label);
   if (!early)
     describe_seccomp (pl, false);
+  step (pl, "report ready: create returns, the container is \"created\"");
+}
+
+static void
+describe_start (struct planner *pl)
+{
+  const oci_process *p = pl->cfg->process;
+  const oci_hooks *h = pl->cfg->hooks;
+  strbuf_puts (&pl->out, "start:\n");
+  if (h)
+    describe_hooks (pl, "startContainer",
+                    "in the container, as the process's user, under its seccomp filter",
+                    h->start_container, h->start_container_len);
   cleanup_free char *exe = NULL;
   skiff_error_t err = NULL;
   cleanup_close int rootfd = open (pl->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -550,6 +559,7 @@ describe (struct planner *pl)
   describe_early (pl);
   describe_mounts (pl);
   describe_exec_prep (pl);
+  describe_security (pl);
   describe_start (pl);
   for (size_t i = 0; i < pl->warnings_len; i++)
     strbuf_printf (&pl->out, "warning: %s\n", pl->warnings[i]);

@@ -291,3 +291,21 @@ def test_failed_create_leaves_no_process(runtime, bundle, cid, hooks):
     runtime.create(cid, bundle).failed()
     pid = hooks.state("createRuntime")["pid"]
     wait_for(lambda: not pid_alive(pid), what="the half-made container's init to be gone")
+
+
+def test_start_container_hook_runs_as_the_process(runtime, bundle, cid):
+    """As with runc, the init has become the process (user, capabilities,
+    no_new_privs) before create returns: the startContainer hooks, run by
+    it after start, have its credentials."""
+    os.chmod(bundle.shared, 0o777)
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["noNewPrivileges"] = True
+    bundle.config["hooks"] = {"startContainer": [{
+        "path": "/bin/sh",
+        "args": ["sh", "-c", "grep -E '^(Uid|CapEff|NoNewPrivs):' /proc/self/status > /shared/creds"],
+    }]}
+    bundle.sh("true")
+    runtime.run(cid, bundle).ok()
+    creds = dict(line.split(":\t") for line in (bundle.shared / "creds").read_text().splitlines())
+    assert creds["Uid"].split()[0] == "1000" and int(creds["CapEff"], 16) == 0, creds
+    assert creds["NoNewPrivs"] == "1", creds

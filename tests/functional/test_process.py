@@ -4,6 +4,7 @@ fds, root filesystem)."""
 
 import os
 import resource
+import shutil
 from pathlib import Path
 
 import pytest
@@ -623,3 +624,58 @@ def test_default_io_and_sched(runtime, bundle, cid):
     kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
     assert kv["policy"] == "SCHED_OTHER"
     assert kv["nice"] == str(os.getpriority(os.PRIO_PROCESS, 0))
+
+
+# ------------------------------------------- applied before create returns
+#
+# As with runc, the init drops to the process's user, capabilities,
+# no_new_privs and seccomp filter before `create` returns: what can fail
+# fails create with the reason (Docker's `--restart on-failure` would
+# otherwise restart a container that can never start), and only the exec
+# fifo, the startContainer hooks and execve remain for `start`.
+
+
+def _status_of(pid):
+    return dict(
+        line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line
+    )
+
+
+def test_created_init_already_runs_as_the_process(runtime, bundle, cid, test_env):
+    test_env.add_cleanup(lambda: shutil.rmtree(runtime.root / ".seccomp-cache", ignore_errors=True))
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.process["noNewPrivileges"] = True
+    bundle.process["capabilities"] = {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")}
+    bundle.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["acct"], "action": "SCMP_ACT_ERRNO"}]}
+    bundle.args = ["/init", "ids"]
+    runtime.create(cid, bundle).ok()
+    st = _status_of(runtime.state(cid)["pid"])
+    assert st["Uid"].split() == ["1000"] * 4 and st["Gid"].split() == ["1000"] * 4, st
+    assert int(st["CapEff"], 16) == 1 << 5 and int(st["CapBnd"], 16) == 1 << 5, st  # CAP_KILL
+    assert st["NoNewPrivs"].strip() == "1" and st["Seccomp"].strip() == "2", st
+    runtime.start(cid).ok()
+
+
+def test_unmapped_user_fails_create(runtime, bundle, cid):
+    bundle.add_namespace("user")
+    m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.linux["uidMappings"] = list(m)
+    bundle.linux["gidMappings"] = list(m)
+    bundle.process["user"] = {"uid": 70000, "gid": 0}
+    r = runtime.create(cid, bundle).failed()
+    assert "process.user.uid: setresuid 70000" in r.stderr, r.describe()
+    assert runtime.state_result(cid).returncode != 0
+    assert runtime.state_dirs() == []
+
+
+def test_mapped_non_root_user_starts(runtime, bundle, cid):
+    """The exec fifo belongs to the process's user (mapped to the host)."""
+    bundle.add_namespace("user")
+    m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.linux["uidMappings"] = list(m)
+    bundle.linux["gidMappings"] = list(m)
+    bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    bundle.args = ["/init", "ids"]
+    r = runtime.run(cid, bundle).ok()
+    assert parse_kv(r.stdout)["uid"] == "1000"
