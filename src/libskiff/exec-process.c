@@ -23,6 +23,27 @@ strv_append (char **v, size_t *len, const char *s)
   return n;
 }
 
+/* --env NAME=value replaces the config's NAME (as with runc): a duplicate
+   would leave the process reading the first, old value.  A bare NAME, as
+   in the config, is kept as given. */
+static void
+set_env (oci_process *p, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t n = eq ? (size_t)(eq - kv) : strlen (kv);
+  for (size_t i = 0; i < p->env_len; i++)
+    if (strncmp (p->env[i], kv, n) == 0 && (p->env[i][n] == '=' || p->env[i][n] == '\0'))
+      {
+        char *v = strdup (kv);
+        if (v == NULL)
+          abort ();
+        free (p->env[i]);
+        p->env[i] = v;
+        return;
+      }
+  p->env = strv_append (p->env, &p->env_len, kv);
+}
+
 /* A deep copy of the container's process, through its own JSON. */
 static int
 copy_process (const oci_process *src, oci_process **out, skiff_error_t *err)
@@ -101,7 +122,7 @@ apply_overrides (oci_process *p, const struct skiff_exec_opts *o, skiff_error_t 
   for (char **a = o->args; a && *a; a++)
     p->args = strv_append (p->args, &p->args_len, *a);
   for (size_t i = 0; i < o->env_len; i++)
-    p->env = strv_append (p->env, &p->env_len, o->env[i]);
+    set_env (p, o->env[i]);
   if (o->cwd)
     {
       free (p->cwd);

@@ -115,6 +115,13 @@ exec_final (struct exec_job *j)
   int notify_fd = -1;
   if (sync_expect (j->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
     _exit (1);
+  /* Its own session and process group, inside the pid namespace (as with
+     runc): skiff's own group lies outside it and reads as 0 there. */
+  if (setsid () < 0)
+    {
+      skiff_error (&err, errno, "setsid");
+      exec_fail (j, &err);
+    }
   if (process_apply_early (p, &err) < 0)
     exec_fail (j, &err);
   if (p->terminal)

@@ -401,6 +401,13 @@ init_main (struct create_job *job)
       init_fail (job, &err);
     }
   skiff_debug_phase ("namespaces", t0);
+  /* Its own session and process group, as with runc: the caller's lie
+     outside the pid namespace. */
+  if (setsid () < 0)
+    {
+      skiff_error (&err, errno, "setsid");
+      init_fail (job, &err);
+    }
   if (job->needs_state && receive_state (job, &err) < 0)
     init_fail (job, &err);
   t0 = skiff_now_ns ();

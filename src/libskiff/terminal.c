@@ -39,7 +39,8 @@ terminal_setup_in_container (const oci_process *p, bool bind_console, skiff_erro
     }
   if (bind_console && rootfs_bind_console (slave, err) < 0)
     return -1;
-  if (setsid () < 0)
+  /* The init and exec's process lead their own session already. */
+  if (getsid (0) != getpid () && setsid () < 0)
     return skiff_error (err, errno, "setsid");
   if (ioctl (slave, TIOCSCTTY, 0) < 0)
     return skiff_error (err, errno, "process.terminal: set controlling terminal");

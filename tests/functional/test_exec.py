@@ -59,6 +59,8 @@ def test_exec_inherits_config_env_and_adds(runtime, bundle, cid):
     env = parse_kv(r.stdout)
     assert env["EXTRA"] == "x y"
     assert env["FROM_CONFIG"] == "2"
+    # replaced, not appended: getenv() would find the old value first
+    assert [line for line in r.stdout.splitlines() if line.startswith("FROM_CONFIG=")] == ["FROM_CONFIG=2"]
     assert env["PATH"].startswith("/usr/local/sbin")
     assert env[TOKEN_VAR] == runtime.token
 
@@ -305,3 +307,17 @@ def test_exec_program_errors_use_runcs_phrases(runtime, cid, running):
     ):
         r = ex(runtime, cid, *args).failed()
         assert phrase in r.stderr and f"`{args[0]}`" in r.stderr, r.describe()
+
+
+def test_exec_process_leads_its_own_session(runtime, cid, running):
+    """As with runc, the exec'd process is a session and group leader in
+    the container: skiff's group lies outside the pid namespace (0 there),
+    and `kill -- -PGID` in the container would not reach it."""
+    kv = parse_kv(ex(runtime, cid, "/init", "pid").ok().stdout)
+    assert kv["pgid"] == kv["pid"] and kv["sid"] == kv["pid"], kv
+
+
+def test_init_leads_its_own_session(runtime, bundle, cid):
+    bundle.args = ["/init", "pid"]
+    kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
+    assert (kv["pid"], kv["pgid"], kv["sid"]) == ("1", "1", "1"), kv
