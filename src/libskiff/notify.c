@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 
 static char **
 strv_push (char **v, size_t *n, const char *s)
@@ -107,8 +108,13 @@ notify_wait_ready (int fd, const skiff_status *st, const char *host_path, skiff_
       struct pollfd p = { .fd = fd, .events = POLLIN };
       if (poll (&p, 1, 100) == 0)
         {
+          /* Nothing more will come: start succeeds, and run reports the
+             exit status, as with runc. */
           if (!state_process_alive (st))
-            return skiff_error (err, ESRCH, "NOTIFY_SOCKET: the container exited before READY=1");
+            {
+              skiff_debug ("NOTIFY_SOCKET: the container exited before READY=1");
+              return 0;
+            }
           continue;
         }
       ssize_t n = recv (fd, buf, sizeof buf - 1, 0);

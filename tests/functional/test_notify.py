@@ -55,3 +55,15 @@ def test_no_notify_socket_without_env(runtime, bundle, cid):
     bundle.args = ["/init", "env"]
     env = parse_kv(runtime.run(cid, bundle).ok().stdout)
     assert "NOTIFY_SOCKET" not in env
+
+
+def test_run_returns_the_exit_status_without_ready(runtime, bundle, cid, notify_sock):
+    """A container that exits before READY=1: run reports its exit status,
+    and start succeeds, as with runc (there is nothing more to wait for)."""
+    _sock, path = notify_sock
+    bundle.sh("exit 7")
+    r = runtime.run(cid, bundle, env={"NOTIFY_SOCKET": path}, timeout=10)
+    assert r.returncode == 7, r.describe()
+    runtime.create(cid + "b", bundle, env={"NOTIFY_SOCKET": path}).ok()
+    runtime.start(cid + "b", env={"NOTIFY_SOCKET": path}, timeout=10).ok()
+    runtime.wait_status(cid + "b", "stopped")

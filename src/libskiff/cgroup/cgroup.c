@@ -237,6 +237,80 @@ cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
   return 0;
 }
 
+/* A relative path of plain names: no "..", ".", or empty component
+   (it must stay below the container's cgroup). */
+static bool
+sub_path_ok (const char *p)
+{
+  if (*p == '\0' || *p == '/')
+    return false;
+  for (const char *c = p; *c;)
+    {
+      size_t n = strcspn (c, "/");
+      if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+        return false;
+      c += n;
+      if (*c == '/')
+        c++;
+    }
+  return p[strlen (p) - 1] != '/';
+}
+
+int
+cgroup_parse_sub (char *arg, struct cgroup_sub *sub, skiff_error_t *err)
+{
+  char *colon = strchr (arg, ':');
+  sub->ctrls = NULL;
+  sub->path = arg;
+  if (colon)
+    {
+      *colon = '\0';
+      sub->ctrls = arg;
+      sub->path = colon + 1;
+      if (*sub->ctrls == '\0')
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "--cgroup `:%s`: name the controllers before the colon",
+                                     sub->path);
+    }
+  if (!sub_path_ok (sub->path))
+    return skiff_error_kind_set (
+        err, SKIFF_ERR_INVALID_CONFIG, 0,
+        "--cgroup `%s`: expected [CONTROLLER[,CONTROLLER]:]PATH, PATH relative to the "
+        "container's cgroup, without `..`",
+        sub->path);
+  return 0;
+}
+
+int
+cgroup_enter_sub (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+                  skiff_error_t *err)
+{
+  if (cg->ops->enter_sub == NULL)
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                 "--cgroup: the %s cgroup manager has no sub-cgroups",
+                                 cg->ops->name);
+  if (cg->ops->enter_sub (cg, pid, subs, n, err) < 0)
+    return skiff_error_wrap (err, "--cgroup (below `%s`)", cg->path);
+  return 0;
+}
+
+char *
+cgroup_v2_path_of (pid_t pid)
+{
+  char file[64];
+  cleanup_free char *text = NULL;
+  snprintf (file, sizeof file, "/proc/%d/cgroup", (int)pid);
+  if (read_file_at (AT_FDCWD, file, &text, NULL, NULL) < 0)
+    return NULL;
+  for (char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+    if (strncmp (line, "0::", 3) == 0)
+      {
+        size_t len = strcspn (line + 3, "\n");
+        return strndup (line + 3, len);
+      }
+  return NULL;
+}
+
 int
 cgroup_freeze (struct skiff_cgroup *cg, bool frozen, skiff_error_t *err)
 {

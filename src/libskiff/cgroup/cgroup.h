@@ -20,6 +20,14 @@ enum cgroup_layout
 
 struct skiff_cgroup;
 
+/* exec --cgroup "[CTRL[,CTRL]:]PATH": PATH below the container's cgroup
+   for the hierarchies of those controllers (ctrls NULL: every one). */
+struct cgroup_sub
+{
+  const char *ctrls;
+  const char *path;
+};
+
 struct cgroup_ops
 {
   const char *name;
@@ -40,6 +48,9 @@ struct cgroup_ops
   /* Optional: an fd of the one directory a process must be in, for
      clone3 (CLONE_INTO_CGROUP); -1 when there is no such directory. */
   int (*open_leaf) (struct skiff_cgroup *cg);
+  /* exec --cgroup: enter sub-cgroups of the container's (checked). */
+  int (*enter_sub) (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+                    skiff_error_t *err);
 };
 
 struct skiff_cgroup
@@ -77,6 +88,12 @@ void cgroup_freep (struct skiff_cgroup **cg);
 int cgroup_refuse_busy (struct skiff_cgroup *cg, skiff_error_t *err);
 int cgroup_create (struct skiff_cgroup *cg, skiff_error_t *err);
 int cgroup_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err);
+/* Parse one --cgroup value into sub (pointing into arg, which it edits). */
+int cgroup_parse_sub (char *arg, struct cgroup_sub *sub, skiff_error_t *err);
+int cgroup_enter_sub (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+                      skiff_error_t *err);
+/* On cgroup v2, the cgroup pid is in now (its "0::" line), or NULL. */
+char *cgroup_v2_path_of (pid_t pid);
 /* A cgroup2 directory fd for clone3 (CLONE_INTO_CGROUP), so that the init
    is born in its cgroup and cgroup_enter() is not needed: only where one
    directory holds every controller (pure v2, cgroupfs driver).  -1 else,

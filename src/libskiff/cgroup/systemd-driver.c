@@ -127,6 +127,13 @@ sd_stats (struct skiff_cgroup *cg, struct skiff_strbuf *out, skiff_error_t *err)
   return fs_ops (cg)->stats (cg, out, err);
 }
 
+static int
+sd_enter_sub (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+              skiff_error_t *err)
+{
+  return fs_ops (cg)->enter_sub (cg, pid, subs, n, err);
+}
+
 static uint64_t
 sd_oom_kills (struct skiff_cgroup *cg)
 {
@@ -145,6 +152,7 @@ const struct cgroup_ops cgroup_systemd_ops = {
   .apply = sd_apply,
   .stats = sd_stats,
   .oom_kills = sd_oom_kills,
+  .enter_sub = sd_enter_sub,
 };
 
 int

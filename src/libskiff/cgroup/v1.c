@@ -224,6 +224,60 @@ v1_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
   return 0;
 }
 
+static bool
+ctrls_meet (const char *a, const char *b)
+{
+  cleanup_free char *copy = strdup (a);
+  char *save = NULL;
+  if (copy == NULL)
+    abort ();
+  for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+    {
+      size_t n = strlen (t);
+      for (const char *p = b; (p = strstr (p, t)); p += n)
+        if ((p == b || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+          return true;
+    }
+  return false;
+}
+
+/* Each hierarchy gets the first sub naming one of its controllers (or
+   naming none), else the container's own directory; a controller no
+   hierarchy has is an error. */
+static int
+v1_enter_sub (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+              skiff_error_t *err)
+{
+  char buf[32];
+  scan_hierarchies ();
+  for (size_t k = 0; k < n; k++)
+    {
+      bool found = subs[k].ctrls == NULL;
+      for (size_t i = 0; i < nhiers && !found; i++)
+        found = ctrls_meet (subs[k].ctrls, hiers[i].ctrls);
+      if (!found)
+        return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                     "`%s:%s`: no cgroup hierarchy of this host has `%s`",
+                                     subs[k].ctrls, subs[k].path, subs[k].ctrls);
+    }
+  snprintf (buf, sizeof buf, "%d", (int)pid);
+  for (size_t i = 0; i < nhiers; i++)
+    {
+      char dir[PATH_MAX];
+      const char *sub = NULL;
+      for (size_t k = 0; k < n && sub == NULL; k++)
+        if (subs[k].ctrls == NULL || ctrls_meet (subs[k].ctrls, hiers[i].ctrls))
+          sub = subs[k].path;
+      if ((size_t)snprintf (dir, sizeof dir, "%s%s%s%s", hiers[i].mount, cg->path, sub ? "/" : "",
+                            sub ? sub : "")
+          >= sizeof dir)
+        return skiff_error (err, ENAMETOOLONG, "`%s`", sub);
+      if (cgroup_write_file (dir, "cgroup.procs", buf, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
 static int
 v1_pids (struct skiff_cgroup *cg, pid_t **pids, size_t *n, skiff_error_t *err)
 {
@@ -518,6 +572,7 @@ const struct cgroup_ops cgroup_v1_ops = {
   .name = "cgroupfs-v1",
   .create = v1_create,
   .enter = v1_enter,
+  .enter_sub = v1_enter_sub,
   .kill_all = v1_kill_all,
   .freeze = v1_freeze,
   .is_frozen = v1_is_frozen,

@@ -118,6 +118,21 @@ v2_enter (struct skiff_cgroup *cg, pid_t pid, skiff_error_t *err)
 }
 
 static int
+v2_enter_sub (struct skiff_cgroup *cg, pid_t pid, const struct cgroup_sub *subs, size_t n,
+              skiff_error_t *err)
+{
+  char dir[PATH_MAX], buf[32];
+  if (n != 1 || subs[0].ctrls)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "cgroup v2 has one hierarchy: give one --cgroup PATH, without "
+                                 "controllers");
+  if ((size_t)snprintf (dir, sizeof dir, V2_ROOT "%s/%s", cg->path, subs[0].path) >= sizeof dir)
+    return skiff_error (err, ENAMETOOLONG, "`%s`", subs[0].path);
+  snprintf (buf, sizeof buf, "%d", (int)pid);
+  return cgroup_write_file (dir, "cgroup.procs", buf, err);
+}
+
+static int
 v2_open_leaf (struct skiff_cgroup *cg)
 {
   return v2_open (cg, NULL);
@@ -333,4 +348,5 @@ const struct cgroup_ops cgroup_v2_ops = {
   .stats = v2_stats,
   .oom_kills = v2_oom_kills,
   .open_leaf = v2_open_leaf,
+  .enter_sub = v2_enter_sub,
 };
