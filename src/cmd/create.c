@@ -15,6 +15,7 @@ static const char usage[]
       "  -b, --bundle DIR        bundle directory (default: current directory)\n"
       "      --pid-file FILE     write the container's pid to FILE\n"
       "      --console-socket S  send the terminal's master fd to unix socket S\n"
+      "      --pidfd-socket S    send a pidfd of the container's process to unix socket S\n"
       "      --preserve-fds N    pass N extra fds (from 3) to the container\n"
       "      --no-pivot          use MS_MOVE + chroot instead of pivot_root\n"
       "      --no-new-keyring    keep the caller's session keyring\n";
@@ -28,15 +29,18 @@ enum
   OPT_NO_NEW_KEYRING,
   OPT_DETACH,
   OPT_KEEP,
+  OPT_PIDFD_SOCKET,
+  OPT_NO_SUBREAPER,
 };
 
-/* Shared by create and run: returns the index of ID or -1. */
+/* Shared by create and run (run: r non-NULL): returns the index of ID or
+   -1. */
 int create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_opts *o,
-                       bool *detach, bool *keep);
+                       struct skiff_run_opts *r);
 
 int
 create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_opts *o,
-                   bool *detach, bool *keep)
+                   struct skiff_run_opts *r)
 {
   static const struct option opts[] = {
     { "bundle", required_argument, NULL, 'b' },
@@ -47,11 +51,13 @@ create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_
     { "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
     { "detach", no_argument, NULL, 'd' },
     { "keep", no_argument, NULL, OPT_KEEP },
+    { "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
+    { "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
     { NULL, 0, NULL, 0 },
   };
   int c;
   char *end;
-  while ((c = getopt_long (argc, argv, detach ? "+b:d" : "+b:", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, r ? "+b:d" : "+b:", opts, NULL)) != -1)
     switch (c)
       {
       case 'b':
@@ -74,15 +80,20 @@ create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_
       case OPT_NO_NEW_KEYRING:
         o->no_new_keyring = true;
         break;
-      case 'd':
-        if (!detach)
-          return cmd_usage_error (verb, "unknown option --detach"), -1;
-        *detach = true;
+      case OPT_PIDFD_SOCKET:
+        o->pidfd_socket = optarg;
         break;
+      case 'd':
       case OPT_KEEP:
-        if (!keep)
-          return cmd_usage_error (verb, "unknown option --keep"), -1;
-        *keep = true;
+      case OPT_NO_SUBREAPER:
+        if (r == NULL)
+          return cmd_usage_error (verb, "unknown option `%s`", argv[optind - 1]), -1;
+        if (c == 'd')
+          r->detach = true;
+        else if (c == OPT_KEEP)
+          r->keep = true;
+        else
+          r->no_subreaper = true;
         break;
       default:
         return cmd_usage_error (verb, "invalid option"), -1;
@@ -102,7 +113,7 @@ cmd_create (struct skiff_context *ctx, int argc, char **argv)
   cleanup_error skiff_error_t err = NULL;
   if (cmd_wants_help (argc, argv, usage))
     return 0;
-  int idx = create_parse_opts ("create", argc, argv, &o, NULL, NULL);
+  int idx = create_parse_opts ("create", argc, argv, &o, NULL);
   if (idx < 0)
     return 1;
   if (skiff_container_create (ctx, argv[idx], &o, &out, &err) < 0)

@@ -20,6 +20,7 @@ static const char usage[]
       "      --console-socket S    send the terminal's master fd to unix socket S\n"
       "  -d, --detach              do not wait for the process\n"
       "      --pid-file FILE       write the process's pid to FILE\n"
+      "      --pidfd-socket S      send a pidfd of the process to unix socket S\n"
       "  -e, --env VAR=VALUE       add an environment variable (repeatable)\n"
       "      --cwd DIR             working directory inside the container\n"
       "  -u, --user UID[:GID]      run as this user\n"
@@ -28,7 +29,10 @@ static const char usage[]
       "      --no-new-privs        set no_new_privs\n"
       "      --preserve-fds N      pass N extra fds (from 3)\n"
       "      --process-label L     SELinux label of the process\n"
-      "      --apparmor PROFILE    AppArmor profile of the process\n";
+      "      --apparmor PROFILE    AppArmor profile of the process\n"
+      "      --cgroup [C[,C]:]PATH run in this sub-cgroup of the container's (repeatable;\n"
+      "                            controllers only on cgroup v1)\n"
+      "      --ignore-paused       exec into a paused container (the process starts frozen)\n";
 
 enum
 {
@@ -39,6 +43,9 @@ enum
   OPT_PRESERVE_FDS,
   OPT_PROCESS_LABEL,
   OPT_APPARMOR,
+  OPT_PIDFD_SOCKET,
+  OPT_CGROUP,
+  OPT_IGNORE_PAUSED,
 };
 
 static char **
@@ -69,6 +76,9 @@ cmd_exec (struct skiff_context *ctx, int argc, char **argv)
     { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
     { "process-label", required_argument, NULL, OPT_PROCESS_LABEL },
     { "apparmor", required_argument, NULL, OPT_APPARMOR },
+    { "pidfd-socket", required_argument, NULL, OPT_PIDFD_SOCKET },
+    { "cgroup", required_argument, NULL, OPT_CGROUP },
+    { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
     { NULL, 0, NULL, 0 },
   };
   struct skiff_exec_opts o = { .tty = -1 };
@@ -119,6 +129,15 @@ cmd_exec (struct skiff_context *ctx, int argc, char **argv)
       case OPT_APPARMOR:
         o.apparmor = optarg;
         break;
+      case OPT_PIDFD_SOCKET:
+        o.pidfd_socket = optarg;
+        break;
+      case OPT_CGROUP:
+        o.cgroups = push (o.cgroups, &o.cgroups_len, optarg);
+        break;
+      case OPT_IGNORE_PAUSED:
+        o.ignore_paused = true;
+        break;
       case OPT_PRESERVE_FDS:
         o.preserve_fds = (int)strtol (optarg, &end, 10);
         if (*end || o.preserve_fds < 0)
@@ -139,6 +158,7 @@ cmd_exec (struct skiff_context *ctx, int argc, char **argv)
   free (o.env);
   free (o.additional_gids);
   free (o.caps);
+  free (o.cgroups);
   if (r < 0)
     return cmd_fail (&err);
   return status;

@@ -16,26 +16,28 @@ static const char usage[]
       "      --keep              keep the stopped container (no delete)\n"
       "      --pid-file FILE     write the container's pid to FILE\n"
       "      --console-socket S  send the terminal's master fd to unix socket S\n"
+      "      --pidfd-socket S    send a pidfd of the container's process to unix socket S\n"
+      "      --no-subreaper      do not adopt (and reap) the container's orphans\n"
       "      --preserve-fds N    pass N extra fds (from 3) to the container\n"
       "      --no-pivot          use MS_MOVE + chroot instead of pivot_root\n"
       "      --no-new-keyring    keep the caller's session keyring\n";
 
 int create_parse_opts (const char *verb, int argc, char **argv, struct skiff_create_opts *o,
-                       bool *detach, bool *keep);
+                       struct skiff_run_opts *r);
 
 int
 cmd_run (struct skiff_context *ctx, int argc, char **argv)
 {
   struct skiff_create_opts o = { 0 };
   cleanup_error skiff_error_t err = NULL;
-  bool detach = false, keep = false;
+  struct skiff_run_opts r = { 0 };
   int status = 0;
   if (cmd_wants_help (argc, argv, usage))
     return 0;
-  int idx = create_parse_opts ("run", argc, argv, &o, &detach, &keep);
+  int idx = create_parse_opts ("run", argc, argv, &o, &r);
   if (idx < 0)
     return 1;
-  if (skiff_container_run (ctx, argv[idx], &o, detach, keep, &status, &err) < 0)
+  if (skiff_container_run (ctx, argv[idx], &o, &r, &status, &err) < 0)
     return cmd_fail (&err);
   return status;
 }

@@ -27,6 +27,7 @@
 #include "seccomp.h"
 #include "spawn.h"
 #include "rootfs.h"
+#include "sync.h"
 #include "sysctl.h"
 #include "terminal.h"
 
@@ -448,6 +449,8 @@ finish (struct creation *c, struct spawn_result *res, struct skiff_created *out,
       close (res->console);
       res->console = -1;
     }
+  if (c->opts->pidfd_socket && send_pidfd_to_path (c->opts->pidfd_socket, res->pid, err) < 0)
+    return -1;
   if (c->opts->pid_file && write_pid_file (c->opts->pid_file, res->pid, err) < 0)
     return -1;
   out->pid = res->pid;

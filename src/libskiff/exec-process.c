@@ -211,7 +211,17 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
   if (state_dir_open (ctx->root, id, false, &sd, err) < 0 || state_read (&sd, &st, err) < 0)
     goto out;
   container_status s = state_status (&sd, st);
-  if (container_check_allowed (id, s, VERB_EXEC, err) < 0)
+  /* --ignore-paused (runc's): the process joins the frozen cgroup, and
+     it (and this exec) goes on when the container is resumed. */
+  if (s == STATUS_PAUSED && !o->ignore_paused)
+    {
+      skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
+                            "cannot exec in container `%s`: container not running (paused); "
+                            "--ignore-paused execs anyway, and the process starts on resume",
+                            id);
+      goto out;
+    }
+  if (s != STATUS_PAUSED && container_check_allowed (id, s, VERB_EXEC, err) < 0)
     goto out;
   if (container_load_config (&sd, &t->config, err) < 0
       || load_process (t->config, o, &t->process, err) < 0)

@@ -194,20 +194,75 @@ exec_child (struct exec_job *j)
   _exit (0);
 }
 
+/* The container's cgroup, or the --cgroup subs below it.  On cgroup v2
+   a cgroup whose controllers are enabled for children may hold no process
+   (EBUSY): the init moved into a sub-cgroup (systemd in the container,
+   docker-in-docker); join the init's, below the container's, as runc and
+   crun do. */
+static int
+enter_exec_cgroup (struct exec_job *j, struct skiff_cgroup *cg, const struct cgroup_sub *subs,
+                   size_t nsubs, pid_t pid, skiff_error_t *err)
+{
+  if (nsubs)
+    return cgroup_enter_sub (cg, pid, subs, nsubs, err);
+  if (cgroup_enter (cg, pid, err) == 0)
+    return 0;
+  if ((*err)->errno_ != EBUSY || cg->layout != CGROUP_LAYOUT_V2)
+    return -1;
+  cleanup_free char *path = cgroup_v2_path_of (j->target);
+  size_t n = strlen (cg->path);
+  if (path == NULL || strncmp (path, cg->path, n) != 0 || path[n] != '/')
+    return -1;
+  skiff_debug ("exec: the container's cgroup has no room for processes; joining the init's, %s",
+               path);
+  skiff_error_free (err);
+  cleanup_cgroup struct skiff_cgroup *init_cg = cgroup_from_path (path);
+  return cgroup_enter (init_cg, pid, err);
+}
+
+/* --cgroup values, parsed from copies (kept in *args). */
+static int
+exec_parse_cgroups (const struct skiff_exec_opts *o, struct cgroup_sub *subs, size_t *n,
+                    char ***args, skiff_error_t *err)
+{
+  if (o->cgroups_len > 16)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "--cgroup: at most 16");
+  if (o->cgroups_len == 0)
+    return 0;
+  if ((*args = calloc (o->cgroups_len + 1, sizeof **args)) == NULL)
+    abort ();
+  for (size_t i = 0; i < o->cgroups_len; i++)
+    {
+      if (((*args)[i] = strdup (o->cgroups[i])) == NULL)
+        abort ();
+      if (cgroup_parse_sub ((*args)[i], &subs[i], err) < 0)
+        return -1;
+      for (size_t k = 0; k < i; k++)
+        if (subs[k].ctrls == NULL || subs[i].ctrls == NULL)
+          return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                       "--cgroup: one PATH for every controller, or "
+                                       "CONTROLLER:PATH pairs, not both");
+    }
+  *n = o->cgroups_len;
+  return 0;
+}
+
 /* Parent: put the child in the cgroup, release it, learn the exec'd pid,
    take the console, and wait until exec closes the socket. */
 static int
 serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool born_in,
-            const char *console_socket, bool detach, pid_t *pid_out, int *console_out,
-            skiff_error_t *err)
+            const struct skiff_exec_opts *opts, const struct cgroup_sub *subs, size_t nsubs,
+            pid_t *pid_out, int *console_out, skiff_error_t *err)
 {
   int32_t p = 0;
   size_t len = sizeof p;
   int status;
   pid_t child = *childp;
+  const char *console_socket = opts->console_socket;
+  bool detach = opts->detach;
   if (born_in)
     skiff_debug ("the exec process was born in the container's cgroup (CLONE_INTO_CGROUP)");
-  else if (cg && cgroup_enter (cg, child, err) < 0)
+  else if (cg && enter_exec_cgroup (j, cg, subs, nsubs, child, err) < 0)
     return -1;
   if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0
       || sync_expect (j->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
@@ -246,8 +301,20 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   pid_t child = -1, pid = -1;
   sigset_t old;
   *status = 0;
+  struct cgroup_sub subs[16];
+  size_t nsubs = 0;
+  cleanup_strv char **sub_args = NULL;
+  if (exec_parse_cgroups (opts, subs, &nsubs, &sub_args, err) < 0)
+    return skiff_error_wrap (err, "exec in container `%s`", id);
   if (exec_target_open (ctx, id, opts, &t, err) < 0)
     return -1;
+  if (nsubs && t.cgroup == NULL)
+    {
+      exec_target_release (&t);
+      return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                   "exec in container `%s`: --cgroup: the container has no cgroup",
+                                   id);
+    }
   j.process = t.process;
   j.config = t.config;
   j.target = t.pid;
@@ -277,7 +344,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
     sfd = skiff_block_signals (&old);
   j.sync_fd = sp[1];
   /* on cgroup v2, born in the container's cgroup */
-  int cgfd = t.cgroup ? cgroup_open_leaf (t.cgroup) : -1;
+  int cgfd = t.cgroup && nsubs == 0 ? cgroup_open_leaf (t.cgroup) : -1;
   bool born_in;
   child = process_clone (0, cgfd, &born_in);
   if (cgfd >= 0)
@@ -294,9 +361,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
       skiff_error (err, errno, "fork");
       goto out;
     }
-  if (serve_exec (&j, &child, t.cgroup, born_in, opts->console_socket, opts->detach, &pid, &console,
-                  err)
-      < 0)
+  if (serve_exec (&j, &child, t.cgroup, born_in, opts, subs, nsubs, &pid, &console, err) < 0)
     {
       /* pid is our child (CLONE_PARENT) and not reaped yet: still its own */
       if (child > 0)
@@ -305,6 +370,8 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
         kill (pid, SIGKILL);
       goto out;
     }
+  if (opts->pidfd_socket && send_pidfd_to_path (opts->pidfd_socket, pid, err) < 0)
+    goto out;
   if (opts->pid_file && write_pid_file (opts->pid_file, pid, err) < 0)
     goto out;
   if (!opts->detach)

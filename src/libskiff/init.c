@@ -401,13 +401,6 @@ init_main (struct create_job *job)
       init_fail (job, &err);
     }
   skiff_debug_phase ("namespaces", t0);
-  /* Its own session and process group, as with runc: the caller's lie
-     outside the pid namespace. */
-  if (setsid () < 0)
-    {
-      skiff_error (&err, errno, "setsid");
-      init_fail (job, &err);
-    }
   if (job->needs_state && receive_state (job, &err) < 0)
     init_fail (job, &err);
   t0 = skiff_now_ns ();
@@ -420,6 +413,14 @@ init_main (struct create_job *job)
       || process_make_cwd (job->config->process, &err) < 0
       || process_chdir (job->config->process, &err) < 0 || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);
+  /* Its own session and process group, as with runc: the caller's lie
+     outside the pid namespace (a terminal made it one already).  Late,
+     as SKIFF_TEST_KILL_AT's kill(0) relies on sharing the runtime's. */
+  if (getsid (0) != getpid () && setsid () < 0)
+    {
+      skiff_error (&err, errno, "setsid");
+      init_fail (job, &err);
+    }
   /* Nothing of the runtime may reach the container (CVE-2024-21626). */
   if (close_runtime_fds (job, &err) < 0)
     init_fail (job, &err);

@@ -53,7 +53,12 @@ probe_in_root (void *data, const char *path)
 int
 plan_resolve_exec (int rootfd, const oci_process *p, char **path_out, skiff_error_t *err)
 {
-  return process_find_exec (p, probe_in_root, &rootfd, path_out, err);
+  char exe[PATH_MAX];
+  if (process_find_exec (p, probe_in_root, &rootfd, exe, err) < 0)
+    return -1;
+  if ((*path_out = strdup (exe)) == NULL)
+    abort ();
+  return 0;
 }
 
 /* ---- the plan ---------------------------------------------------------- */

@@ -279,11 +279,20 @@ search_path (const char *path, const char *name, exec_probe_fn probe, void *data
   return NULL;
 }
 
+static int
+copy_exe (char out[PATH_MAX], const char *path, skiff_error_t *err)
+{
+  if ((size_t)snprintf (out, PATH_MAX, "%s", path) >= PATH_MAX)
+    return skiff_error (err, ENAMETOOLONG, "process.args[0] `%s`", path);
+  return 0;
+}
+
 /* The messages carry runc's lower-case phrases: Docker and Podman map
    "executable file not found" and "no such file or directory" to exit
-   code 127 and "permission denied" to 126.  No strerror is appended. */
+   code 127 and "permission denied" to 126.  No strerror is appended.  An
+   absolute args[0] touches no heap (the created init must not). */
 int
-process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char **out,
+process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char out[PATH_MAX],
                    skiff_error_t *err)
 {
   if (p->args_len == 0 || p->args[0][0] == '\0')
@@ -306,13 +315,12 @@ process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char *
         case EXEC_OK:
           break;
         }
-      if ((*out = strdup (arg0)) == NULL)
-        abort ();
-      return 0;
+      return copy_exe (out, arg0, err);
     }
   const char *path = process_env_path (p);
-  if ((*out = search_path (path, arg0, probe, data)))
-    return 0;
+  cleanup_free char *found = search_path (path, arg0, probe, data);
+  if (found)
+    return copy_exe (out, found, err);
   return skiff_error_kind_set (
       err, SKIFF_ERR_INVALID_CONFIG, 0,
       "process.args[0] `%s`: executable file not found in the container's $PATH (PATH=%s)", arg0,
@@ -322,12 +330,7 @@ process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char *
 int
 process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err)
 {
-  cleanup_free char *found = NULL;
-  if (process_find_exec (p, probe_at_cwd, NULL, &found, err) < 0)
-    return -1;
-  if ((size_t)snprintf (path_out, PATH_MAX, "%s", found) >= PATH_MAX)
-    return skiff_error (err, ENAMETOOLONG, "process.args[0] `%s`", found);
-  return 0;
+  return process_find_exec (p, probe_at_cwd, NULL, path_out, err);
 }
 
 /* After chdir, the kernel tells whether cwd is reachable from our root:

@@ -26,7 +26,7 @@ enum exec_probe
 typedef enum exec_probe (*exec_probe_fn) (void *data, const char *path);
 /* Resolve args[0] (PATH from process.env) with probe: the one place of the
    messages, shared by the init (after the pivot) and check (in the rootfs). */
-int process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char **out,
+int process_find_exec (const oci_process *p, exec_probe_fn probe, void *data, char out[PATH_MAX],
                        skiff_error_t *err);
 /* process_find_exec in the current root and cwd. */
 int process_resolve_exec (const oci_process *p, char path_out[PATH_MAX], skiff_error_t *err);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -91,13 +92,19 @@ skiff_block_signals (sigset_t *old)
 
 int
 skiff_container_run (struct skiff_context *ctx, const char *id,
-                     const struct skiff_create_opts *opts, bool detach, bool keep, int *status,
-                     skiff_error_t *err)
+                     const struct skiff_create_opts *opts, const struct skiff_run_opts *run,
+                     int *status, skiff_error_t *err)
 {
   struct skiff_create_opts o = *opts;
   struct skiff_created created;
   sigset_t old;
+  bool detach = run->detach, keep = run->keep;
   *status = 0;
+  /* As runc: an attached run adopts what the container orphans outside
+     its own pid namespace (a host-pid container's daemons) and reaps it
+     with the rest of its children. */
+  if (!detach && !run->no_subreaper && prctl (PR_SET_CHILD_SUBREAPER, 1) < 0)
+    skiff_warn ("set child subreaper: %s", strerror (errno));
   o.foreground = !detach;
   if (detach)
     {

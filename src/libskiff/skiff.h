@@ -35,6 +35,7 @@ struct skiff_create_opts
   const char *bundle;         /* default "." */
   const char *pid_file;       /* NULL: none */
   const char *console_socket; /* NULL: none */
+  const char *pidfd_socket;   /* NULL: none; receives a pidfd of the init */
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
@@ -97,6 +98,10 @@ struct skiff_exec_opts
   int tty; /* -1 unset, 0, 1 */
   bool no_new_privs;
   bool detach;
+  const char *pidfd_socket; /* receives a pidfd of the process */
+  char **cgroups;           /* --cgroup [CTRL[,CTRL]:]PATH, below the container's */
+  size_t cgroups_len;
+  bool ignore_paused; /* exec into a paused container (the process starts frozen) */
 };
 /* Attached: returns the process's exit status (128+sig when killed) in
  *status.  Detached: *status is 0. */
@@ -104,9 +109,16 @@ SKIFF_PUBLIC int skiff_container_exec (struct skiff_context *ctx, const char *id
                                        const struct skiff_exec_opts *opts, int *status,
                                        skiff_error_t *err);
 /* run: create + start, wait and forward signals; *status as for exec. */
+struct skiff_run_opts
+{
+  bool detach;
+  bool keep;         /* --keep: no delete after the process exits */
+  bool no_subreaper; /* do not adopt the container's orphans (runc's default does) */
+};
 SKIFF_PUBLIC int skiff_container_run (struct skiff_context *ctx, const char *id,
-                                      const struct skiff_create_opts *opts, bool detach, bool keep,
-                                      int *status, skiff_error_t *err);
+                                      const struct skiff_create_opts *opts,
+                                      const struct skiff_run_opts *run, int *status,
+                                      skiff_error_t *err);
 
 /* ---- through the container's cgroup ---- */
 

@@ -4,8 +4,12 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include "cleanup.h"
 
 static const char *const sync_names[] = {
   [SYNC_GO] = "go",
@@ -202,4 +206,30 @@ sync_expect_exec (int fd, skiff_error_t *err)
   if (hdr.type == SYNC_ERROR)
     return skiff_error_from_msg (err, SKIFF_ERR_GENERIC, hdr.errno_, buf + sizeof hdr);
   return skiff_error (err, EPROTO, "sync: unexpected `%s` before exec", sync_name (hdr.type));
+}
+
+int
+send_fd_to_path (const char *flag, const char *path, int fd, const char *name, skiff_error_t *err)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof addr.sun_path)
+    return skiff_error (err, ENAMETOOLONG, "%s `%s`", flag, path);
+  memcpy (addr.sun_path, path, strlen (path) + 1);
+  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return skiff_error (err, errno, "%s: socket", flag);
+  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
+    return skiff_error (err, errno, "%s: connect `%s`", flag, path);
+  if (send_fd_unix (sock, fd, name, err) < 0)
+    return skiff_error_wrap (err, "%s `%s`", flag, path);
+  return 0;
+}
+
+int
+send_pidfd_to_path (const char *path, pid_t pid, skiff_error_t *err)
+{
+  cleanup_close int fd = (int)syscall (SYS_pidfd_open, pid, 0);
+  if (fd < 0)
+    return skiff_error (err, errno, "--pidfd-socket: pidfd_open %d", (int)pid);
+  return send_fd_to_path ("--pidfd-socket", path, fd, "pidfd", err);
 }

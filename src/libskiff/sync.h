@@ -52,5 +52,12 @@ int sync_expect_exec (int fd, skiff_error_t *err);
 /* Send one fd over a unix socket, as --console-socket receivers expect
    (one SCM_RIGHTS message; the payload names the fd). */
 int send_fd_unix (int sock, int fd, const char *name, skiff_error_t *err);
+/* Connect to the unix socket at path (given by the caller's flag, named in
+   errors) and send fd with name as the payload (--console-socket,
+   --pidfd-socket). */
+int send_fd_to_path (const char *flag, const char *path, int fd, const char *name,
+                     skiff_error_t *err);
+/* A pidfd of pid to --pidfd-socket. */
+int send_pidfd_to_path (const char *path, pid_t pid, skiff_error_t *err);
 
 #endif

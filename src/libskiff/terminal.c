@@ -53,16 +53,7 @@ terminal_setup_in_container (const oci_process *p, bool bind_console, skiff_erro
 int
 terminal_send_to_socket (const char *path, int master, skiff_error_t *err)
 {
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  if (strlen (path) >= sizeof addr.sun_path)
-    return skiff_error (err, ENAMETOOLONG, "--console-socket `%s`", path);
-  memcpy (addr.sun_path, path, strlen (path) + 1);
-  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return skiff_error (err, errno, "--console-socket: socket");
-  if (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-    return skiff_error (err, errno, "--console-socket: connect `%s`", path);
-  return send_fd_unix (sock, master, "/dev/ptmx", err);
+  return send_fd_to_path ("--console-socket", path, master, "/dev/ptmx", err);
 }
 
 struct terminal_proxy

@@ -49,7 +49,7 @@ def test_huge_value_keeps_key_and_cause(runtime, bundle, cid):
     err = r.stderr.strip()
     assert len(err) < 4096, len(err)
     assert "process.args[0]" in err and "bytes left out" in err, err[:300]
-    assert err.endswith("No such file or directory"), err[-300:]
+    assert err.endswith("(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)"), err[-300:]
     assert runtime.state_dirs() == []
 
 

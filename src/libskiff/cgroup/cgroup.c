@@ -302,7 +302,8 @@ cgroup_v2_path_of (pid_t pid)
   snprintf (file, sizeof file, "/proc/%d/cgroup", (int)pid);
   if (read_file_at (AT_FDCWD, file, &text, NULL, NULL) < 0)
     return NULL;
-  for (char *line = text; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
+  for (char *line = text; line && *line;
+       line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL)
     if (strncmp (line, "0::", 3) == 0)
       {
         size_t len = strcspn (line + 3, "\n");
