@@ -48,10 +48,11 @@ function __skiff_value_flags
         case check
             printf '%s\n' -b --bundle -f --format
         case create run
-            printf '%s\n' -b --bundle --pid-file --console-socket --preserve-fds
+            printf '%s\n' -b --bundle --pid-file --console-socket --pidfd-socket --preserve-fds
         case exec
-            printf '%s\n' -p --process --console-socket --pid-file -e --env --cwd -u --user \
-                -g --additional-gids -c --cap --preserve-fds --process-label --apparmor
+            printf '%s\n' -p --process --console-socket --pidfd-socket --pid-file -e --env --cwd \
+                -u --user -g --additional-gids -c --cap --preserve-fds --process-label --apparmor \
+                --cgroup
         case list
             printf '%s\n' -f --format
         case spec
@@ -191,6 +192,7 @@ complete -c skiff -n '__skiff_flags_of create' -s h -l help -d 'show the options
 complete -c skiff -n '__skiff_flags_of create' -s b -l bundle -x -a '(__fish_complete_directories (commandline -ct))' -d 'bundle directory'
 complete -c skiff -n '__skiff_flags_of create' -l pid-file -r -F -d "write the container's pid to FILE"
 complete -c skiff -n '__skiff_flags_of create' -l console-socket -r -F -d "unix socket that receives the terminal's master fd"
+complete -c skiff -n '__skiff_flags_of create' -l pidfd-socket -r -F -d 'unix socket that receives a pidfd of the process'
 complete -c skiff -n '__skiff_flags_of create' -l preserve-fds -x -d 'pass N extra fds (from 3) to the container'
 complete -c skiff -n '__skiff_flags_of create' -l no-pivot -d 'use MS_MOVE + chroot instead of pivot_root'
 complete -c skiff -n '__skiff_flags_of create' -l no-new-keyring -d "keep the caller's session keyring"
@@ -211,6 +213,7 @@ complete -c skiff -n '__skiff_flags_of exec' -s h -l help -d 'show the options o
 complete -c skiff -n '__skiff_flags_of exec' -s p -l process -r -F -d 'process.json to run instead of COMMAND'
 complete -c skiff -n '__skiff_flags_of exec' -s t -l tty -d 'allocate a terminal'
 complete -c skiff -n '__skiff_flags_of exec' -l console-socket -r -F -d "unix socket that receives the terminal's master fd"
+complete -c skiff -n '__skiff_flags_of exec' -l pidfd-socket -r -F -d 'unix socket that receives a pidfd of the process'
 complete -c skiff -n '__skiff_flags_of exec' -s d -l detach -d 'do not wait for the process'
 complete -c skiff -n '__skiff_flags_of exec' -l pid-file -r -F -d "write the process's pid to FILE"
 complete -c skiff -n '__skiff_flags_of exec' -s e -l env -x -d 'add an environment variable VAR=VALUE'
@@ -222,6 +225,8 @@ complete -c skiff -n '__skiff_flags_of exec' -l no-new-privs -d 'set no_new_priv
 complete -c skiff -n '__skiff_flags_of exec' -l preserve-fds -x -d 'pass N extra fds (from 3)'
 complete -c skiff -n '__skiff_flags_of exec' -l process-label -x -d 'SELinux label of the process'
 complete -c skiff -n '__skiff_flags_of exec' -l apparmor -x -d 'AppArmor profile of the process'
+complete -c skiff -n '__skiff_flags_of exec' -l cgroup -x -d "run in this sub-cgroup of the container's ([CONTROLLER:]PATH)"
+complete -c skiff -n '__skiff_flags_of exec' -l ignore-paused -d 'exec into a paused container'
 complete -c skiff -n '__skiff_using_command exec; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container
 
 # -------------------------------------------------------------- features
@@ -256,8 +261,10 @@ complete -c skiff -n '__skiff_flags_of run' -s h -l help -d 'show the options of
 complete -c skiff -n '__skiff_flags_of run' -s b -l bundle -x -a '(__fish_complete_directories (commandline -ct))' -d 'bundle directory'
 complete -c skiff -n '__skiff_flags_of run' -s d -l detach -d 'return once the container runs'
 complete -c skiff -n '__skiff_flags_of run' -l keep -d 'keep the stopped container (no delete)'
+complete -c skiff -n '__skiff_flags_of run' -l no-subreaper -d "do not adopt the container's orphans"
 complete -c skiff -n '__skiff_flags_of run' -l pid-file -r -F -d "write the container's pid to FILE"
 complete -c skiff -n '__skiff_flags_of run' -l console-socket -r -F -d "unix socket that receives the terminal's master fd"
+complete -c skiff -n '__skiff_flags_of run' -l pidfd-socket -r -F -d 'unix socket that receives a pidfd of the process'
 complete -c skiff -n '__skiff_flags_of run' -l preserve-fds -x -d 'pass N extra fds (from 3) to the container'
 complete -c skiff -n '__skiff_flags_of run' -l no-pivot -d 'use MS_MOVE + chroot instead of pivot_root'
 complete -c skiff -n '__skiff_flags_of run' -l no-new-keyring -d "keep the caller's session keyring"

@@ -30,8 +30,8 @@ static const char usage[]
       "      --preserve-fds N      pass N extra fds (from 3)\n"
       "      --process-label L     SELinux label of the process\n"
       "      --apparmor PROFILE    AppArmor profile of the process\n"
-      "      --cgroup [C[,C]:]PATH run in this sub-cgroup of the container's (repeatable;\n"
-      "                            controllers only on cgroup v1)\n"
+      "      --cgroup SUB          run in this sub-cgroup of the container's:\n"
+      "                            [CONTROLLER[,CONTROLLER]:]PATH (repeatable)\n"
       "      --ignore-paused       exec into a paused container (the process starts frozen)\n";
 
 enum
