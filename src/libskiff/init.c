@@ -410,7 +410,6 @@ init_main (struct create_job *job)
   if (setup_rootfs (job, &err) < 0)
     init_fail (job, &err);
   if (process_resolve_exec (job->config->process, exe, &err) < 0
-      || process_make_cwd (job->config->process, &err) < 0
       || process_chdir (job->config->process, &err) < 0 || fault_inject ("init-ready", &err) < 0)
     init_fail (job, &err);
   /* Its own session and process group, as with runc: the caller's lie

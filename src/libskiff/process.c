@@ -675,21 +675,6 @@ process_cloexec_from (int first_fd, skiff_error_t *err)
   return 0;
 }
 
-int
-process_make_cwd (const oci_process *p, skiff_error_t *err)
-{
-  const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
-  if (cwd[0] != '/' || strcmp (cwd, "/") == 0)
-    return 0;
-  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  /* As runc: a missing cwd is created (inside the root, never through a
-     symlink out of it). */
-  cleanup_close int fd = safe_mkdir_all_in_root (root, cwd, 0755, err);
-  if (fd < 0)
-    return skiff_error_wrap (err, "process.cwd `%s`", cwd);
-  return 0;
-}
-
 /* The home directory in one /etc/passwd line, if the line is uid's. */
 static bool
 passwd_home (char *line, uid_t uid, char *out, size_t size)

@@ -66,8 +66,6 @@ char **process_cap_names (size_t *n);
 /* Last fd the container may keep; everything above gets CLOEXEC. */
 int process_cloexec_from (int first_fd, skiff_error_t *err);
 
-/* Create process.cwd inside the root when it is missing. */
-int process_make_cwd (const oci_process *p, skiff_error_t *err);
 /* Add HOME (from the container's /etc/passwd, else "/") when env, a
    NULL-terminated array of cap slots, has none: the entry is written into
    buf, which must live until the execve.  Uses no heap. */

@@ -380,6 +380,11 @@ plan_pivot (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
   const oci_config *c = s->config;
   const oci_linux *l = c->linux;
   plan_add (p, OP_PIVOT, "/", xstrdup (s->no_pivot ? "no-pivot" : "pivot_root"));
+  /* As runc: a missing cwd is made right after the pivot, so that a
+     read-only root or readonlyPath does not refuse it. */
+  const char *cwd = c->process && c->process->cwd && *c->process->cwd ? c->process->cwd : "/";
+  if (cwd[0] == '/' && strcmp (cwd, "/") != 0)
+    plan_add (p, OP_CWD, cwd, rootfs_xasprintf ("process.cwd `%s`", cwd));
   for (size_t i = 0; l && i < l->readonly_paths_len; i++)
     plan_add (p, OP_READONLY, l->readonly_paths[i],
               rootfs_xasprintf ("readonlyPaths[%zu] (%s)", i, l->readonly_paths[i]));
@@ -456,6 +461,8 @@ kind_name (enum mount_op_kind k)
       return "console";
     case OP_PIVOT:
       return "pivot";
+    case OP_CWD:
+      return "mkdir cwd";
     case OP_READONLY:
       return "readonly";
     case OP_MASK:
@@ -860,6 +867,13 @@ exec_op (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
       break;
     case OP_PIVOT:
       r = do_pivot (x, err);
+      break;
+    case OP_CWD:
+      {
+        /* inside the root, never through a symlink out of it */
+        cleanup_close int fd = safe_mkdir_all_in_root (x->rootfd, op->dest, 0755, err);
+        r = fd < 0 ? -1 : 0;
+      }
       break;
     case OP_READONLY:
       r = do_readonly (x, op, err);

@@ -51,6 +51,7 @@ enum mount_op_kind
   OP_DEV_LINKS,        /* /dev/fd, /dev/std{in,out,err}, /dev/ptmx */
   OP_CONSOLE,          /* empty /dev/console for the pty */
   OP_PIVOT,            /* pivot_root and detach the old root (or MS_MOVE + chroot) */
+  OP_CWD,              /* make a missing process.cwd, before anything is read-only */
   OP_READONLY,         /* linux.readonlyPaths[i] */
   OP_MASK,             /* linux.maskedPaths[i] */
   OP_ROOT_READONLY,    /* root.readonly */

@@ -101,6 +101,19 @@ def test_cwd_created_when_missing(runtime, bundle, cid):
     assert run_init(runtime, bundle, cid, "cwd")["cwd"] == "/new/dir"
 
 
+@pytest.mark.parametrize("where", ["root.readonly", "readonlyPaths"])
+def test_cwd_created_before_anything_is_read_only(runtime, bundle, cid, where):
+    """As with runc, the missing cwd is made right after the pivot, before
+    root.readonly or a readonlyPaths entry would refuse the mkdir."""
+    if where == "root.readonly":
+        bundle.config["root"]["readonly"] = True
+    else:
+        bundle.config["root"]["readonly"] = False
+        bundle.linux["readonlyPaths"] = ["/mnt"]
+    bundle.process["cwd"] = "/mnt/new/dir"
+    assert run_init(runtime, bundle, cid, "cwd")["cwd"] == "/mnt/new/dir"
+
+
 # -------------------------------------------------------------------- user
 
 
