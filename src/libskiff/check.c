@@ -317,7 +317,7 @@ static const struct
   { "mounts", "source does not exist", "create the source on the host first, or fix the path (relative paths are from the bundle)" },
   { "mounts", "means nothing for a bind mount", "remove the option, or mount a new filesystem instead of a bind" },
   { "mounts", "do not apply to a bind mount", "remove the option" },
-  { "mounts", "tmpcopyup is not supported", "remove tmpcopyup; copy the files in a createContainer hook if needed" },
+  { "mounts", "tmpcopyup applies to a tmpfs only", "use tmpcopyup on a tmpfs mount, or remove it" },
   { "mounts", "kernel cannot idmap", "remove the idmap option and mappings, or run on Linux 5.12 or newer" },
   { "mounts", "empty", "remove the empty option" },
   { "linux.rootfsPropagation", "", "use shared, slave, private or unbindable (r-prefixed for the whole tree)" },

@@ -29,6 +29,8 @@ char *rootfs_path_clean_to (const char *path, char *out);
 int rootfs_open_target (struct rootfs_exec *x, const struct mount_op *op, bool dir,
                         skiff_error_t *err);
 
+/* tmpcopyup: copy the tree of src_dir into dst_dir (cp -a, no heap). */
+int rootfs_copy_up (int src_dir, int dst_dir, const char *what, skiff_error_t *err);
 int rootfs_do_cgroup (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err);
 int rootfs_do_devices (struct rootfs_exec *x, skiff_error_t *err);
 int rootfs_do_dev_links (struct rootfs_exec *x, skiff_error_t *err);

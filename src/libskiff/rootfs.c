@@ -217,8 +217,6 @@ warn_ignored (struct mount_plan *p, const struct mount_op *op, bool bind)
                rootfs_xasprintf ("%s: superblock options (sync, dirsync, mand, lazytime...) do not "
                                  "apply to a bind mount; ignored",
                                  op->what));
-  if (op->opts.tmpcopyup)
-    plan_warn (p, rootfs_xasprintf ("%s: tmpcopyup is not supported; ignored", op->what));
 }
 
 static int
@@ -250,6 +248,8 @@ plan_config_mount (const struct rootfs_spec *s, size_t i, struct mount_plan *p, 
     return invalid (err, what, "idmap and uidMappings/gidMappings need a bind mount");
   if (!bind && !op->opts.remount && (type == NULL || *type == '\0'))
     return invalid (err, what, "type is missing");
+  if (op->opts.tmpcopyup && !streq (type, "tmpfs"))
+    return invalid (err, what, "tmpcopyup applies to a tmpfs only");
   if (check_proc_dest (op, bind, err) < 0)
     return -1;
   op->real_dir = streq (type, "proc") || streq (type, "sysfs") || strcmp (op->dest, "/dev") == 0;
@@ -644,17 +644,67 @@ label_mount_root (struct rootfs_exec *x, const struct mount_op *op, skiff_error_
   return 0;
 }
 
+static bool
+has_mode_option (const struct mount_opts *o)
+{
+  for (size_t i = 0; i < o->data_len; i++)
+    if (strncmp (o->data[i], "mode=", 5) == 0)
+      return true;
+  return false;
+}
+
+/* A tmpfs gets what was under it (tmpcopyup), with the directory's owner. */
+static int
+tmpfs_copy_up (struct rootfs_exec *x, const struct mount_op *op, int under, const struct stat *st,
+               skiff_error_t *err)
+{
+  cleanup_close int top = safe_open_in_root (x->rootfd, op->dest, O_RDONLY | O_DIRECTORY, 0, err);
+  if (top < 0)
+    return -1;
+  if (fchown (top, st->st_uid, st->st_gid) < 0)
+    return skiff_error (err, errno, "%s: tmpcopyup: chown", op->what);
+  return rootfs_copy_up (under, top, op->what, err);
+}
+
 static int
 do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
 {
-  if (op->opts.tmpcopyup)
-    skiff_warn ("%s: tmpcopyup is not supported; ignored", op->what);
+  bool tmpfs = streq (op->fstype, "tmpfs");
+  bool existed = false;
+  if (tmpfs)
+    {
+      cleanup_close int fd = safe_open_in_root (x->rootfd, op->dest, O_PATH, 0, NULL);
+      existed = fd >= 0;
+    }
   cleanup_close int target = rootfs_open_target (x, op, true, err);
   if (target < 0)
     return -1;
   struct mount_target t = { target, x->rootfd, op->dest };
   const char *label = fs_takes_label (op->fstype) ? x->label : NULL;
-  if (mount_new_fs (op->fstype, op->source, &t, &op->opts, label, err) < 0)
+  struct mount_opts o = op->opts;
+  struct stat st;
+  char mode[16];
+  char *data[o.data_len + 1];
+  cleanup_close int under = -1;
+  if (tmpfs && fstat (target, &st) < 0)
+    return skiff_error (err, errno, "%s: stat the mountpoint", op->what);
+  /* Without mode=, a tmpfs keeps the mode of a mountpoint the image has
+     (as runc and crun do); on one made for it, tmpfs's own 1777. */
+  if (tmpfs && existed && !has_mode_option (&o))
+    {
+      memcpy (data, o.data, o.data_len * sizeof *data);
+      snprintf (mode, sizeof mode, "mode=%o", (unsigned)(st.st_mode & 07777));
+      data[o.data_len] = mode;
+      o.data = data;
+      o.data_len++;
+    }
+  /* What is under the mountpoint stays reachable through this fd. */
+  if (op->opts.tmpcopyup
+      && (under = openat (target, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return skiff_error (err, errno, "%s: tmpcopyup: open the mountpoint", op->what);
+  if (mount_new_fs (op->fstype, op->source, &t, &o, label, err) < 0)
+    return -1;
+  if (under >= 0 && tmpfs_copy_up (x, op, under, &st, err) < 0)
     return -1;
   /* mqueue takes no context= option: label its root instead, as runc */
   if (x->label && streq (op->fstype, "mqueue"))

@@ -429,3 +429,53 @@ def test_type_mismatch_refused(runtime, bundle, cid, workdir):
     bundle.add_mount("/afile", src)
     runtime.create(cid, bundle).failed()
     assert (bundle.rootfs / "afile").read_text() == "x"
+
+
+# ------------------------------------------------------------ tmpfs details
+
+
+@pytest.mark.parametrize("exists,options,want", [
+    (True, ["nosuid"], "750"),          # the mountpoint's mode, as runc and crun
+    (False, ["nosuid"], "1777"),        # made for the mount: tmpfs's own
+    (True, ["nosuid", "mode=700"], "700"),  # mode= wins
+])
+def test_tmpfs_mode(runtime, bundle, cid, exists, options, want):
+    if exists:
+        (bundle.rootfs / "t").mkdir()
+        os.chmod(bundle.rootfs / "t", 0o750)
+    bundle.add_tmpfs("/t", options)
+    bundle.sh("stat -c %a /t")
+    assert runtime.run(cid, bundle).ok().stdout.strip() == want
+
+
+def test_tmpcopyup_copies_the_image_tree(runtime, bundle, cid):
+    """Podman's --read-only and --tmpfs: the tmpfs starts with what the
+    image had there (files, directories, symlinks, fifos, with owners,
+    modes and times); writes go to the tmpfs, not to the image."""
+    d = bundle.rootfs / "data"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "f").write_text("hello\n")
+    os.chmod(d / "sub" / "f", 0o640)
+    os.chown(d / "sub" / "f", 0, 1001)
+    os.utime(d / "sub" / "f", (1_000_000_000, 1_000_000_000))
+    os.symlink("sub/f", d / "link")
+    os.mkfifo(d / "fifo")
+    os.chown(d / "sub", 1000, 1000)
+    os.chmod(d, 0o751)
+    bundle.add_mount("/data", "tmpfs", "tmpfs", ["nosuid", "tmpcopyup"])
+    bundle.sh(
+        "grep -q ' /data tmpfs ' /proc/mounts && echo tmpfs=1;"
+        " stat -c '%n %a %u:%g %Y' /data /data/sub/f; stat -c %u:%g /data/sub; cat /data/link;"
+        " test -p /data/fifo && echo fifo=1; echo changed > /data/sub/f; cat /data/sub/f"
+    )
+    out = runtime.run(cid, bundle).ok().stdout.splitlines()
+    assert out == ["tmpfs=1", "/data 751 0:0 " + str(int(os.stat(d).st_mtime)),
+                   "/data/sub/f 640 0:1001 1000000000", "1000:1000", "hello", "fifo=1", "changed"], out
+    assert (d / "sub" / "f").read_text() == "hello\n"
+
+
+def test_tmpcopyup_refused_on_a_bind(runtime, bundle, cid, workdir):
+    (workdir / "src").mkdir()
+    bundle.add_mount("/x", workdir / "src", options=["rbind", "tmpcopyup"])
+    r = runtime.create(cid, bundle).failed()
+    assert "tmpcopyup applies to a tmpfs only" in r.stderr, r.describe()
