@@ -2,6 +2,7 @@
    container.  The allowed transitions are checked in one table. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -541,6 +542,26 @@ skiff_list_free (struct skiff_list_entry *l, size_t n)
   free (l);
 }
 
+/* RTMIN, RTMIN+n, RTMAX, RTMAX-n (as kill(1) spells them), relative to
+   libc's SIGRTMIN, which leaves out the signals libc keeps for itself. */
+static int
+parse_rt_signal (const char *name)
+{
+  bool max = strncasecmp (name, "RTMAX", 5) == 0;
+  if (!max && strncasecmp (name, "RTMIN", 5) != 0)
+    return -1;
+  const char *p = name + 5;
+  if (*p == '\0')
+    return max ? SIGRTMAX : SIGRTMIN;
+  if (*p != (max ? '-' : '+') || !isdigit ((unsigned char)p[1]))
+    return -1;
+  char *end;
+  long off = strtol (p + 1, &end, 10);
+  if (*end != '\0' || off > SIGRTMAX - SIGRTMIN)
+    return -1;
+  return max ? SIGRTMAX - (int)off : SIGRTMIN + (int)off;
+}
+
 int
 skiff_parse_signal (const char *s, skiff_error_t *err)
 {
@@ -571,12 +592,8 @@ skiff_parse_signal (const char *s, skiff_error_t *err)
   for (size_t i = 0; i < sizeof table / sizeof *table; i++)
     if (strcasecmp (table[i].name, name) == 0)
       return table[i].sig;
-  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
-    {
-      long off = name[5] ? strtol (name + 5, &end, 10) : 0;
-      int sig = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + (int)off;
-      if (*end == '\0' && sig >= SIGRTMIN && sig <= SIGRTMAX)
-        return sig;
-    }
+  int sig = parse_rt_signal (name);
+  if (sig > 0)
+    return sig;
   return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "unknown signal `%s`", s);
 }
