@@ -27,7 +27,7 @@
 #include "notify.h"
 
 static const char *const verb_names[VERB_COUNT]
-    = { "start", "kill", "delete", "exec", "pause", "resume" };
+    = { "start", "kill", "delete", "exec", "pause", "resume", "kill" };
 
 /* allowed[status][verb] */
 static const bool allowed[][VERB_COUNT] = {
@@ -37,10 +37,14 @@ static const bool allowed[][VERB_COUNT] = {
                        [VERB_KILL] = true,
                        [VERB_DELETE] = true,
                        [VERB_EXEC] = true,
-                       [VERB_PAUSE] = true },
-  [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
-  [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
-  [STATUS_STOPPED] = { [VERB_DELETE] = true },
+                       [VERB_PAUSE] = true,
+                       [VERB_KILL_ALL] = true },
+  [STATUS_RUNNING]
+  = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true, [VERB_KILL_ALL] = true },
+  [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true, [VERB_KILL_ALL] = true },
+  /* As runc: kill --all reaches what outlived the init in its cgroup (a
+     shared pid namespace keeps them alive), so a shim can reap them. */
+  [STATUS_STOPPED] = { [VERB_DELETE] = true, [VERB_KILL_ALL] = true },
 };
 
 int
@@ -48,7 +52,7 @@ container_check_allowed (const char *id, container_status s, enum verb v, skiff_
 {
   if (allowed[s][v])
     return 0;
-  if (v == VERB_KILL || v == VERB_EXEC || v == VERB_PAUSE)
+  if (v == VERB_KILL || v == VERB_KILL_ALL || v == VERB_EXEC || v == VERB_PAUSE)
     return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
                                  "cannot %s container `%s`: container not running (%s)",
                                  verb_names[v], id, status_name (s));
@@ -297,13 +301,15 @@ skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool a
   cleanup_opened struct opened o;
   if (open_container (ctx, id, false, &o, err) < 0)
     return -1;
-  if (container_check_allowed (id, o.status, VERB_KILL, err) < 0)
+  if (container_check_allowed (id, o.status, all ? VERB_KILL_ALL : VERB_KILL, err) < 0)
     return -1;
   if (all && o.st->cgroup_path)
     {
       cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
       return cgroup_kill_all (cg, sig, err);
     }
+  if (all && o.status == STATUS_STOPPED)
+    return 0; /* no cgroup: nothing of it can be left */
   if (signal_init (o.st, sig, err) < 0)
     return -1;
   if (sig == SIGKILL && o.status == STATUS_PAUSED)
