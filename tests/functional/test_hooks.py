@@ -52,6 +52,11 @@ class Hooks:
             ],
         }
 
+    def unread(self, name, code=0):
+        """A hook that records its run and exits without reading stdin."""
+        seq = "/shared/seq" if name == "startContainer" else f"{self.dir}/seq"
+        return {"path": "/bin/sh", "args": ["sh", "-c", f"echo {name} >> {seq}; exit {code}"]}
+
     def install(self, failing=None, only=None):
         hooks = {}
         for name in only or ALL_HOOKS:
@@ -291,3 +296,26 @@ def test_failed_create_leaves_no_process(runtime, bundle, cid, hooks):
     runtime.create(cid, bundle).failed()
     pid = hooks.state("createRuntime")["pid"]
     wait_for(lambda: not pid_alive(pid), what="the half-made container's init to be gone")
+
+
+# A state larger than a pipe's buffer (64 KiB), so that writing it to a hook
+# that exits without reading fails for certain: EPIPE, and SIGPIPE.  The
+# hooks run in the container get their state from the runtime in one sync
+# message (32 KiB at most): theirs is smaller, and the unit test
+# (unit/test-hooks) covers the code they share with the others.
+BIG_ANNOTATION = {"org.skiff.test.big": "x" * 100_000}
+SYNC_SIZED_ANNOTATION = {"org.skiff.test.big": "x" * 12_000}
+
+
+@pytest.mark.parametrize("kind", ALL_HOOKS)
+def test_hook_that_does_not_read_its_state(runtime, bundle, cid, hooks, kind):
+    in_container = kind in ("createContainer", "startContainer")
+    bundle.config["annotations"] = SYNC_SIZED_ANNOTATION if in_container else BIG_ANNOTATION
+    bundle.config["hooks"] = {kind: [hooks.unread(kind)]}
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid).ok()
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True).ok()
+    assert_gone(runtime, cid)
+    assert hooks.ran() == [kind]
+
