@@ -163,7 +163,7 @@ container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char 
   for (size_t i = 0; i < n; i++)
     {
       skiff_error_t e = NULL;
-      if (hooks_run (phase, &hooks[i], 1, state_json, cwd, &e) < 0)
+      if (hooks_run_one (phase, i, hooks[i], state_json, cwd, &e) < 0)
         {
           skiff_warn ("%s", e->msg);
           skiff_error_free (&e);

@@ -319,3 +319,32 @@ def test_hook_that_does_not_read_its_state(runtime, bundle, cid, hooks, kind):
     assert_gone(runtime, cid)
     assert hooks.ran() == [kind]
 
+
+# Where each kind's failure is reported: create, start or delete fail, or
+# (poststart, poststop) warn and go on.
+FAILURE_VERB = {
+    "prestart": "create",
+    "createRuntime": "create",
+    "createContainer": "create",
+    "startContainer": "start",
+    "poststart": "start",
+    "poststop": "delete",
+}
+
+
+@pytest.mark.skiff_only
+@pytest.mark.parametrize("kind", ALL_HOOKS)
+def test_failure_names_the_hook_index(runtime, bundle, cid, hooks, kind):
+    bundle.config["hooks"] = {kind: [hooks.unread(kind), hooks.unread(kind, code=3)]}
+    verb = FAILURE_VERB[kind]
+    r = runtime.create(cid, bundle)
+    if verb != "create":
+        r.ok()
+        r = runtime.start(cid)
+        if verb == "delete":
+            r.ok()
+            r = runtime.delete(cid, force=True).ok()
+    assert f"hooks.{kind}[1]" in r.stderr, r.describe()
+    assert "exit status 3" in r.stderr, r.describe()
+    assert f"hooks.{kind}[0]" not in r.stderr, r.describe()
+    assert hooks.ran() == [kind, kind]
