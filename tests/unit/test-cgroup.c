@@ -268,7 +268,8 @@ test_v1_cpu (void **state)
             "cpu.idle", "", "cpu.cfs_burst_us", "", NULL);
   assert_int_equal (cg_v1_cpu (f->fd, &c, &err), 0);
   assert_int_equal (cg_v1_cpuset (f->fd, &c, &err), 0);
-  assert_file (f, "cpu.shares", "512\n");
+  /* Idle: the kernel would refuse the shares (EINVAL). */
+  assert_file (f, "cpu.shares", "");
   assert_file (f, "cpu.cfs_quota_us", "50000\n");
   assert_file (f, "cpu.cfs_period_us", "100000\n");
   assert_file (f, "cpu.cfs_burst_us", "1000\n");
@@ -277,6 +278,34 @@ test_v1_cpu (void **state)
   assert_file (f, "cpu.idle", "1\n");
   assert_file (f, "cpuset.cpus", "0-1\n");
   assert_file (f, "cpuset.mems", "0\n");
+  /* Idle back to 0 first, then the shares. */
+  oci_cpu busy = { .shares = 512, .shares_present = true, .idle = 0, .idle_present = true };
+  assert_int_equal (cg_v1_cpu (f->fd, &busy, &err), 0);
+  assert_file (f, "cpu.idle", "1\n0\n");
+  assert_file (f, "cpu.shares", "512\n");
+}
+
+/* A kernel without cpu.idle (before 5.15): idle 1 is an error naming the
+   key, idle 0 what it has anyway. */
+static void
+test_cpu_idle_unsupported (void **state)
+{
+  struct fx *f = *state;
+  skiff_error_t err = NULL;
+  fx_files (f, "cpu.shares", "", "cpu.weight", "", NULL);
+  oci_cpu idle = { .shares = 512, .shares_present = true, .idle = 1, .idle_present = true };
+  assert_int_equal (cg_v1_cpu (f->fd, &idle, &err), -1);
+  assert_err_has (err, "linux.resources.cpu.idle: this kernel has no cpu.idle");
+  assert_int_equal (err->kind, SKIFF_ERR_UNSUPPORTED);
+  skiff_error_free (&err);
+  assert_int_equal (cg_v2_cpu (f->fd, &idle, &err), -1);
+  assert_err_has (err, "linux.resources.cpu.idle: this kernel has no cpu.idle");
+  skiff_error_free (&err);
+  oci_cpu busy = { .shares = 512, .shares_present = true, .idle = 0, .idle_present = true };
+  assert_int_equal (cg_v1_cpu (f->fd, &busy, &err), 0);
+  assert_int_equal (cg_v2_cpu (f->fd, &busy, &err), 0);
+  assert_file (f, "cpu.shares", "512\n");
+  assert_file (f, "cpu.weight", "59\n");
 }
 
 static void
@@ -506,6 +535,11 @@ test_v2_cpu (void **state)
   assert_file (f, "cpu.max", "50000 100000\n");
   assert_file (f, "cpu.max.burst", "10000\n");
   assert_file (f, "cpu.idle", "0\n");
+  /* Idle: the kernel would refuse the weight (EINVAL). */
+  oci_cpu idle = { .shares = 2048, .shares_present = true, .idle = 1, .idle_present = true };
+  assert_int_equal (cg_v2_cpu (f->fd, &idle, &err), 0);
+  assert_file (f, "cpu.idle", "0\n1\n");
+  assert_file (f, "cpu.weight", "100\n");
   oci_cpu unl = { .quota = -1, .quota_present = true, .period = 20000, .period_present = true };
   assert_int_equal (cg_v2_cpu (f->fd, &unl, &err), 0);
   assert_file (f, "cpu.max", "50000 100000\nmax 20000\n");
@@ -756,6 +790,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_v1_memory_unlimited_and_errors, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_memory_without_swap_accounting, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_cpu, fx_setup, fx_teardown),
+    cmocka_unit_test_setup_teardown (test_cpu_idle_unsupported, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_pids, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_v1_blkio, fx_setup, fx_teardown),
     cmocka_unit_test_setup_teardown (test_hugetlb, fx_setup, fx_teardown),
