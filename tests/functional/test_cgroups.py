@@ -495,6 +495,54 @@ def test_update_stopped_container_fails(runtime, bundle, cid):
     runtime("update", "--pids-limit", "10", cid).failed()
 
 
+def test_update_cpu_idle(runtime, bundle, cid):
+    """cpu.idle, by --cpu-idle or -r.  The kernel refuses a weight to an idle
+    group (cpu.shares, cpu.weight: EINVAL), so while idle the weight is left
+    alone: a later update of anything else must still work, and idle 0 gives
+    the group its weight again."""
+    if not has_ctrl("cpu"):
+        pytest.skip("this host has no cpu cgroup controller")
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["cpu"] = {"shares": 512}
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    runtime.create_started(cid, bundle)
+    p = cgpath(bundle)
+    r = runtime("update", "-r", "-", cid, input='{"cpu": {"idle": 1}}')
+    if not host.cpu_idle():
+        r.failed()
+        assert "linux.resources.cpu.idle" in r.stderr, r.describe()
+        return
+    r.ok()
+    assert read("cpu", p, "cpu.idle") == "1"
+    runtime("update", "--pids-limit", "40", cid).ok()
+    assert read("pids", p, "pids.max") == "40"
+    runtime("update", "-r", "-", cid, input='{"cpu": {"shares": 1024}}').ok()
+    runtime("update", "--cpu-idle", "0", cid).ok()
+    assert read("cpu", p, "cpu.idle") == "0"
+    assert read("cpu", p, "cpu.weight" if V2 else "cpu.shares") == ("100" if V2 else "1024")
+    runtime("update", "--cpu-idle", "1", cid).ok()
+    assert read("cpu", p, "cpu.idle") == "1"
+
+
+@pytest.mark.skiff_only
+def test_update_intel_rdt_schemas_are_refused_clearly(runtime, bundle, cid):
+    """linux.intelRdt is not supported yet: --l3-cache-schema and
+    --mem-bw-schema fail saying why, before any limit changes."""
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    runtime.create_started(cid, bundle)
+    for flag, key in (("--l3-cache-schema", "l3CacheSchema"), ("--mem-bw-schema", "memBwSchema")):
+        r = runtime("update", flag, "L3:0=ff", "--pids-limit", "33", cid).failed()
+        assert f"linux.intelRdt.{key}" in r.stderr, r.describe()
+        if host.resctrl_mounted():
+            assert "does not support Intel RDT yet" in r.stderr, r.describe()
+        else:
+            assert "no resctrl filesystem mounted" in r.stderr, r.describe()
+    assert read("pids", cgpath(bundle), "pids.max") == "50"
+    # An empty schema is no request, as with runc.
+    runtime("update", "--l3-cache-schema", "", "--pids-limit", "33", cid).ok()
+
+
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1 update ignores linux.resources.devices")
 def test_update_devices(runtime, bundle, cid):
     """New device rules replace the old ones on a running container; the

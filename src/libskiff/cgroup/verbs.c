@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
+#include "intelrdt.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -260,6 +261,23 @@ skiff_container_update (struct skiff_context *ctx, const char *id, const char *j
   if (cgroup_apply (h.cg, cfg->linux->resources, true, err) < 0)
     return skiff_error_wrap (err, "update container `%s`", id);
   return save_config (&h, cfg, err);
+}
+
+int
+skiff_container_update_intel_rdt (struct skiff_context *ctx, const char *id,
+                                  const char *l3_cache_schema, const char *mem_bw_schema,
+                                  skiff_error_t *err)
+{
+  cleanup_held struct held h = { .sd = STATE_DIR_INIT };
+  if (hold (ctx, id, false, "update", &h, err) < 0)
+    return -1;
+  if (l3_cache_schema && *l3_cache_schema)
+    intelrdt_unsupported ("l3CacheSchema", err);
+  else if (mem_bw_schema && *mem_bw_schema)
+    intelrdt_unsupported ("memBwSchema", err);
+  else
+    return 0;
+  return skiff_error_wrap (err, "update container `%s`", id);
 }
 
 /* ---- events ---- */
