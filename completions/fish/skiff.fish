@@ -64,7 +64,8 @@ function __skiff_value_flags
         case update
             printf '%s\n' -r --resources --memory --memory-reservation --memory-swap --kernel-memory --kernel-memory-tcp \
                 --cpu-shares --cpu-share --cpu-period --cpu-quota --cpu-burst --cpu-rt-period \
-                --cpu-rt-runtime --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight
+                --cpu-rt-runtime --cpu-idle --cpuset-cpus --cpuset-mems --pids-limit --blkio-weight \
+                --l3-cache-schema --mem-bw-schema
     end
 end
 
@@ -297,8 +298,11 @@ complete -c skiff -n '__skiff_flags_of update' -l cpu-quota -x -d 'CFS quota per
 complete -c skiff -n '__skiff_flags_of update' -l cpu-burst -x -d 'CFS burst in microseconds'
 complete -c skiff -n '__skiff_flags_of update' -l cpu-rt-period -x -d 'realtime period (cgroup v1 only)'
 complete -c skiff -n '__skiff_flags_of update' -l cpu-rt-runtime -x -d 'realtime runtime per period (cgroup v1 only)'
+complete -c skiff -n '__skiff_flags_of update' -l cpu-idle -x -a '0 1' -d '1: SCHED_IDLE cgroup (cpu.idle)'
 complete -c skiff -n '__skiff_flags_of update' -l cpuset-cpus -x -d 'CPUs to run on, e.g. 0-2,4'
 complete -c skiff -n '__skiff_flags_of update' -l cpuset-mems -x -d 'memory nodes to use, e.g. 0'
 complete -c skiff -n '__skiff_flags_of update' -l pids-limit -x -d 'maximum number of processes (-1: none)'
 complete -c skiff -n '__skiff_flags_of update' -l blkio-weight -x -d 'block I/O weight, 10 to 1000'
+complete -c skiff -n '__skiff_flags_of update' -l l3-cache-schema -x -d 'Intel RDT/CAT L3 cache schema (not supported yet)'
+complete -c skiff -n '__skiff_flags_of update' -l mem-bw-schema -x -d 'Intel RDT/MBA memory bandwidth schema (not supported yet)'
 complete -c skiff -n '__skiff_using_command update; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container

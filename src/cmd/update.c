@@ -49,11 +49,16 @@ static const char usage[]
       "      --cpu-burst USEC       CFS burst\n"
       "      --cpu-rt-period USEC   realtime period (cgroup v1 only)\n"
       "      --cpu-rt-runtime USEC  realtime runtime per period (cgroup v1 only)\n"
+      "      --cpu-idle 0|1         1: the cgroup runs as SCHED_IDLE (cpu.idle;\n"
+      "                             its CPU weight is then the kernel's); 0: not\n"
       "      --cpuset-cpus LIST     CPUs to run on, e.g. 0-2,4\n"
       "      --cpuset-mems LIST     memory nodes to use, e.g. 0\n"
       "      --pids-limit N         maximum number of processes (-1: none)\n"
       "      --blkio-weight N       block I/O weight, 10 to 1000 (v2: converted\n"
       "                             to io.weight)\n"
+      "      --l3-cache-schema S    Intel RDT/CAT L3 cache schema\n"
+      "      --mem-bw-schema S      Intel RDT/MBA memory bandwidth schema (both:\n"
+      "                             linux.intelRdt, not supported yet: an error)\n"
       "  -h, --help                 show this help\n"
       "\n"
       "Exit status: 0 when every limit was applied; 1 when the container does\n"
@@ -73,10 +78,13 @@ enum
   O_CPU_BURST,
   O_CPU_RT_PERIOD,
   O_CPU_RT_RUNTIME,
+  O_CPU_IDLE,
   O_CPUSET_CPUS,
   O_CPUSET_MEMS,
   O_PIDS_LIMIT,
   O_BLKIO_WEIGHT,
+  O_L3_CACHE_SCHEMA,
+  O_MEM_BW_SCHEMA,
   O_COUNT
 };
 
@@ -189,6 +197,7 @@ flags_json (const char *val[O_COUNT], const int64_t num[O_COUNT])
         { O_CPU_BURST, "burst" },
         { O_CPU_RT_PERIOD, "realtimePeriod" },
         { O_CPU_RT_RUNTIME, "realtimeRuntime" },
+        { O_CPU_IDLE, "idle" },
       };
       const char *s2 = "";
       strbuf_printf (&b, "%s\"cpu\":{", sep);
@@ -255,6 +264,9 @@ cmd_update (struct skiff_context *ctx, int argc, char **argv)
     { "cpuset-mems", required_argument, NULL, O_CPUSET_MEMS },
     { "pids-limit", required_argument, NULL, O_PIDS_LIMIT },
     { "blkio-weight", required_argument, NULL, O_BLKIO_WEIGHT },
+    { "cpu-idle", required_argument, NULL, O_CPU_IDLE },
+    { "l3-cache-schema", required_argument, NULL, O_L3_CACHE_SCHEMA },
+    { "mem-bw-schema", required_argument, NULL, O_MEM_BW_SCHEMA },
     { NULL, 0, NULL, 0 },
   };
   const char *val[O_COUNT] = { 0 };
@@ -274,15 +286,17 @@ cmd_update (struct skiff_context *ctx, int argc, char **argv)
         }
       if (c < O_MEMORY || c >= O_COUNT)
         return cmd_usage_error ("update", "invalid option");
-      any = true;
       val[c] = optarg;
+      if (c == O_L3_CACHE_SCHEMA || c == O_MEM_BW_SCHEMA)
+        continue; /* linux.intelRdt, not a resource */
+      any = true;
       if (c == O_CPUSET_CPUS || c == O_CPUSET_MEMS)
         continue;
       bool bytes = c <= O_KERNEL_MEMORY_TCP;
       if ((bytes ? parse_bytes (optarg, &num[c]) : parse_int (optarg, &num[c])) < 0)
         return cmd_usage_error ("update", "invalid value `%s` for --%s", optarg, opts[idx].name);
-      if (num[c] == 0)
-        val[c] = NULL; /* 0: leave as is, as runc */
+      if (num[c] == 0 && c != O_CPU_IDLE)
+        val[c] = NULL; /* 0: leave as is, as runc; idle 0 is a value */
     }
   if (val[O_BLKIO_WEIGHT] && num[O_BLKIO_WEIGHT] != 0
       && (num[O_BLKIO_WEIGHT] < 10 || num[O_BLKIO_WEIGHT] > 1000))
@@ -294,6 +308,11 @@ cmd_update (struct skiff_context *ctx, int argc, char **argv)
     return cmd_usage_error ("update", "missing container ID");
   if (optind + 1 < argc)
     return cmd_usage_error ("update", "unexpected argument `%s`", argv[optind + 1]);
+  if ((val[O_L3_CACHE_SCHEMA] || val[O_MEM_BW_SCHEMA])
+      && skiff_container_update_intel_rdt (ctx, argv[optind], val[O_L3_CACHE_SCHEMA],
+                                           val[O_MEM_BW_SCHEMA], &err)
+             < 0)
+    return cmd_fail (&err);
   cleanup_free char *json = NULL;
   size_t len = 0;
   if (resources)

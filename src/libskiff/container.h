@@ -14,6 +14,7 @@ enum verb
   VERB_EXEC,
   VERB_PAUSE,
   VERB_RESUME,
+  VERB_KILL_ALL, /* kill --all */
   VERB_COUNT,
 };
 

@@ -11,5 +11,8 @@
    written to each hook's stdin; hooks run in cwd (the bundle) when given. */
 int hooks_run (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
                const char *cwd, skiff_error_t *err);
+/* Run hooks.<phase>[idx] alone (for phases whose failures only warn). */
+int hooks_run_one (const char *phase, size_t idx, const oci_hook *h, const char *state_json,
+                   const char *cwd, skiff_error_t *err);
 
 #endif

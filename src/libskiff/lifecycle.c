@@ -2,6 +2,7 @@
    container.  The allowed transitions are checked in one table. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@
 #include "notify.h"
 
 static const char *const verb_names[VERB_COUNT]
-    = { "start", "kill", "delete", "exec", "pause", "resume" };
+    = { "start", "kill", "delete", "exec", "pause", "resume", "kill" };
 
 /* allowed[status][verb] */
 static const bool allowed[][VERB_COUNT] = {
@@ -36,10 +37,14 @@ static const bool allowed[][VERB_COUNT] = {
                        [VERB_KILL] = true,
                        [VERB_DELETE] = true,
                        [VERB_EXEC] = true,
-                       [VERB_PAUSE] = true },
-  [STATUS_RUNNING] = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true },
-  [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true },
-  [STATUS_STOPPED] = { [VERB_DELETE] = true },
+                       [VERB_PAUSE] = true,
+                       [VERB_KILL_ALL] = true },
+  [STATUS_RUNNING]
+  = { [VERB_KILL] = true, [VERB_EXEC] = true, [VERB_PAUSE] = true, [VERB_KILL_ALL] = true },
+  [STATUS_PAUSED] = { [VERB_KILL] = true, [VERB_RESUME] = true, [VERB_KILL_ALL] = true },
+  /* As runc: kill --all reaches what outlived the init in its cgroup (a
+     shared pid namespace keeps them alive), so a shim can reap them. */
+  [STATUS_STOPPED] = { [VERB_DELETE] = true, [VERB_KILL_ALL] = true },
 };
 
 int
@@ -47,7 +52,7 @@ container_check_allowed (const char *id, container_status s, enum verb v, skiff_
 {
   if (allowed[s][v])
     return 0;
-  if (v == VERB_KILL || v == VERB_EXEC || v == VERB_PAUSE)
+  if (v == VERB_KILL || v == VERB_KILL_ALL || v == VERB_EXEC || v == VERB_PAUSE)
     return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, 0,
                                  "cannot %s container `%s`: container not running (%s)",
                                  verb_names[v], id, status_name (s));
@@ -158,7 +163,7 @@ container_hooks_warn (const char *phase, oci_hook **hooks, size_t n, const char 
   for (size_t i = 0; i < n; i++)
     {
       skiff_error_t e = NULL;
-      if (hooks_run (phase, &hooks[i], 1, state_json, cwd, &e) < 0)
+      if (hooks_run_one (phase, i, hooks[i], state_json, cwd, &e) < 0)
         {
           skiff_warn ("%s", e->msg);
           skiff_error_free (&e);
@@ -296,13 +301,15 @@ skiff_container_kill (struct skiff_context *ctx, const char *id, int sig, bool a
   cleanup_opened struct opened o;
   if (open_container (ctx, id, false, &o, err) < 0)
     return -1;
-  if (container_check_allowed (id, o.status, VERB_KILL, err) < 0)
+  if (container_check_allowed (id, o.status, all ? VERB_KILL_ALL : VERB_KILL, err) < 0)
     return -1;
   if (all && o.st->cgroup_path)
     {
       cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
       return cgroup_kill_all (cg, sig, err);
     }
+  if (all && o.status == STATUS_STOPPED)
+    return 0; /* no cgroup: nothing of it can be left */
   if (signal_init (o.st, sig, err) < 0)
     return -1;
   if (sig == SIGKILL && o.status == STATUS_PAUSED)
@@ -541,6 +548,26 @@ skiff_list_free (struct skiff_list_entry *l, size_t n)
   free (l);
 }
 
+/* RTMIN, RTMIN+n, RTMAX, RTMAX-n (as kill(1) spells them), relative to
+   libc's SIGRTMIN, which leaves out the signals libc keeps for itself. */
+static int
+parse_rt_signal (const char *name)
+{
+  bool max = strncasecmp (name, "RTMAX", 5) == 0;
+  if (!max && strncasecmp (name, "RTMIN", 5) != 0)
+    return -1;
+  const char *p = name + 5;
+  if (*p == '\0')
+    return max ? SIGRTMAX : SIGRTMIN;
+  if (*p != (max ? '-' : '+') || !isdigit ((unsigned char)p[1]))
+    return -1;
+  char *end;
+  long off = strtol (p + 1, &end, 10);
+  if (*end != '\0' || off > SIGRTMAX - SIGRTMIN)
+    return -1;
+  return max ? SIGRTMAX - (int)off : SIGRTMIN + (int)off;
+}
+
 int
 skiff_parse_signal (const char *s, skiff_error_t *err)
 {
@@ -571,12 +598,8 @@ skiff_parse_signal (const char *s, skiff_error_t *err)
   for (size_t i = 0; i < sizeof table / sizeof *table; i++)
     if (strcasecmp (table[i].name, name) == 0)
       return table[i].sig;
-  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
-    {
-      long off = name[5] ? strtol (name + 5, &end, 10) : 0;
-      int sig = (strncasecmp (name, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX) + (int)off;
-      if (*end == '\0' && sig >= SIGRTMIN && sig <= SIGRTMAX)
-        return sig;
-    }
+  int sig = parse_rt_signal (name);
+  if (sig > 0)
+    return sig;
   return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0, "unknown signal `%s`", s);
 }

@@ -135,6 +135,11 @@ SKIFF_PUBLIC int skiff_container_pids (struct skiff_context *ctx, const char *id
    `update -r`); its members replace the container's and are applied. */
 SKIFF_PUBLIC int skiff_container_update (struct skiff_context *ctx, const char *id,
                                          const char *json, size_t len, skiff_error_t *err);
+/* update --l3-cache-schema / --mem-bw-schema (linux.intelRdt; NULL: not
+   given), checked before any limit changes, as runc does. */
+SKIFF_PUBLIC int skiff_container_update_intel_rdt (struct skiff_context *ctx, const char *id,
+                                                   const char *l3_cache_schema,
+                                                   const char *mem_bw_schema, skiff_error_t *err);
 /* One runc stats event: {"type":"stats","id":...,"data":{...}}. */
 SKIFF_PUBLIC int skiff_container_stats (struct skiff_context *ctx, const char *id, char **json,
                                         skiff_error_t *err);

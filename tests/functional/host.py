@@ -22,6 +22,7 @@ from pathlib import Path
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_SUPER_MAGIC = 0x27E0EB
 CGROUP2_SUPER_MAGIC = 0x63677270
+RDTGROUP_SUPER_MAGIC = 0x7655821
 TMPFS_MAGIC = 0x01021994
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -168,6 +169,17 @@ def io_weight_files() -> set[str]:
     if cgroup_v2():
         return set(new_cgroup_files("io") & {"io.weight", "io.bfq.weight"})
     return set(new_cgroup_files("blkio") & {"blkio.weight", "blkio.bfq.weight"})
+
+
+def cpu_idle() -> bool:
+    """CPU cgroups can be made SCHED_IDLE (cpu.idle, Linux 5.15+)."""
+    return "cpu.idle" in new_cgroup_files("cpu")
+
+
+def resctrl_mounted() -> bool:
+    """resctrl (Intel RDT, AMD PQoS) at /sys/fs/resctrl, by its magic: the
+    directory alone belongs to sysfs."""
+    return fs_magic("/sys/fs/resctrl") == RDTGROUP_SUPER_MAGIC
 
 
 def swap_accounting() -> bool:

@@ -495,6 +495,54 @@ def test_update_stopped_container_fails(runtime, bundle, cid):
     runtime("update", "--pids-limit", "10", cid).failed()
 
 
+def test_update_cpu_idle(runtime, bundle, cid):
+    """cpu.idle, by --cpu-idle or -r.  The kernel refuses a weight to an idle
+    group (cpu.shares, cpu.weight: EINVAL), so while idle the weight is left
+    alone: a later update of anything else must still work, and idle 0 gives
+    the group its weight again."""
+    if not has_ctrl("cpu"):
+        pytest.skip("this host has no cpu cgroup controller")
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["cpu"] = {"shares": 512}
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    runtime.create_started(cid, bundle)
+    p = cgpath(bundle)
+    r = runtime("update", "-r", "-", cid, input='{"cpu": {"idle": 1}}')
+    if not host.cpu_idle():
+        r.failed()
+        assert "linux.resources.cpu.idle" in r.stderr, r.describe()
+        return
+    r.ok()
+    assert read("cpu", p, "cpu.idle") == "1"
+    runtime("update", "--pids-limit", "40", cid).ok()
+    assert read("pids", p, "pids.max") == "40"
+    runtime("update", "-r", "-", cid, input='{"cpu": {"shares": 1024}}').ok()
+    runtime("update", "--cpu-idle", "0", cid).ok()
+    assert read("cpu", p, "cpu.idle") == "0"
+    assert read("cpu", p, "cpu.weight" if V2 else "cpu.shares") == ("100" if V2 else "1024")
+    runtime("update", "--cpu-idle", "1", cid).ok()
+    assert read("cpu", p, "cpu.idle") == "1"
+
+
+@pytest.mark.skiff_only
+def test_update_intel_rdt_schemas_are_refused_clearly(runtime, bundle, cid):
+    """linux.intelRdt is not supported yet: --l3-cache-schema and
+    --mem-bw-schema fail saying why, before any limit changes."""
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    runtime.create_started(cid, bundle)
+    for flag, key in (("--l3-cache-schema", "l3CacheSchema"), ("--mem-bw-schema", "memBwSchema")):
+        r = runtime("update", flag, "L3:0=ff", "--pids-limit", "33", cid).failed()
+        assert f"linux.intelRdt.{key}" in r.stderr, r.describe()
+        if host.resctrl_mounted():
+            assert "does not support Intel RDT yet" in r.stderr, r.describe()
+        else:
+            assert "no resctrl filesystem mounted" in r.stderr, r.describe()
+    assert read("pids", cgpath(bundle), "pids.max") == "50"
+    # An empty schema is no request, as with runc.
+    runtime("update", "--l3-cache-schema", "", "--pids-limit", "33", cid).ok()
+
+
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1 update ignores linux.resources.devices")
 def test_update_devices(runtime, bundle, cid):
     """New device rules replace the old ones on a running container; the
@@ -524,6 +572,69 @@ def test_events_stats(runtime, bundle, cid):
     assert d["memory"]["usage"]["usage"] > 0
     assert "total" in d["cpu"]["usage"] or d["cpu"]["usage"] == {}
     assert "blkio" in d and "hugetlb" in d
+
+
+def possible_cpus() -> int:
+    """CPUs the kernel could bring up (cpuacct's per-CPU lists have one
+    entry for each)."""
+    n = 0
+    for part in Path("/sys/devices/system/cpu/possible").read_text().strip().split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+
+PSI_DATA = {"avg10", "avg60", "avg300", "total"}
+
+
+def test_events_stats_runc_fields(runtime, bundle, cid):
+    """What runc's stats add to the cgroup's: per-CPU kernel and user time
+    on v1, pressure stall information on v2, intel_rdt, and the interfaces
+    of the container's network namespace."""
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    d = json.loads(runtime("events", "--stats", cid).ok().stdout)["data"]
+    usage = d["cpu"]["usage"]
+    if V2:
+        assert not {"percpu", "percpu_kernel", "percpu_user"} & usage.keys(), usage
+    elif has_ctrl("cpuacct"):
+        for key in ("percpu", "percpu_kernel", "percpu_user"):
+            assert len(usage[key]) == possible_cpus(), usage
+            assert all(isinstance(v, int) and v >= 0 for v in usage[key]), usage
+    pressure = False
+    if V2:  # the files are there even with psi=0, which makes reads fail
+        try:
+            pressure = bool((cg_dir("memory", cgpath(bundle)) / "cpu.pressure").read_text())
+        except OSError:
+            pass
+    for obj in (d["cpu"], d["memory"], d["blkio"]):
+        if not pressure:
+            assert "psi" not in obj, obj
+            continue
+        assert set(obj["psi"]) <= {"some", "full"} and "some" in obj["psi"], obj
+        for line in obj["psi"].values():
+            assert set(line) == PSI_DATA and 0 <= line["avg10"] <= 100, obj
+    assert d["intel_rdt"] == {}
+    ifaces = {i["Name"]: i for i in d["network_interfaces"]}
+    # The container's namespace: lo, and whatever fallback tunnels (sit0,
+    # tunl0...) this host's loaded modules put in every new one.
+    pid = runtime.state(cid)["pid"]
+    lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+    seen = {ln.split(":")[0].strip(): [int(x) for x in ln.split(":")[1].split()] for ln in lines}
+    assert set(ifaces) == set(seen) and "lo" in ifaces, ifaces
+    counts = ("Bytes", "Packets", "Errors", "Dropped")
+    keys = {f"{side}{c}" for side in ("Rx", "Tx") for c in counts}
+    assert set(ifaces["lo"]) == keys | {"Name"}
+    v = seen["lo"]  # nothing talks on the container's lo: the same numbers
+    assert [ifaces["lo"][k] for k in ("RxBytes", "RxPackets", "RxErrors", "RxDropped")] == v[:4]
+    assert [ifaces["lo"][k] for k in ("TxBytes", "TxPackets", "TxErrors", "TxDropped")] == v[8:12]
+    # A container in the host's network namespace has no interfaces of its own.
+    host_net = bundle.linux
+    host_net["namespaces"] = [n for n in host_net["namespaces"] if n["type"] != "network"]
+    other = cid + "-hostnet"
+    runtime.create_started(other, bundle)
+    d = json.loads(runtime("events", "--stats", other).ok().stdout)["data"]
+    assert d["network_interfaces"] is None
 
 
 @pytest.mark.slow

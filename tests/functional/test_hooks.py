@@ -52,6 +52,11 @@ class Hooks:
             ],
         }
 
+    def unread(self, name, code=0):
+        """A hook that records its run and exits without reading stdin."""
+        seq = "/shared/seq" if name == "startContainer" else f"{self.dir}/seq"
+        return {"path": "/bin/sh", "args": ["sh", "-c", f"echo {name} >> {seq}; exit {code}"]}
+
     def install(self, failing=None, only=None):
         hooks = {}
         for name in only or ALL_HOOKS:
@@ -309,3 +314,55 @@ def test_start_container_hook_runs_as_the_process(runtime, bundle, cid):
     creds = dict(line.split(":\t") for line in (bundle.shared / "creds").read_text().splitlines())
     assert creds["Uid"].split()[0] == "1000" and int(creds["CapEff"], 16) == 0, creds
     assert creds["NoNewPrivs"] == "1", creds
+
+
+# A state larger than a pipe's buffer (64 KiB), so that writing it to a hook
+# that exits without reading fails for certain: EPIPE, and SIGPIPE.  The
+# hooks run in the container get their state from the runtime in one sync
+# message (32 KiB at most): theirs is smaller, and the unit test
+# (unit/test-hooks) covers the code they share with the others.
+BIG_ANNOTATION = {"org.skiff.test.big": "x" * 100_000}
+SYNC_SIZED_ANNOTATION = {"org.skiff.test.big": "x" * 12_000}
+
+
+@pytest.mark.parametrize("kind", ALL_HOOKS)
+def test_hook_that_does_not_read_its_state(runtime, bundle, cid, hooks, kind):
+    in_container = kind in ("createContainer", "startContainer")
+    bundle.config["annotations"] = SYNC_SIZED_ANNOTATION if in_container else BIG_ANNOTATION
+    bundle.config["hooks"] = {kind: [hooks.unread(kind)]}
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid).ok()
+    assert runtime.status(cid) == "running"
+    runtime.delete(cid, force=True).ok()
+    assert_gone(runtime, cid)
+    assert hooks.ran() == [kind]
+
+
+# Where each kind's failure is reported: create, start or delete fail, or
+# (poststart, poststop) warn and go on.
+FAILURE_VERB = {
+    "prestart": "create",
+    "createRuntime": "create",
+    "createContainer": "create",
+    "startContainer": "start",
+    "poststart": "start",
+    "poststop": "delete",
+}
+
+
+@pytest.mark.skiff_only
+@pytest.mark.parametrize("kind", ALL_HOOKS)
+def test_failure_names_the_hook_index(runtime, bundle, cid, hooks, kind):
+    bundle.config["hooks"] = {kind: [hooks.unread(kind), hooks.unread(kind, code=3)]}
+    verb = FAILURE_VERB[kind]
+    r = runtime.create(cid, bundle)
+    if verb != "create":
+        r.ok()
+        r = runtime.start(cid)
+        if verb == "delete":
+            r.ok()
+            r = runtime.delete(cid, force=True).ok()
+    assert f"hooks.{kind}[1]" in r.stderr, r.describe()
+    assert "exit status 3" in r.stderr, r.describe()
+    assert f"hooks.{kind}[0]" not in r.stderr, r.describe()
+    assert hooks.ran() == [kind, kind]

@@ -136,6 +136,38 @@ test_props_v1 (void **state)
   assert_int_equal (find (p, n, "BlockIOWeight")->u, 300);
 }
 
+static bool
+has_prop (const struct sd_prop *p, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (p[i].name, name) == 0)
+      return true;
+  return false;
+}
+
+/* An idle group's weight is the kernel's: no property that would set one. */
+static void
+test_props_idle (void **state)
+{
+  oci_cpu c = { .shares = 512, .shares_present = true, .idle = 1, .idle_present = true };
+  oci_resources r = { .cpu = &c };
+  struct sd_prop p[32];
+  size_t n = 0;
+  skiff_error_t err = NULL;
+  (void)state;
+  for (int v2 = 0; v2 <= 1; v2++)
+    {
+      n = 0;
+      assert_int_equal (cg_systemd_props (&r, v2, p, 32, &n, &err), 0);
+      assert_false (has_prop (p, n, "CPUWeight"));
+      assert_false (has_prop (p, n, "CPUShares"));
+    }
+  c.idle = 0;
+  n = 0;
+  assert_int_equal (cg_systemd_props (&r, true, p, 32, &n, &err), 0);
+  assert_int_equal (find (p, n, "CPUWeight")->u, 59);
+}
+
 static void
 test_cpuset_mask (void **state)
 {
@@ -160,7 +192,8 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_default_name), cmocka_unit_test (test_nested_slice),
     cmocka_unit_test (test_bad_names),    cmocka_unit_test (test_props_v2),
-    cmocka_unit_test (test_props_v1),     cmocka_unit_test (test_cpuset_mask),
+    cmocka_unit_test (test_props_v1),     cmocka_unit_test (test_props_idle),
+    cmocka_unit_test (test_cpuset_mask),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -32,6 +32,13 @@ int cg_read_keyed_at (int dfd, const char *file, const char *key, uint64_t *v);
    the one the memory cgroup lacks. */
 int cg_no_swap_accounting (const char *file, skiff_error_t *err);
 
+/* cpu.idle (v1 and v2 alike), written before any CPU weight: the kernel
+   refuses a weight (cpu.shares, cpu.weight: EINVAL) to an idle group, whose
+   weight is its own, and gives the old one back when idle returns to 0.
+   *idle: the group is idle now, and its weight is to be left alone (as
+   runc and systemd do). */
+int cg_cpu_idle (int dfd, const oci_cpu *c, bool *idle, skiff_error_t *err);
+
 /* ---- block I/O weights (io-weight.c) ---- */
 
 /* The weight file of the cgroup dfd (v2: io.bfq.weight, else io.weight;

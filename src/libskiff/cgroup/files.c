@@ -161,6 +161,23 @@ pow10_of (double x)
   return r;
 }
 
+int
+cg_cpu_idle (int dfd, const oci_cpu *c, bool *idle, skiff_error_t *err)
+{
+  *idle = c->idle_present && c->idle != 0;
+  if (!c->idle_present)
+    return 0;
+  if (!cg_has_file (dfd, "cpu.idle"))
+    {
+      if (c->idle == 0)
+        return 0; /* not idle is all such a kernel knows */
+      return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
+                                   "linux.resources.cpu.idle: this kernel has no cpu.idle "
+                                   "(idle cgroups came with Linux 5.15)");
+    }
+  return cg_writef_at (dfd, "cpu.idle", "cpu.idle", err, "%" PRId64, c->idle);
+}
+
 uint64_t
 cg_shares_to_weight (uint64_t shares)
 {

@@ -148,7 +148,9 @@ static int
 cpu_props (const oci_cpu *c, bool v2, struct sd_prop *out, size_t max, size_t *n,
            skiff_error_t *err)
 {
-  if (c->shares_present && c->shares)
+  /* An idle group's weight is the kernel's (cg_cpu_idle): systemd must not
+     set one it would refuse. */
+  if (c->shares_present && c->shares && !(c->idle_present && c->idle))
     add (out, max, n, v2 ? "CPUWeight" : "CPUShares", 't',
          v2 ? cg_shares_to_weight (c->shares) : c->shares);
   int64_t quota = c->quota_present ? c->quota : 0;

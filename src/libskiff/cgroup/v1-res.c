@@ -129,9 +129,12 @@ v1_cpu_bandwidth (int dfd, const oci_cpu *c, skiff_error_t *err)
 int
 cg_v1_cpu (int dfd, const oci_cpu *c, skiff_error_t *err)
 {
+  bool idle = false;
   if (c == NULL)
     return 0;
-  if (c->shares_present && c->shares != 0)
+  if (cg_cpu_idle (dfd, c, &idle, err) < 0)
+    return -1;
+  if (c->shares_present && c->shares != 0 && !idle)
     {
       uint64_t got = 0;
       if (cg_writef_at (dfd, "cpu.shares", "cpu.shares", err, "%" PRIu64, c->shares) < 0)
@@ -153,8 +156,6 @@ cg_v1_cpu (int dfd, const oci_cpu *c, skiff_error_t *err)
     return -1;
   if (c->realtime_runtime_present && c->realtime_runtime != 0
       && write_i64 (dfd, "cpu.rt_runtime_us", "cpu.realtimeRuntime", c->realtime_runtime, err) < 0)
-    return -1;
-  if (c->idle_present && write_i64 (dfd, "cpu.idle", "cpu.idle", c->idle, err) < 0)
     return -1;
   return 0;
 }

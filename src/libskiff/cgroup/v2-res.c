@@ -81,12 +81,13 @@ cg_v2_cpu (int dfd, const oci_cpu *c, skiff_error_t *err)
         err, SKIFF_ERR_UNSUPPORTED, 0,
         "linux.resources.cpu.%s: realtime scheduling limits exist only on cgroup v1",
         c->realtime_runtime_present ? "realtimeRuntime" : "realtimePeriod");
-  if (c->shares_present && c->shares != 0
+  bool idle = false;
+  if (cg_cpu_idle (dfd, c, &idle, err) < 0)
+    return -1;
+  if (c->shares_present && c->shares != 0 && !idle
       && cg_writef_at (dfd, "cpu.weight", "cpu.shares", err, "%" PRIu64,
                        cg_shares_to_weight (c->shares))
              < 0)
-    return -1;
-  if (c->idle_present && cg_writef_at (dfd, "cpu.idle", "cpu.idle", err, "%" PRId64, c->idle) < 0)
     return -1;
   int64_t quota = c->quota_present ? c->quota : 0;
   uint64_t period = c->period_present ? c->period : 0;

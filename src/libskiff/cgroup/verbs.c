@@ -15,6 +15,8 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
+#include "intelrdt.h"
+#include "netdev.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -262,6 +264,23 @@ skiff_container_update (struct skiff_context *ctx, const char *id, const char *j
   return save_config (&h, cfg, err);
 }
 
+int
+skiff_container_update_intel_rdt (struct skiff_context *ctx, const char *id,
+                                  const char *l3_cache_schema, const char *mem_bw_schema,
+                                  skiff_error_t *err)
+{
+  cleanup_held struct held h = { .sd = STATE_DIR_INIT };
+  if (hold (ctx, id, false, "update", &h, err) < 0)
+    return -1;
+  if (l3_cache_schema && *l3_cache_schema)
+    intelrdt_unsupported ("l3CacheSchema", err);
+  else if (mem_bw_schema && *mem_bw_schema)
+    intelrdt_unsupported ("memBwSchema", err);
+  else
+    return 0;
+  return skiff_error_wrap (err, "update container `%s`", id);
+}
+
 /* ---- events ---- */
 
 static char *
@@ -273,7 +292,14 @@ stats_event (struct held *h, const char *id, skiff_error_t *err)
   strbuf_puts (&b, ",\"data\":");
   if (cgroup_stats_json (h->cg, &b, err) < 0)
     return NULL;
-  strbuf_puts (&b, "}");
+  /* The rest of runc's Stats after the cgroup's: intel_rdt (empty: no
+     intelRdt), network_interfaces. */
+  if (b.len == 0 || b.s[b.len - 1] != '}')
+    abort ();
+  b.s[--b.len] = '\0';
+  strbuf_puts (&b, ",\"intel_rdt\":{},\"network_interfaces\":");
+  netdev_container_json (h->st, &b);
+  strbuf_puts (&b, "}}");
   return strbuf_steal (&b);
 }
 
