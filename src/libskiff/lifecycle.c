@@ -231,6 +231,32 @@ release_init (struct opened *o, skiff_error_t *err)
     }
 }
 
+/* Kill what is left, run the poststop hooks, remove the cgroup and the
+   state: delete, and start after a failing poststart hook. */
+static int
+destroy_opened (struct opened *o, const char *id, skiff_error_t *err)
+{
+  cleanup_oci_config oci_config *cfg = NULL;
+  if (container_kill_and_wait (o->st, err) < 0)
+    return -1;
+  skiff_error_t e = NULL;
+  if (config_may_have (&o->sd, "\"poststop\"") && container_load_config (&o->sd, &cfg, &e) == 0
+      && cfg->hooks && cfg->hooks->poststop_len)
+    {
+      cleanup_free char *state = container_state_json (o->st, 0, "stopped", false, false);
+      container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state,
+                            o->st->bundle);
+    }
+  skiff_error_free (&e);
+  if (o->st->cgroup_path)
+    {
+      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o->st->cgroup_path);
+      if (cgroup_destroy (cg, err) < 0)
+        return skiff_error_wrap (err, "delete container `%s`", id);
+    }
+  return state_dir_remove (&o->sd, err);
+}
+
 int
 skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t *err)
 {
@@ -255,8 +281,20 @@ skiff_container_start (struct skiff_context *ctx, const char *id, skiff_error_t 
     {
       cleanup_free char *state = container_state_json (o.st, o.st->pid, "running", false, false);
       t0 = skiff_now_ns ();
-      container_hooks_warn ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len, state,
-                            o.st->bundle);
+      /* runtime-spec 1.3: a failing poststart hook is an error; the
+         container is stopped and deleted (as runc 1.2+ does). */
+      if (hooks_run ("poststart", cfg->hooks->poststart, cfg->hooks->poststart_len, state,
+                     o.st->bundle, err)
+          < 0)
+        {
+          skiff_error_t e = NULL;
+          if (destroy_opened (&o, id, &e) < 0)
+            {
+              skiff_warn ("%s", e->msg);
+              skiff_error_free (&e);
+            }
+          return skiff_error_wrap (err, "start container `%s` (stopped and deleted)", id);
+        }
       skiff_debug_phase ("hooks (poststart)", t0);
     }
   return 0;
@@ -406,7 +444,6 @@ int
 skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, skiff_error_t *err)
 {
   cleanup_opened struct opened o;
-  cleanup_oci_config oci_config *cfg = NULL;
   if (open_container (ctx, id, true, &o, err) < 0)
     {
       /* --force: a missing container is already deleted, and one whose
@@ -422,24 +459,7 @@ skiff_container_delete (struct skiff_context *ctx, const char *id, bool force, s
     }
   if (!force && container_check_allowed (id, o.status, VERB_DELETE, err) < 0)
     return -1;
-  if (container_kill_and_wait (o.st, err) < 0)
-    return -1;
-  skiff_error_t e = NULL;
-  if (config_may_have (&o.sd, "\"poststop\"") && container_load_config (&o.sd, &cfg, &e) == 0
-      && cfg->hooks && cfg->hooks->poststop_len)
-    {
-      cleanup_free char *state = container_state_json (o.st, 0, "stopped", false, false);
-      container_hooks_warn ("poststop", cfg->hooks->poststop, cfg->hooks->poststop_len, state,
-                            o.st->bundle);
-    }
-  skiff_error_free (&e);
-  if (o.st->cgroup_path)
-    {
-      cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
-      if (cgroup_destroy (cg, err) < 0)
-        return skiff_error_wrap (err, "delete container `%s`", id);
-    }
-  return state_dir_remove (&o.sd, err);
+  return destroy_opened (&o, id, err);
 }
 
 /* As runc: `list` names the owner of the state directory (resolved now,

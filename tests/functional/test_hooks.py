@@ -265,6 +265,23 @@ def test_failing_start_container_hook_fails_start(runtime, bundle, cid, hooks):
     runtime.start(cid).failed()
 
 
+def test_failing_poststart_fails_start_and_deletes(runtime, bundle, cid, hooks):
+    """runtime-spec 1.3: a failing poststart hook is an error of start; the
+    container is stopped and deleted (poststop hooks run), as with runc."""
+    bundle.config["hooks"] = {
+        "poststart": [hooks.script("poststart", code=1), hooks.script("createRuntime")],
+        "poststop": [hooks.script("poststop")],
+    }
+    bundle.args = ["sleep", "100"]
+    runtime.create(cid, bundle).ok()
+    pid = runtime.state(cid)["pid"]
+    r = runtime.start(cid).failed()
+    assert "hooks.poststart[0]" in r.stderr and "stopped and deleted" in r.stderr, r.describe()
+    assert hooks.ran() == ["poststart", "poststop"]  # the second poststart hook did not run
+    assert_gone(runtime, cid)
+    assert not pid_alive(pid)
+
+
 def test_failing_poststop_does_not_block_delete(runtime, bundle, cid, hooks):
     hooks.install(failing="poststop", only=["poststop"])
     runtime.create_started(cid, bundle)
@@ -338,8 +355,8 @@ def test_hook_that_does_not_read_its_state(runtime, bundle, cid, hooks, kind):
     assert hooks.ran() == [kind]
 
 
-# Where each kind's failure is reported: create, start or delete fail, or
-# (poststart, poststop) warn and go on.
+# Where each kind's failure is reported: create or start fail (poststart:
+# and the container is deleted), or poststop warns and delete goes on.
 FAILURE_VERB = {
     "prestart": "create",
     "createRuntime": "create",
