@@ -235,9 +235,8 @@ build_env (const oci_process *p, int preserve_fds)
   if (env == NULL)
     abort ();
   for (size_t i = 0; i < n; i++)
-    {
-      env[i] = p->env[i];
-    }
+    env[i] = p->env[i];
+  n = process_env_dedup (env, n);
   /* Socket activation: the listening fds sit right after stdio and are
      passed on like preserved fds. */
   if (listen && atoi (listen) > 0)

@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
+#include "process.h"
 #include "state.h"
 
 static char **
@@ -260,5 +261,6 @@ exec_build_env (const oci_process *p)
     abort ();
   for (size_t i = 0; i < p->env_len; i++)
     env[i] = p->env[i];
+  process_env_dedup (env, p->env_len);
   return env;
 }

@@ -18,6 +18,14 @@
 
 #define STDERR_TAIL 512
 
+static char **default_env;
+
+void
+hooks_default_env (char **env)
+{
+  default_env = env;
+}
+
 static void
 exec_hook (const oci_hook *h, int in_fd, int err_fd, const char *cwd)
 {
@@ -30,8 +38,12 @@ exec_hook (const oci_hook *h, int in_fd, int err_fd, const char *cwd)
   dup2 (err_fd, STDERR_FILENO);
   /* Hooks get nothing of ours beyond stdio. */
   close_range (3, ~0U, 0);
+  /* Without env, the hook gets ours, as with runc and crun (in the init:
+     the container process's, see init.c). */
   execve (h->path, h->args_len ? strv_terminate (h->args, h->args_len) : default_args,
-          strv_terminate (h->env, h->env_len));
+          h->env_len    ? strv_terminate (h->env, h->env_len)
+          : default_env ? default_env
+                        : environ);
   dprintf (STDERR_FILENO, "exec: %s", strerror (errno));
   _exit (127);
 }

@@ -9,6 +9,8 @@
 
 /* phase: "prestart", "createRuntime", ... (for messages).  state_json is
    written to each hook's stdin; hooks run in cwd (the bundle) when given. */
+/* The environment of hooks without env (NULL: the runtime's own). */
+void hooks_default_env (char **env);
 int hooks_run (const char *phase, oci_hook **hooks, size_t n, const char *state_json,
                const char *cwd, skiff_error_t *err);
 /* Run hooks.<phase>[idx] alone (for phases whose failures only warn). */

@@ -401,6 +401,9 @@ init_main (struct create_job *job)
       init_fail (job, &err);
     }
   skiff_debug_phase ("namespaces", t0);
+  /* In-container hooks without env of their own get the process's, as
+     with runc (its init takes the process's environment first). */
+  hooks_default_env (job->env);
   if (job->needs_state && receive_state (job, &err) < 0)
     init_fail (job, &err);
   t0 = skiff_now_ns ();

@@ -251,6 +251,31 @@ probe_at_cwd (void *data, const char *path)
   return EXEC_OK;
 }
 
+static size_t
+env_name_len (const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  return eq ? (size_t)(eq - kv) : strlen (kv);
+}
+
+size_t
+process_env_dedup (char **env, size_t n)
+{
+  size_t out = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      size_t len = env_name_len (env[i]);
+      bool later = false;
+      for (size_t j = i + 1; j < n && !later; j++)
+        later = env_name_len (env[j]) == len && strncmp (env[i], env[j], len) == 0;
+      if (!later)
+        env[out++] = env[i];
+    }
+  for (size_t i = out; i < n; i++)
+    env[i] = NULL;
+  return out;
+}
+
 const char *
 process_env_path (const oci_process *p)
 {

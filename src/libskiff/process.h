@@ -14,6 +14,11 @@
    oom_score_adj, personality, ioPriority, scheduler, initial CPU affinity. */
 int process_apply_early (const oci_process *p, skiff_error_t *err);
 int process_apply_personality (const oci_linux *l, skiff_error_t *err);
+/* Drop every entry of env[0..n) whose name comes again later, keeping the
+   order of the last ones (as runc: the last value wins, so a manager's
+   process.json that repeats a name gets the value it put last); the freed
+   slots become NULL.  Returns the new count. */
+size_t process_env_dedup (char **env, size_t n);
 /* PATH from process.env, or the usual default. */
 const char *process_env_path (const oci_process *p);
 /* How a candidate for args[0] looked where it was searched. */

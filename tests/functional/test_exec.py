@@ -321,3 +321,20 @@ def test_init_leads_its_own_session(runtime, bundle, cid):
     bundle.args = ["/init", "pid"]
     kv = parse_kv(runtime.run(cid, bundle).ok().stdout)
     assert (kv["pid"], kv["pgid"], kv["sid"]) == ("1", "1", "1"), kv
+
+
+def test_duplicate_env_names_keep_the_last_value(runtime, bundle, cid, workdir):
+    """A manager's process.json may repeat a name (docker exec -e X=1 -e X=2):
+    as with runc, the last value wins and the process sees one entry; the
+    same for the config's own process."""
+    bundle.process["env"] += ["DUP=config1", "DUP=config2"]
+    bundle.args = ["sleep", "100"]
+    runtime.create_started(cid, bundle)
+    proc = dict(bundle.process, args=["/init", "env"], env=bundle.process["env"] + ["TWICE=1", "TWICE=2"])
+    pf = workdir / "process.json"
+    pf.write_text(json.dumps(proc))
+    out = ex(runtime, cid, opts=["--process", str(pf)]).ok().stdout.splitlines()
+    assert [x for x in out if x.startswith("TWICE=")] == ["TWICE=2"], out
+    assert [x for x in out if x.startswith("DUP=")] == ["DUP=config2"], out
+    r = runtime("exec", cid, "/init", "env").ok()  # the config's env, deduplicated too
+    assert [x for x in r.stdout.splitlines() if x.startswith("DUP=")] == ["DUP=config2"]

@@ -173,6 +173,25 @@ def test_hook_args_and_env(runtime, bundle, cid, hooks):
     assert TOKEN_VAR not in env, "hooks get their own env, not the runtime's"
 
 
+def test_hook_without_env_gets_the_callers(runtime, bundle, cid, hooks, workdir):
+    """As with runc and crun: a host hook without env runs with the
+    runtime's environment, an in-container one with the process's."""
+    prestart = hooks.script("prestart")
+    del prestart["env"]
+    bundle.set_env("ONLY_IN_CONFIG", "c1")
+    bundle.config["hooks"] = {
+        "prestart": [prestart],
+        "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "env > /shared/start.env"]}],
+    }
+    hooks.shared  # mounted before save
+    bundle.sh("true")
+    runtime.run(cid, bundle, env={"ONLY_IN_RUNTIME": "r1"}).ok()
+    env = hooks.env("prestart")
+    assert env.get("ONLY_IN_RUNTIME") == "r1" and "ONLY_IN_CONFIG" not in env, env
+    inside = dict(line.split("=", 1) for line in (hooks.shared / "start.env").read_text().splitlines() if "=" in line)
+    assert inside.get("ONLY_IN_CONFIG") == "c1" and "ONLY_IN_RUNTIME" not in inside, inside
+
+
 def test_hook_cwd_is_bundle(runtime, bundle, cid, hooks):
     hooks.install(only=["prestart", "createRuntime"])
     runtime.create(cid, bundle, cwd="/").ok()

@@ -692,3 +692,10 @@ def test_mapped_non_root_user_starts(runtime, bundle, cid):
     bundle.args = ["/init", "ids"]
     r = runtime.run(cid, bundle).ok()
     assert parse_kv(r.stdout)["uid"] == "1000"
+
+
+def test_duplicate_env_names_keep_the_last_value(runtime, bundle, cid):
+    bundle.process["env"] += ["DUP=1", "DUP=2"]
+    bundle.args = ["/init", "env"]
+    out = runtime.run(cid, bundle).ok().stdout.splitlines()
+    assert [x for x in out if x.startswith("DUP=")] == ["DUP=2"], out
