@@ -85,35 +85,44 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
 
 class Dockerd:
-    def __init__(self, base: Path, runtimes: dict):
+    def __init__(self, base: Path, runtimes: dict, config: dict | None = None, share: Dockerd | None = None):
         """runtimes: {test id: binary}; each is reached through an argv
-        wrapper named after the test id."""
+        wrapper named after the test id, registered with --add-runtime
+        unless `config` (daemon.json settings) is given: then that file
+        must name them.  `share`: use that instance's containerd (and mount
+        namespace) with a containerd namespace of our own."""
         self.base = base
         base.mkdir(parents=True, exist_ok=True)
+        self.share = share
+        self.namespace = "moby" if share is None else f"moby-{base.name}"
         self.sock = base / "d.sock"
-        self.csock = base / "c.sock"
+        self.csock = share.csock if share else base / "c.sock"
         self.data = base / "data"
         self.exec_root = base / "exec"
         # the shim's --root for every runtime dockerd 20.10 registers
-        self.runtime_root = self.exec_root / "runtime-runc" / "moby"
-        self.ctd_log = base / "containerd.log"
+        self.runtime_root = self.exec_root / "runtime-runc" / self.namespace
+        self.ctd_log = (share or self).base / "containerd.log"
         self.log = base / "dockerd.log"
-        self.ctd_state = base / "ctd" / "state" / "io.containerd.runtime.v2.task" / "moby"
-        self.cgroup_parent = f"skc-docker-{os.getpid()}"
+        self.ctd_state = (share or self).base / "ctd" / "state" / "io.containerd.runtime.v2.task" / self.namespace
+        self.cgroup_parent = f"skc-docker-{os.getpid()}" + (f"-{base.name}" if share else "")
         self.wrappers = {rt: ArgvLog(base / "bin", binary, rt) for rt, binary in runtimes.items()}
         self.binaries = dict(runtimes)
         self.driver = storage_driver(base)
-        (base / "ctd").mkdir(exist_ok=True)
-        (base / "ctd" / "config.toml").write_text(containerd_config(base))
+        if share is None:
+            (base / "ctd").mkdir(exist_ok=True)
+            (base / "ctd" / "config.toml").write_text(containerd_config(base))
         # dockerd reads /etc/docker/daemon.json unless told another file
-        (base / "daemon.json").write_text(json.dumps({"deprecated-key-path": str(base / "key.json")}) + "\n")
+        self.config = config
+        daemon_json = {"deprecated-key-path": str(base / "key.json"), **(config or {})}
+        (base / "daemon.json").write_text(json.dumps(daemon_json, indent=2) + "\n")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
         self.env["DOCKER_CONFIG"] = str(base / "cli")
         self.cmd = [DOCKER, "-H", f"unix://{self.sock}"]
         self.created = CreatedDirs(HARDCODED_DIRS)
         self.preexisting = {p for p in DEFAULT_PLACES if os.path.lexists(p)}
         self.new_cgroups = [d for d in clientlib.cgroup_dirs(self.cgroup_parent) if not d.exists()]
-        self.ctd = None
+        self.ctd = None  # our containerd (not when shared)
+        self.ctd_pid = None
         self.dockerd = None
         self.mntns = None
 
@@ -135,14 +144,39 @@ class Dockerd:
             "--ip-forward=false",
             "--shutdown-timeout", "5",
         ]
-        for rt, w in self.wrappers.items():
-            argv += ["--add-runtime", f"{DOCKER_NAMES[rt]}={w.path}"]
+        if self.share:
+            argv += ["--containerd-namespace", self.namespace,
+                     "--containerd-plugins-namespace", f"plugins.{self.namespace}"]
+        if self.config is None:
+            for rt, w in self.wrappers.items():
+                argv += ["--add-runtime", f"{DOCKER_NAMES[rt]}={w.path}"]
         return argv
 
     def start(self):
         for s in (self.sock, self.csock):
             if len(str(s)) > 100:
                 raise RuntimeError(f"socket path too long: {s}")
+        if self.share:
+            self.ctd_pid, self.mntns = self.share.ctd.pid, self.share.mntns
+        else:
+            self.start_containerd()
+        # dockerd joins containerd's mount namespace (nsenter execs it too)
+        with open(self.log, "wb") as logf:
+            self.dockerd = subprocess.Popen(
+                ["nsenter", f"--target={self.ctd_pid}", "--mount"] + self.dockerd_argv(),
+                stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+        def up():
+            if self.dockerd.poll() is not None:
+                raise AssertionError(f"dockerd exited {self.dockerd.returncode}:\n{self.log.read_text()[-3000:]}")
+            if not self.sock.exists():
+                return False
+            return self("version", check=False).returncode == 0
+
+        wait_for(up, timeout=60, interval=0.2, what="dockerd serving")
+
+    def start_containerd(self):
         # containerd in a new mount namespace (private propagation: none of
         # its, dockerd's or the shims' mounts reach the host's table, and
         # they all go when the last process in it exits); unshare execs
@@ -160,23 +194,9 @@ class Dockerd:
             return self.csock.exists() and "serving..." in self.ctd_log.read_text()
 
         wait_for(ctd_up, timeout=30, what="containerd serving")
+        self.ctd_pid = self.ctd.pid
         self.mntns = os.readlink(f"/proc/{self.ctd.pid}/ns/mnt")
         assert self.mntns != os.readlink("/proc/self/ns/mnt")
-        # dockerd joins that namespace (nsenter execs it too)
-        with open(self.log, "wb") as logf:
-            self.dockerd = subprocess.Popen(
-                ["nsenter", f"--target={self.ctd.pid}", "--mount"] + self.dockerd_argv(),
-                stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-
-        def up():
-            if self.dockerd.poll() is not None:
-                raise AssertionError(f"dockerd exited {self.dockerd.returncode}:\n{self.log.read_text()[-3000:]}")
-            if not self.sock.exists():
-                return False
-            return self("version", check=False).returncode == 0
-
-        wait_for(up, timeout=60, interval=0.2, what="dockerd serving")
 
     # ------------------------------------------------------------ the CLI
 
@@ -266,7 +286,7 @@ class Dockerd:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             left = set(clientlib.pids_with_arg(str(self.base)))
-            if self.mntns:
+            if self.mntns and not self.share:
                 left |= set(self._in_our_mntns())
             if not left:
                 break

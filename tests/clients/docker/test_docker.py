@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -303,6 +304,41 @@ def test_kill(c):
     c("kill", c.name)
     wait_for(lambda: c.dk.status(c.name) == "exited", what="exited after kill")
     assert c.dk.inspect(c.name, "{{.State.ExitCode}} {{.State.OOMKilled}}") == "137 false"
+
+
+def test_sig_proxy(c):
+    """An attached `docker run` passes the signals it gets on to the
+    container (through dockerd and the runtime's kill)."""
+    p = subprocess.Popen(
+        c.dk.cmd + ["run", "--rm", "--name", c.name, *c.run_args(()), IMAGE, "sh", "-c",
+                    'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done'],
+        env=c.dk.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert (p.returncode, out) == (7, "got-term\n"), (p.returncode, out, err)
+
+
+def test_kill_paused(c):
+    """Stopping or killing a paused container (frozen cgroup) ends it."""
+    c.run_d("sleep", "1000")
+    c("pause", c.name)
+    c("stop", "-t", "1", c.name)
+    assert c.dk.inspect(c.name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 137"
+    c("start", c.name)
+    c("pause", c.name)
+    c("kill", c.name)
+    wait_for(lambda: c.dk.status(c.name) == "exited", what="exited after kill")
+    c("start", c.name)
+    c("pause", c.name)
+    pid = c.dk.pid(c.name)
+    c("rm", "-f", c.name)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="the process gone")
 
 
 def test_restart(c):
@@ -657,6 +693,43 @@ def test_healthcheck(c):
     wait_for(lambda: c.dk.inspect(bad, "{{.State.Health.Status}}") == "unhealthy", timeout=30, what="unhealthy")
     log = json.loads(c.dk.inspect(bad, "{{json .State.Health.Log}}"))
     assert log[-1]["ExitCode"] == 1 and log[-1]["Output"] == "failing\n", log
+
+
+# ------------------------------------------------------ docs/clients.md
+
+
+def _docs_daemon_json() -> dict:
+    text = (clientlib.TOP / "docs" / "clients.md").read_text()
+    section = text[text.index("\n## Docker"):]
+    end = section.find("\n## ", 1)
+    section = section if end < 0 else section[:end]
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", section, re.S)]
+    return next(b for b in blocks if "runtimes" in b)
+
+
+def test_daemon_json_from_docs(dk, workroot, busybox_tar, runtime):
+    """The daemon.json of docs/clients.md (`runtimes` and `default-runtime`,
+    the path replaced by the runtime under test) on a second dockerd
+    (sharing the containerd, in a containerd namespace of its own): a
+    plain `docker run` goes through skiff."""
+    conf = _docs_daemon_json()
+    assert conf["runtimes"]["skiff"] == {"path": "/usr/local/bin/skiff"} and conf["default-runtime"] == "skiff"
+    base = workroot / "dk2"
+    conf["runtimes"]["skiff"]["path"] = str(base / "bin" / "skiff")  # ArgvLog's wrapper
+    d2 = Dockerd(base, {"skiff": runtime}, config=conf, share=dk)
+    try:
+        d2.start()
+        assert str(d2.wrappers["skiff"].path) == conf["runtimes"]["skiff"]["path"]
+        assert d2("info", "--format", "{{.DefaultRuntime}}").stdout.strip() == "skiff"
+        d2("import", "--change", 'CMD ["sh"]', busybox_tar, IMAGE)
+        r = d2("run", "--rm", "--network", "none", IMAGE, "echo", "default runtime")
+        assert r.stdout == "default runtime\n"
+        cid = d2("run", "-d", "--network", "none", IMAGE, "sleep", "1000").stdout.strip()
+        assert d2.inspect(cid, "{{.HostConfig.Runtime}}") == "skiff"
+        assert len(d2.created_ids("skiff")) == 2 and cid in d2.created_ids("skiff")
+    finally:
+        problems = d2.stop()
+    assert not problems, problems
 
 
 # -------------------------------------------------------------- the end
