@@ -232,12 +232,16 @@ def test_exec_env(c):
     """exec -e overrides the container's variable (once, not twice) and adds
     new ones; the rest of the container's environment is kept."""
     c.run_d("sleep", "1000", opts=("-e", "FOO=orig", "-e", "KEEP=1"))
-    r = c("exec", "-e", "FOO=bar", "-e", "NEW=x y", c.name, "env")
+    r = c("exec", "-e", "FOO=bar", "-e", "NEW=x y", "-e", "TWICE=1", "-e", "TWICE=2", "-e", "EMPTY=",
+          "-e", "PATH=/x:/bin", "-e", "HOME=/tmp", c.name, "env")
     env = r.stdout.splitlines()
     names = [l.split("=", 1)[0] for l in env]
     assert sorted(set(names)) == sorted(names), f"duplicate variables: {env}"
-    assert "FOO=bar" in env and "NEW=x y" in env and "KEEP=1" in env, env
-    assert "FOO=orig" not in env, env
+    for v in ("FOO=bar", "NEW=x y", "KEEP=1", "TWICE=2", "EMPTY=", "PATH=/x:/bin", "HOME=/tmp"):
+        assert v in env, (v, env)
+    # and the container's own environment is as it was
+    env = c("exec", c.name, "env").stdout.splitlines()
+    assert "FOO=orig" in env and "HOME=/root" in env and not any(v.startswith("NEW=") for v in env), env
 
 
 def test_exec_session(c):
