@@ -103,6 +103,12 @@ def c(request, dk, rt):
 LOOP = 'echo started; trap "echo got-term; exit 0" TERM; trap "echo got-usr1" USR1; while true; do sleep 0.1; done'
 
 
+def show(r) -> str:
+    """A docker command's result for an assertion message (pytest would
+    shorten the CompletedProcess)."""
+    return f"exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
+
+
 def _status_field(text: str, field: str) -> str:
     return re.search(rf"^{field}:\s*(\S+)", text, re.M).group(1)
 
@@ -128,7 +134,7 @@ def _caps(*names) -> int:
 def test_run_echo(c):
     mark = c.wrapper.mark()
     r = c.run("sh", "-c", "echo hello from $(cat /proc/1/comm); id -u")
-    assert r.stdout == "hello from sh\n0\n", r
+    assert r.stdout == "hello from sh\n0\n", show(r)
     subs = [clientlib.subcommand(x) for x in c.wrapper.since(mark)]
     assert subs[:2] == ["create", "start"] and "delete" in subs, subs
     create = c.wrapper.since(mark)[0]
@@ -141,7 +147,7 @@ def test_run_echo(c):
 def test_exit_code(c):
     assert c.run("true", check=False).returncode == 0
     r = c.run("sh", "-c", "echo out; exit 3", check=False)
-    assert (r.returncode, r.stdout) == (3, "out\n"), r
+    assert (r.returncode, r.stdout) == (3, "out\n"), show(r)
 
 
 # docker turns the runtime's create error into 127 / 126 by its wording
@@ -151,32 +157,32 @@ def test_exit_code(c):
 
 def test_exit_code_missing_command(c):
     r = c.run("no-such-cmd", check=False)
-    assert r.returncode == 127 and "no-such-cmd" in r.stderr, r
+    assert r.returncode == 127 and "no-such-cmd" in r.stderr, show(r)
     r = c.run("/nonexistent", check=False)
-    assert r.returncode == 127 and "/nonexistent" in r.stderr, r
+    assert r.returncode == 127 and "/nonexistent" in r.stderr, show(r)
 
 
 def test_exit_code_not_executable(c):
     r = c.run("/etc/passwd", check=False)
-    assert r.returncode == 126 and "/etc/passwd" in r.stderr, r
+    assert r.returncode == 126 and "/etc/passwd" in r.stderr, show(r)
 
 
 def test_exit_code_docker_error(c):
     """125: docker failed (an unknown user: the daemon; a file mounted on
     a directory: the runtime's create)."""
     r = c.run("true", opts=("--user", "nosuchuser"), check=False)
-    assert r.returncode == 125 and "nosuchuser" in r.stderr, r
+    assert r.returncode == 125 and "nosuchuser" in r.stderr, show(r)
     r = c.run("true", opts=("-v", "/etc/hostname:/bin"), check=False)
-    assert r.returncode == 125 and "OCI runtime create failed" in r.stderr, r
+    assert r.returncode == 125 and "OCI runtime create failed" in r.stderr, show(r)
 
 
 def test_run_stdin(c):
     """docker run -i: piped stdin reaches the process, EOF ends it."""
     r = c.run("sh", "-c", "tr a-z A-Z; echo eof", input="hello\nworld\n")
-    assert r.stdout == "HELLO\nWORLD\neof\n", r
+    assert r.stdout == "HELLO\nWORLD\neof\n", show(r)
     data = "x" * 200000
     r = c.run("wc", "-c", input=data)
-    assert r.stdout.strip() == "200000", r
+    assert r.stdout.strip() == "200000", show(r)
 
 
 def test_run_tty(c):
@@ -202,10 +208,10 @@ def test_detached_logs_wait(c):
     c.run_d("sh", "-c", "echo err >&2; sleep 0.3; echo out1; echo out2; exit 5", running=False)
     assert c("wait", c.name).stdout.strip() == "5"
     r = c("logs", c.name)
-    assert (r.stdout, r.stderr) == ("out1\nout2\n", "err\n"), r
+    assert (r.stdout, r.stderr) == ("out1\nout2\n", "err\n"), show(r)
     assert c.dk.inspect(c.name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 5"
     r = c("logs", "--tail", "1", c.name)
-    assert (r.stdout, r.stderr) == ("out2\n", ""), r
+    assert (r.stdout, r.stderr) == ("out2\n", ""), show(r)
 
 
 # ------------------------------------------------------------------- exec
@@ -223,9 +229,9 @@ def test_exec(c):
     # docker exec reports a failed exec as 126, whatever the reason
     # (and prints the error on stdout)
     r = c("exec", c.name, "no-such-cmd", check=False)
-    assert r.returncode == 126 and "no-such-cmd" in r.stdout + r.stderr, r
+    assert r.returncode == 126 and "no-such-cmd" in r.stdout + r.stderr, show(r)
     r = c("exec", c.name, "/etc/passwd", check=False)
-    assert r.returncode == 126 and "/etc/passwd" in r.stdout + r.stderr, r
+    assert r.returncode == 126 and "/etc/passwd" in r.stdout + r.stderr, show(r)
 
 
 def test_exec_env(c):
@@ -465,7 +471,7 @@ def test_memory_oom(c):
     # tail keeps the newline-less /dev/zero in memory
     r = c.run("sh", "-c", "echo start; tail /dev/zero; echo tail=$?",
               opts=("--name", c.name + "-oom", "--memory", "32m", "--memory-swap", "32m"), check=False)
-    assert "start" in r.stdout, r
+    assert "start" in r.stdout, show(r)
     c.run_d("sh", "-c", "tail /dev/zero", name=c.name + "-d", running=False,
             opts=("--memory", "32m", "--memory-swap", "32m"))
     assert c("wait", c.name + "-d", timeout=60).stdout.strip() == "137"
@@ -477,7 +483,7 @@ def test_pids_limit(c):
     assert _host_cgroup(c, "pids", "pids.max", "pids.max") == "10"
     assert _inside(c, "pids/pids.max", "pids.max") == "10"
     r = c("exec", c.name, "sh", "-c", "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done", check=False)
-    assert "can't fork" in r.stderr, r
+    assert "can't fork" in r.stderr, show(r)
     current = int(_host_cgroup(c, "pids", "pids.current", "pids.current"))
     assert 2 <= current <= 10, current
 
@@ -510,8 +516,8 @@ def test_update(c):
 def test_read_only_tmpfs(c):
     r = c.run("sh", "-c", "touch /x; echo root=$?; touch /run/y; echo run=$?; grep -E ' / | /run ' /proc/mounts",
               opts=("--read-only", "--tmpfs", "/run:rw,size=1m,mode=1777"))
-    assert "root=1" in r.stdout and "run=0" in r.stdout, r
-    assert "Read-only file system" in r.stderr, r
+    assert "root=1" in r.stdout and "run=0" in r.stdout, show(r)
+    assert "Read-only file system" in r.stderr, show(r)
     mounts = {l.split()[1]: l.split() for l in r.stdout.splitlines() if l.count(" ") >= 3}
     assert mounts["/"][3].split(",")[0] == "ro", mounts
     assert mounts["/run"][2] == "tmpfs" and "size=1024k" in mounts["/run"][3], mounts
@@ -526,7 +532,7 @@ def test_volumes(c):
     assert r.stdout == "hello from the host\n"
     assert (host / "from-container").read_text() == "written\n"
     r = c.run("sh", "-c", "touch /data/x; echo rc=$?", opts=("-v", f"{host}:/data:ro"), check=False)
-    assert "rc=1" in r.stdout and "Read-only file system" in r.stderr, r
+    assert "rc=1" in r.stdout and "Read-only file system" in r.stderr, show(r)
     vol = c.name + "-vol"
     c("volume", "create", vol)
     try:
@@ -557,7 +563,7 @@ def test_user(c):
         "uid=1000(user) gid=1000(user) groups=1000(user)"
     assert c.run("sh", "-c", "id -u; id -g", opts=("--user", "nobody")).stdout.split() == ["65534", "65534"]
     r = c.run("sh", "-c", "id -G", opts=("--user", "1000", "--group-add", "65534"))
-    assert r.stdout.split() == ["1000", "65534"], r
+    assert r.stdout.split() == ["1000", "65534"], show(r)
 
 
 def test_capabilities(c):
@@ -567,17 +573,17 @@ def test_capabilities(c):
         assert int(_status_field(status, field), 16) == default, (field, status)
     r = c.run("sh", "-c", "grep CapEff /proc/self/status; chown 1 /tmp; echo chown=$?",
               opts=("--cap-drop", "CHOWN"), check=False)
-    assert int(_status_field(r.stdout, "CapEff"), 16) == default & ~_caps("CHOWN"), r
-    assert "chown=1" in r.stdout and "Operation not permitted" in r.stderr, r
+    assert int(_status_field(r.stdout, "CapEff"), 16) == default & ~_caps("CHOWN"), show(r)
+    assert "chown=1" in r.stdout and "Operation not permitted" in r.stderr, show(r)
     r = c.run("sh", "-c", "grep CapEff /proc/self/status; ip link set lo mtu 1400; echo ip=$?",
               opts=("--cap-add", "NET_ADMIN"), check=False)
-    assert int(_status_field(r.stdout, "CapEff"), 16) == default | _caps("NET_ADMIN"), r
-    assert "ip=0" in r.stdout, r
+    assert int(_status_field(r.stdout, "CapEff"), 16) == default | _caps("NET_ADMIN"), show(r)
+    assert "ip=0" in r.stdout, show(r)
     r = c.run("sh", "-c", "ip link set lo mtu 1400; echo ip=$?", check=False)
-    assert "ip=0" not in r.stdout, r
+    assert "ip=0" not in r.stdout, show(r)
     r = c.run("grep", "Cap", "/proc/self/status", opts=("--cap-drop", "ALL", "--cap-add", "CHOWN"))
-    assert int(_status_field(r.stdout, "CapEff"), 16) == _caps("CHOWN"), r
-    assert int(_status_field(r.stdout, "CapBnd"), 16) == _caps("CHOWN"), r
+    assert int(_status_field(r.stdout, "CapEff"), 16) == _caps("CHOWN"), show(r)
+    assert int(_status_field(r.stdout, "CapBnd"), 16) == _caps("CHOWN"), show(r)
 
 
 def test_privileged(c):
@@ -592,25 +598,25 @@ def test_privileged(c):
     assert eff & _caps("SYS_ADMIN", "SYS_RESOURCE", "NET_ADMIN") == _caps("SYS_ADMIN", "SYS_RESOURCE", "NET_ADMIN")
     assert eff & ~_host_cap_bounding() == 0, hex(eff)
     assert _status_field(r.stdout, "Seccomp") == "0"
-    assert "mounted" in r.stdout, r
+    assert "mounted" in r.stdout, show(r)
     ndev = int(r.stdout.splitlines()[-2])
-    assert ndev > int(c.run("sh", "-c", "ls /dev | wc -l").stdout), r
+    assert ndev > int(c.run("sh", "-c", "ls /dev | wc -l").stdout), show(r)
 
 
 def test_security_opts(c):
     r = c.run("grep", "-E", "NoNewPrivs|Seccomp:", "/proc/self/status")
-    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("0", "2"), r
+    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("0", "2"), show(r)
     r = c.run("grep", "-E", "NoNewPrivs|Seccomp:", "/proc/self/status",
               opts=("--security-opt", "no-new-privileges"))
-    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("1", "2"), r
+    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("1", "2"), show(r)
     r = c.run("grep", "-E", "NoNewPrivs|Seccomp:", "/proc/self/status",
               opts=("--security-opt", "seccomp=unconfined"))
-    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("0", "0"), r
+    assert (_status_field(r.stdout, "NoNewPrivs"), _status_field(r.stdout, "Seccomp")) == ("0", "0"), show(r)
     # the default profile is in force: it refuses a new user namespace
     r = c.run("sh", "-c", "unshare -U true; echo unshare=$?", check=False)
-    assert "unshare=0" not in r.stdout, r
+    assert "unshare=0" not in r.stdout, show(r)
     r = c.run("sh", "-c", "unshare -U true; echo unshare=$?", opts=("--security-opt", "seccomp=unconfined"))
-    assert "unshare=0" in r.stdout, r
+    assert "unshare=0" in r.stdout, show(r)
 
 
 def test_ulimit(c):
@@ -636,7 +642,7 @@ def test_sysctl(c):
               "/proc/sys/net/core/somaxconn",
               opts=("--sysctl", "net.ipv4.ip_unprivileged_port_start=99", "--sysctl", "kernel.shmmax=123456789",
                     "--sysctl", "net.core.somaxconn=777"))
-    assert r.stdout.split() == ["99", "123456789", "777"], r
+    assert r.stdout.split() == ["99", "123456789", "777"], show(r)
 
 
 def test_init(c):
@@ -653,7 +659,7 @@ def test_init(c):
 def test_pid_host(c):
     r = c.run("sh", "-c", f"readlink /proc/self/ns/pid; test -d /proc/{os.getpid()} && echo sees-pytest",
               opts=("--pid", "host"))
-    assert r.stdout.split() == [os.readlink("/proc/self/ns/pid"), "sees-pytest"], r
+    assert r.stdout.split() == [os.readlink("/proc/self/ns/pid"), "sees-pytest"], show(r)
     r = c.run("readlink", "/proc/self/ns/pid")
     assert r.stdout.strip() != os.readlink("/proc/self/ns/pid")
 
@@ -663,7 +669,7 @@ def test_pid_container(c):
     ns = c("exec", c.name, "readlink", "/proc/self/ns/pid").stdout.strip()
     r = c.run("sh", "-c", "readlink /proc/self/ns/pid; ps -o pid,args", opts=("--pid", f"container:{c.name}"))
     lines = r.stdout.splitlines()
-    assert lines[0] == ns, r
+    assert lines[0] == ns, show(r)
     assert any(l.split(None, 1) == ["1", "sleep 1001"] for l in lines[2:]), r.stdout
 
 
@@ -673,7 +679,7 @@ def test_ipc_container(c):
              what="/dev/shm/from-a")
     ns = c("exec", c.name, "readlink", "/proc/self/ns/ipc").stdout.strip()
     r = c.run("sh", "-c", "readlink /proc/self/ns/ipc; cat /dev/shm/from-a", opts=("--ipc", f"container:{c.name}"))
-    assert r.stdout.split("\n")[:2] == [ns, "shared"], r
+    assert r.stdout.split("\n")[:2] == [ns, "shared"], show(r)
     other = c.run("readlink", "/proc/self/ns/ipc").stdout.strip()
     assert other != ns
 
