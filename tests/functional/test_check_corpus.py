@@ -23,7 +23,7 @@ from harness import RUNTIME, TESTS_DIR
 
 CORPUS = TESTS_DIR / "check"
 BUNDLES = sorted(p.parent.name for p in CORPUS.glob("*/config.json"))
-MULTI = {"many-problems", "valid"}
+MULTI = {"many-problems", "valid", "rlimit-namespace-mount"}
 # Everything present, nothing missing: the bundle's `host` file says what
 # this host lacks.
 HOST_PROFILE = "cgroup=v2,selinux=1,apparmor=1,idmap=1,no-ns=,no-ctl=,no-cap="
@@ -79,6 +79,10 @@ def test_expected_output(name):
         assert diags == []
     elif name == "many-problems":
         assert errors >= 10
+    elif name == "rlimit-namespace-mount":
+        # once, the mount was lost when the other two were present
+        assert [d[3] for d in diags] == [
+            "process.rlimits[0]", "mounts[2].destination", "linux.namespaces[5]"], diags
     else:
         assert len(diags) == 1, "a corpus bundle has one problem:\n" + r.stdout
     for d in diags:
