@@ -51,23 +51,14 @@ struct creation
   bool spawned;
 };
 
-/* The host id that a container id maps to: itself without a userns,
-   fallback when no mapping covers it. */
-static uint32_t
-map_id (oci_id_mapping **m, size_t n, uint32_t id, uint32_t fallback)
-{
-  if (n == 0)
-    return id;
-  for (size_t i = 0; i < n; i++)
-    if (id >= m[i]->container_id && id - m[i]->container_id < m[i]->size)
-      return m[i]->host_id + (id - m[i]->container_id);
-  return fallback;
-}
-
+/* The host id that the container's root maps to (0 without a userns). */
 static uint32_t
 map_root (oci_id_mapping **m, size_t n)
 {
-  return map_id (m, n, 0, 0);
+  for (size_t i = 0; i < n; i++)
+    if (m[i]->container_id == 0)
+      return m[i]->host_id;
+  return 0;
 }
 
 static uid_t
@@ -80,20 +71,6 @@ static gid_t
 container_root_gid (const oci_config *c)
 {
   return c->linux ? map_root (c->linux->gid_mappings, c->linux->gid_mappings_len) : 0;
-}
-
-/* The host uid (or gid) of process.user: an unmapped id fails in the init
-   anyway, naming the key; root's mapping stands in meanwhile. */
-static uint32_t
-fifo_owner (const oci_config *c, bool uid)
-{
-  const oci_user *u = c->process ? c->process->user : NULL;
-  uint32_t id = u ? (uid ? u->uid : u->gid) : 0;
-  if (c->linux == NULL)
-    return id;
-  if (uid)
-    return map_id (c->linux->uid_mappings, c->linux->uid_mappings_len, id, container_root_uid (c));
-  return map_id (c->linux->gid_mappings, c->linux->gid_mappings_len, id, container_root_gid (c));
 }
 
 static int
@@ -339,13 +316,9 @@ prepare_state (struct creation *c, skiff_error_t *err)
     return -1;
   if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
     return skiff_error (err, errno, "create the exec fifo");
-  /* The init opens it as the process's user: it has dropped its
-     privileges before create returns, as runc's does. */
-  if (fchownat (c->sd.dir_fd, "exec.fifo", fifo_owner (c->config, true),
-                fifo_owner (c->config, false), AT_SYMLINK_NOFOLLOW)
-      < 0)
-    return skiff_error (err, errno, "chown the exec fifo");
-  c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_PATH | O_CLOEXEC);
+  /* Read-write: the open does not wait for a reader, and the init keeps
+     this fd (it never reopens the fifo by a path; see init.c). */
+  c->job.fifo_fd = openat (c->sd.dir_fd, "exec.fifo", O_RDWR | O_CLOEXEC);
   if (c->job.fifo_fd < 0)
     return skiff_error (err, errno, "open the exec fifo");
   if (getenv ("NOTIFY_SOCKET"))

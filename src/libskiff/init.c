@@ -226,40 +226,67 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
   return 0;
 }
 
-/* Blocks until `start` opens the fifo.  startContainer hooks run before
-   the byte is written: if one fails we exit without writing and `start`
-   sees the init die and fails. */
+/* The exec fifo, held read-write since create (no path is reopened, so
+   a container without /proc works): fill its buffer, then one more byte
+   blocks until `start` reads.  startContainer hooks run next; "0" releases
+   start, "E<message>" tells it why not. */
+static int
+block_until_read (int fd, skiff_error_t *err)
+{
+  static const char pad[4096];
+  fcntl (fd, F_SETPIPE_SZ, (int)sizeof pad); /* the smallest: one page */
+  int size = fcntl (fd, F_GETPIPE_SZ);
+  int flags = fcntl (fd, F_GETFL);
+  if (size <= 0 || flags < 0 || fcntl (fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return skiff_error (err, errno, "exec fifo: fcntl");
+  /* At most one buffer: a `start` already reading drains it meanwhile. */
+  for (int left = size; left > 0;)
+    {
+      ssize_t n = write (fd, pad, left < (int)sizeof pad ? (size_t)left : sizeof pad);
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0 && errno != EINTR)
+        return skiff_error (err, errno, "exec fifo: write");
+      if (n > 0)
+        left -= (int)n;
+    }
+  if (fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+    return skiff_error (err, errno, "exec fifo: fcntl");
+  while (write (fd, "S", 1) != 1)
+    if (errno != EINTR)
+      return skiff_error (err, errno, "exec fifo: write");
+  return 0;
+}
+
 static void
 wait_for_start (struct create_job *job)
 {
-  char path[64];
   skiff_error_t err = NULL;
   const oci_hooks *h = job->config->hooks;
-  if (job->fifo_fd < 0)
-    return;
-  snprintf (path, sizeof path, "/proc/self/fd/%d", job->fifo_fd);
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  unsigned long long t0 = skiff_now_ns ();
+  int fd = job->fifo_fd;
   if (fd < 0)
-    skiff_error (&err, errno, "open the exec fifo");
-  else if (h && h->start_container_len
-           && hooks_run ("startContainer", h->start_container, h->start_container_len,
-                         job->state_json_created, NULL, &err)
-                  == 0)
+    return;
+  if (block_until_read (fd, &err) < 0)
+    {
+      dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
+      _exit (1);
+    }
+  unsigned long long t0 = skiff_now_ns ();
+  if (h && h->start_container_len
+      && hooks_run ("startContainer", h->start_container, h->start_container_len,
+                    job->state_json_created, NULL, &err)
+             == 0)
     skiff_debug_phase ("hooks (startContainer)", t0);
   if (err == NULL && write (fd, "0", 1) != 1)
     skiff_error (&err, errno, "write the exec fifo");
   if (err)
     {
-      /* `start` reads the reason from the fifo ("E<message>"): one write
-         of at most PIPE_BUF bytes arrives whole. */
-      if (fd >= 0)
-        dprintf (fd, "E%.1000s", err->msg);
+      /* One write of at most PIPE_BUF bytes arrives whole. */
+      dprintf (fd, "E%.1000s", err->msg);
       dprintf (STDERR_FILENO, "skiff: %s\n", err->msg);
       _exit (1);
     }
   close (fd);
-  close (job->fifo_fd);
 }
 
 static bool

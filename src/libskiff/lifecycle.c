@@ -198,37 +198,43 @@ open_container (struct skiff_context *ctx, const char *id, bool lock, struct ope
   return 0;
 }
 
-/* Wait for the init to open the fifo and take its byte; give up if the
-   init dies meanwhile (a blocking open would hang forever). */
+/* Read the init's padding and its blocked byte, which releases it; then
+   "0" (it goes on to exec) or "E<message>" (a startContainer hook failed).
+   The init holds the fifo read-write: EOF means it is gone. */
 static int
 release_init (struct opened *o, skiff_error_t *err)
 {
   cleanup_close int fd = openat (o->sd.dir_fd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  char msg[1024];
+  size_t msg_len = 0;
+  bool failed = false;
   if (fd < 0)
     return skiff_error (err, errno, "open the exec fifo");
   for (;;)
     {
-      char b[1024];
-      ssize_t n = read (fd, b, sizeof b - 1);
-      if (n >= 1 && b[0] == 'E')
-        {
-          /* The init failed before the exec (a startContainer hook). */
-          b[n] = '\0';
-          return skiff_error (err, 0, "%s", b + 1);
-        }
-      if (n >= 1)
-        return 0;
-      if (n < 0 && errno != EAGAIN && errno != EINTR)
-        return skiff_error (err, errno, "read the exec fifo");
-      if (!state_process_alive (o->st))
-        return skiff_error (
-            err, ESRCH,
-            "container `%s`: the init process exited during start (a startContainer hook failed or "
-            "the container was killed; see the container's stderr)",
-            o->st->id);
+      char b[4096];
+      ssize_t n = read (fd, b, sizeof b);
+      for (ssize_t i = 0; i < n; i++)
+        if (failed && msg_len < sizeof msg - 1)
+          msg[msg_len++] = b[i];
+        else if (b[i] == 'E')
+          failed = true;
+        else if (b[i] == '0' && !failed)
+          return 0;
+      if (n > 0)
+        continue;
+      if (n == 0 || (errno != EAGAIN && errno != EINTR) || !state_process_alive (o->st))
+        break;
       struct pollfd p = { .fd = fd, .events = POLLIN };
       poll (&p, 1, 100);
     }
+  msg[msg_len] = '\0';
+  if (failed)
+    return skiff_error (err, 0, "%s", msg);
+  return skiff_error (err, ESRCH,
+                      "container `%s`: the init process exited during start (a startContainer "
+                      "hook failed or the container was killed; see the container's stderr)",
+                      o->st->id);
 }
 
 /* Kill what is left, run the poststop hooks, remove the cgroup and the

@@ -23,7 +23,7 @@ struct create_job
   bool two_stage;   /* namespaces are joined or a pid/time ns needs a fork */
   int sync_fd;      /* child's end */
   int cgroup_fd;    /* cgroup_open_leaf(): the init is born there, or -1 */
-  int fifo_fd;      /* O_PATH of <state>/exec.fifo, -1 for none */
+  int fifo_fd;      /* <state>/exec.fifo, read-write; -1 for none */
   int preserve_fds; /* fds 3 .. 3+n-1 stay open in the container */
   bool no_new_keyring;
   bool run_hooks_sync;      /* prestart/createRuntime hooks need a stop */

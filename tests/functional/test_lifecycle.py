@@ -545,3 +545,34 @@ def test_features(runtime):
     linux = feats["linux"]
     assert {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"} <= set(linux["namespaces"])
     assert {"CAP_SYS_ADMIN", "CAP_KILL", "CAP_NET_BIND_SERVICE"} <= set(linux["capabilities"])
+
+
+# ------------------------------------------------ no /proc in the container
+#
+# The exec fifo is never reopened by a path: create opens it read-write
+# and the init keeps that fd.  It used to be reopened through /proc/self/fd
+# inside the container, so a bundle without /proc (or with a mount over /)
+# failed in the init after create had returned 0.
+
+
+def test_container_without_proc_mount(runtime, bundle, cid):
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"] if m["destination"] != "/proc"]
+    bundle.linux.pop("maskedPaths", None)
+    bundle.linux.pop("readonlyPaths", None)
+    bundle.sh("test -e /proc/self || echo no-proc")
+    runtime.create(cid, bundle).ok()
+    runtime.start(cid).ok()
+    runtime.wait_status(cid, "stopped")
+    r = runtime.run(cid + "r", bundle).ok()
+    assert r.stdout == "no-proc\n", r.describe()
+
+
+def test_bind_mount_over_root(runtime, bundle, cid, make_bundle):
+    """A bind whose destination is / replaces the rootfs (here with another
+    busybox tree): /proc of the first is hidden, and the program runs."""
+    other = make_bundle()
+    (other.rootfs / "marker").write_text("other\n")
+    bundle.add_mount("/", other.rootfs, options=["rbind", "rw"])
+    bundle.sh("cat /marker")
+    r = runtime.run(cid, bundle).ok()
+    assert r.stdout == "other\n", r.describe()
