@@ -292,7 +292,7 @@ static const struct
   { "process.apparmorProfile", "AppArmor", "remove the profile or run on a host with AppArmor enabled" },
   /* namespaces */
   { "linux.namespaces", "duplicate namespace", "keep one entry per namespace type" },
-  { "linux.namespaces", "a mount namespace is required", "add {\"type\": \"mount\"} to linux.namespaces" },
+  { "linux.namespaces", "no mount namespace", "add {\"type\": \"mount\"} to linux.namespaces, or remove what needs a mount" },
   { "linux.namespaces", "needs linux.uidMappings", "add linux.uidMappings and linux.gidMappings, e.g. [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}]" },
   { "linux.uidMappings", "need a new user namespace", "add {\"type\": \"user\"} to linux.namespaces, or remove the mappings" },
   { "linux.namespaces", "open `", "the path must name a namespace file such as /proc/PID/ns/net or a bind mount of one" },
@@ -534,8 +534,13 @@ check_namespaces (struct checker *k)
   else
     k->ns_ok = ns_plan_build (k->cfg, &k->ns, NULL) == 0;
   k->ns_flags = ns_flags_of_config (k->cfg);
-  if (!(k->ns_flags & CLONE_NEWNS))
-    diag (k, SKIFF_DIAG_ERROR, "linux.namespaces", NULL, "a mount namespace is required");
+  skiff_error_t mnt = NULL;
+  if (!(k->ns_flags & CLONE_NEWNS) && rootfs_check_host_mountns (k->cfg, &mnt) < 0)
+    {
+      diag (k, SKIFF_DIAG_ERROR, "linux.namespaces", NULL, "%s",
+            mnt->msg + strlen ("linux.namespaces: "));
+      skiff_error_free (&mnt);
+    }
   if (k->cfg->hostname && !(k->ns_flags & CLONE_NEWUTS))
     diag (k, SKIFF_DIAG_ERROR, "hostname", NULL, "`%s` needs a uts namespace", k->cfg->hostname);
   if (k->cfg->domainname && !(k->ns_flags & CLONE_NEWUTS))

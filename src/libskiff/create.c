@@ -119,6 +119,7 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
     .bundle = c->bundle,
     .rootfs = c->rootfs,
     .no_pivot = c->opts->no_pivot,
+    .host_mountns = !ns_plan_has (ns, CLONE_NEWNS),
     .userns = ns_plan_has (ns, CLONE_NEWUSER),
     .cgroupns = ns_plan_has (ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (ns, CLONE_NEWNET),
@@ -162,9 +163,6 @@ validate (struct creation *c, skiff_error_t *err)
     return -1;
   if (ns_plan_build (cfg, &c->job.ns, err) < 0)
     return -1;
-  if (!ns_plan_has (&c->job.ns, CLONE_NEWNS))
-    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "linux.namespaces: a mount namespace is required");
   if ((cfg->hostname || cfg->domainname) && !ns_plan_has (&c->job.ns, CLONE_NEWUTS))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "%s: needs a new uts namespace in linux.namespaces",

@@ -99,6 +99,26 @@ join_namespaces (struct exec_job *j, skiff_error_t *err)
   return 0;
 }
 
+/* A container without a mount namespace of its own shares ours, and its
+   init chrooted into the rootfs: do the same (after the setns, which a
+   chrooted process may not do for a user namespace). */
+static int
+enter_root_of_init (struct exec_job *j, skiff_error_t *err)
+{
+  char p[64];
+  if (j->ns_flags & CLONE_NEWNS)
+    return 0;
+  snprintf (p, sizeof p, "/proc/%d/root", (int)j->target);
+  cleanup_close int root = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* still the init, not a reuse of its pid (checked while /proc is ours) */
+  if (root >= 0 && proc_start_time (j->target) != j->target_start)
+    return skiff_error_kind_set (err, SKIFF_ERR_BAD_STATE, ESRCH,
+                                 "the container's init (pid %d) is gone", (int)j->target);
+  if (root < 0 || fchdir (root) < 0 || chroot (".") < 0)
+    return skiff_error (err, errno, "enter the root of the container's init (%s)", p);
+  return 0;
+}
+
 static __attribute__ ((noreturn)) void
 exec_fail (struct exec_job *j, skiff_error_t *err)
 {
@@ -176,7 +196,7 @@ exec_child (struct exec_job *j)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (sync_expect (j->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
     _exit (1);
-  if (join_namespaces (j, &err) < 0)
+  if (join_namespaces (j, &err) < 0 || enter_root_of_init (j, &err) < 0)
     exec_fail (j, &err);
   pid_t pid = (pid_t)syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
   if (pid < 0)

@@ -219,7 +219,8 @@ setup_rootfs (struct create_job *job, skiff_error_t *err)
   skiff_debug_phase ("pivot (and masked, readonly paths)", t0);
   if (c->process && c->process->terminal)
     {
-      cleanup_close int master = terminal_setup_in_container (c->process, true, err);
+      cleanup_close int master
+          = terminal_setup_in_container (c->process, !job->rootfs_spec.host_mountns, err);
       if (master < 0 || sync_send_fd (job->sync_fd, SYNC_CONSOLE, master, err) < 0)
         return -1;
     }

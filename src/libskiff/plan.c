@@ -166,6 +166,7 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
     .config = pl->cfg,
     .bundle = pl->bundle,
     .rootfs = pl->rootfs,
+    .host_mountns = !ns_plan_has (&pl->ns, CLONE_NEWNS),
     .userns = ns_plan_has (&pl->ns, CLONE_NEWUSER),
     .cgroupns = ns_plan_has (&pl->ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (&pl->ns, CLONE_NEWNET),

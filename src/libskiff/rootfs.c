@@ -403,10 +403,65 @@ plan_pivot (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *er
   return 0;
 }
 
+static int
+needs_mountns (skiff_error_t *err, const char *what)
+{
+  return skiff_error_kind_set (
+      err, SKIFF_ERR_INVALID_CONFIG, 0,
+      "linux.namespaces: no mount namespace, so %s would be mounted in the runtime's own (the "
+      "host's): add {\"type\": \"mount\"}, or remove it",
+      what);
+}
+
+int
+rootfs_check_host_mountns (const oci_config *c, skiff_error_t *err)
+{
+  const oci_linux *l = c->linux;
+  char what[PATH_MAX + 32];
+  if (c->mounts_len)
+    {
+      snprintf (what, sizeof what, "mounts[0] (%s)",
+                c->mounts[0]->destination ? c->mounts[0]->destination : "");
+      return needs_mountns (err, what);
+    }
+  if (l && l->masked_paths_len)
+    return needs_mountns (err, "linux.maskedPaths");
+  if (l && l->readonly_paths_len)
+    return needs_mountns (err, "linux.readonlyPaths");
+  if (l && l->devices_len)
+    return needs_mountns (err, "linux.devices (a /dev)");
+  if (l && l->rootfs_propagation)
+    return needs_mountns (err, "linux.rootfsPropagation");
+  if (c->root && c->root->readonly)
+    return needs_mountns (err, "root.readonly");
+  return 0;
+}
+
+/* chroot into the rootfs, then the cwd: no mount. */
+static int
+plan_host_mountns (const struct rootfs_spec *s, struct mount_plan *p, skiff_error_t *err)
+{
+  if (rootfs_check_host_mountns (s->config, err) < 0)
+    return -1;
+  p->pivot_at = 0;
+  plan_add (p, OP_PIVOT, "/", xstrdup ("chroot (no mount namespace)"));
+  const oci_process *proc = s->config->process;
+  const char *cwd = proc && proc->cwd && *proc->cwd ? proc->cwd : "/";
+  if (cwd[0] == '/' && strcmp (cwd, "/") != 0)
+    plan_add (p, OP_CWD, cwd, rootfs_xasprintf ("process.cwd `%s`", cwd));
+  return 0;
+}
+
 int
 mount_plan_build (const struct rootfs_spec *s, struct mount_plan *plan, skiff_error_t *err)
 {
   memset (plan, 0, sizeof *plan);
+  if (s->host_mountns)
+    {
+      if (plan_host_mountns (s, plan, err) < 0)
+        goto fail;
+      return 0;
+    }
   if (plan_setup (s, plan, err) < 0)
     goto fail;
   plan->pivot_at = plan->len;
@@ -795,7 +850,13 @@ do_pivot (struct rootfs_exec *x, skiff_error_t *err)
   cleanup_close int newroot = open (x->s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (newroot < 0 || fchdir (newroot) < 0)
     return skiff_error (err, errno, "chdir \"%s\"", x->s->rootfs);
-  if (x->s->no_pivot)
+  if (x->s->host_mountns)
+    {
+      /* The runtime's mount namespace: nothing to move or detach. */
+      if (chroot (".") < 0)
+        return skiff_error (err, errno, "chroot");
+    }
+  else if (x->s->no_pivot)
     {
       /* The host's tree stays in the namespace, under the rootfs: this is
          why pivot_root is the default. */

@@ -24,6 +24,7 @@ struct rootfs_spec
   const char *bundle; /* absolute bundle dir */
   const char *rootfs; /* absolute, realpath'd root.path */
   bool no_pivot;      /* --no-pivot: MS_MOVE + chroot */
+  bool host_mountns;  /* no mount namespace of its own: chroot, and no mount */
   bool userns;        /* own user ns: bind host device nodes instead of mknod */
   bool cgroupns;      /* own cgroup ns */
   bool netns;         /* own net ns (sysfs can be mounted fresh) */
@@ -84,6 +85,10 @@ struct mount_plan
    what can be judged without the host: relative destinations, a mount over
    /proc of the wrong type, idmap on a non-bind, bad rootfsPropagation. */
 int mount_plan_build (const struct rootfs_spec *s, struct mount_plan *plan, skiff_error_t *err);
+/* Without a mount namespace of its own, a container shares the runtime's
+   (runtime-spec: an unlisted namespace is inherited): a mount would be
+   made there.  The first element of c that needs one, as an error. */
+int rootfs_check_host_mountns (const oci_config *c, skiff_error_t *err);
 void mount_plan_free (struct mount_plan *plan);
 /* One numbered line per operation, then the warnings. */
 void mount_plan_describe (const struct mount_plan *plan, struct skiff_strbuf *out);

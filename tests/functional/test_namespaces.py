@@ -207,3 +207,58 @@ def test_hostname_requires_uts_namespace(runtime, bundle, cid):
     r = runtime.run(cid, bundle)
     assert r.returncode != 0, "setting hostname without a uts namespace must fail"
     assert os.uname().nodename == host
+
+
+# ------------------------------------------ no mount namespace of its own
+#
+# runtime-spec: a namespace type that is not listed is inherited from the
+# runtime.  Without a mount namespace, the container shares the runtime's
+# (the host's): skiff chroots into the rootfs (as runc does) and refuses
+# whatever would need a mount, since it would be made on the host.
+
+
+def _without_mountns(bundle):
+    bundle.remove_namespace("mount")
+    bundle.config["mounts"] = []
+    bundle.config["root"]["readonly"] = False
+    for key in ("maskedPaths", "readonlyPaths", "devices", "rootfsPropagation"):
+        bundle.linux.pop(key, None)
+
+
+def test_no_mount_namespace_chroots_and_mounts_nothing(runtime, bundle, cid):
+    _without_mountns(bundle)
+    (bundle.rootfs / "marker").write_text("rootfs\n")
+    bundle.process["cwd"] = "/made/for/it"
+    bundle.sh("cat /marker; pwd; test -e /proc/self && echo proc; true")
+    before = open("/proc/self/mountinfo").read().count("\n")
+    r = runtime.run(cid, bundle).ok()
+    assert r.stdout == "rootfs\n/made/for/it\n", r.describe()
+    assert open("/proc/self/mountinfo").read().count("\n") == before
+
+
+def test_no_mount_namespace_exec_enters_the_rootfs(runtime, bundle, cid):
+    _without_mountns(bundle)
+    (bundle.rootfs / "marker").write_text("rootfs\n")
+    bundle.args = ["sleep", "100"]
+    runtime.create_started(cid, bundle)
+    assert runtime.exec(cid, "cat", "/marker").ok().stdout == "rootfs\n"
+
+
+@pytest.mark.parametrize("key,value,named", [
+    ("mounts", [{"destination": "/proc", "type": "proc", "source": "proc"}], "mounts[0] (/proc)"),
+    ("maskedPaths", ["/proc/kcore"], "linux.maskedPaths"),
+    ("readonly", True, "root.readonly"),
+])
+def test_no_mount_namespace_refuses_mounts(runtime, bundle, cid, key, value, named):
+    _without_mountns(bundle)
+    if key == "mounts":
+        bundle.config["mounts"] = value
+    elif key == "readonly":
+        bundle.config["root"]["readonly"] = value
+    else:
+        bundle.linux[key] = value
+    r = runtime.create(cid, bundle).failed()
+    assert f"no mount namespace, so {named} would be mounted in the runtime's own" in r.stderr, r.describe()
+    assert runtime.state_dirs() == []
+    c = runtime("check", "--bundle", str(bundle.save(cid)))
+    assert c.returncode == 1 and named in c.stdout, c.describe()
