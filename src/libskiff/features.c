@@ -11,10 +11,12 @@
 #include "label.h"
 #include "mounts.h"
 #include "process.h"
+#include "seccomp.h"
 #include "skiff.h"
 
 static char *hooks[]
     = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
+static char *no_annotations[1]; /* emitted as [] (a NULL list is left out) */
 static char *namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time" };
 
 static size_t
@@ -29,7 +31,8 @@ strv_len (const char *const *v)
 char *
 skiff_features_json (void)
 {
-  const char *opts[128];
+  const char *opts[128], *flags[16];
+  char libseccomp[32];
   size_t ncaps = 0;
   char **caps = process_cap_names (&ncaps);
   bool seccomp = skiff_feature_seccomp[0] == '+';
@@ -57,6 +60,8 @@ skiff_features_json (void)
     .archs_len = seccomp ? strv_len (oci_seccomp_arch_values) : 0,
     .known_flags = (char **)oci_seccomp_flag_values,
     .known_flags_len = seccomp ? strv_len (oci_seccomp_flag_values) : 0,
+    .supported_flags = (char **)flags,
+    .supported_flags_len = seccomp ? seccomp_supported_flags (flags, 16) : 0,
   };
   oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
@@ -84,10 +89,19 @@ skiff_features_json (void)
     .mount_options = (char **)opts,
     .mount_options_len = mount_option_names (opts, 128),
     .linux = &lx,
+    /* skiff acts on no annotation of config.json: the list is empty */
+    .potentially_unsafe_config_annotations = no_annotations,
+    .potentially_unsafe_config_annotations_len = 0,
   };
+  /* Runtime-specific facts, under reverse-domain names as features.md asks. */
+  oci_string_map_set (&f.annotations, "org.skiff.version", PACKAGE_VERSION);
+  if (seccomp && seccomp_library_version (libseccomp, sizeof libseccomp))
+    oci_string_map_set (&f.annotations, "io.github.seccomp.libseccomp.version", libseccomp);
+  oci_string_map_set (&f.annotations, "org.skiff.checkpoint.enabled", "false");
   oci_diags d = { 0 };
   char *json = oci_features_emit (&f, true, NULL, &d);
   oci_diags_free (&d);
+  oci_string_map_free (f.annotations);
   for (size_t i = 0; i < ncaps; i++)
     free (caps[i]);
   free (caps);

@@ -51,3 +51,19 @@ seccomp_prog_notifies (const struct seccomp_prog *p)
   (void)p;
   return false;
 }
+
+size_t
+seccomp_supported_flags (const char **out, size_t max)
+{
+  (void)out;
+  (void)max;
+  return 0;
+}
+
+bool
+seccomp_library_version (char *buf, size_t len)
+{
+  (void)buf;
+  (void)len;
+  return false;
+}

@@ -346,6 +346,26 @@ kernel_has_flag (uint32_t flag)
   return r < 0 && errno == EFAULT;
 }
 
+size_t
+seccomp_supported_flags (const char **out, size_t max)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < N_ELEMENTS (filter_flags) && n < max; i++)
+    if (kernel_has_flag (filter_flags[i].value))
+      out[n++] = filter_flags[i].name;
+  return n;
+}
+
+bool
+seccomp_library_version (char *buf, size_t len)
+{
+  if (libseccomp_load (NULL) < 0)
+    return false;
+  const struct scmp_version *v = seccomp_version ();
+  snprintf (buf, len, "%u.%u.%u", v->major, v->minor, v->micro);
+  return true;
+}
+
 static int
 plan_flags (const oci_seccomp *s, struct plan *p, skiff_error_t *err)
 {

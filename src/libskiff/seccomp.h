@@ -25,5 +25,9 @@ int seccomp_send_notify_fd (const oci_seccomp *s, int notify_fd, const char *sta
    listenerPath, which only the runtime can reach. */
 bool seccomp_prog_notifies (const struct seccomp_prog *p);
 void seccomp_prog_free (struct seccomp_prog *p);
+/* For `features`: the filter flags this kernel takes (names), and the
+   version of the libseccomp that would be loaded (false: none). */
+size_t seccomp_supported_flags (const char **out, size_t max);
+bool seccomp_library_version (char *buf, size_t len);
 
 #endif

@@ -3,6 +3,7 @@ and the runtime-spec lifecycle."""
 
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -545,6 +546,26 @@ def test_features(runtime):
     linux = feats["linux"]
     assert {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"} <= set(linux["namespaces"])
     assert {"CAP_SYS_ADMIN", "CAP_KILL", "CAP_NET_BIND_SERVICE"} <= set(linux["capabilities"])
+
+
+@pytest.mark.skiff_only
+def test_features_is_complete_for_1_3(runtime):
+    """Every member of runtime-spec 1.3's features.md and
+    features-linux.md that skiff has something to say about."""
+    feats = json.loads(runtime("features").ok().stdout)
+    assert feats["ociVersionMax"] == "1.3.0"
+    assert feats["potentiallyUnsafeConfigAnnotations"] == []  # skiff acts on none
+    ann = feats["annotations"]
+    assert ann["org.skiff.version"] and ann["org.skiff.checkpoint.enabled"] == "false"
+    seccomp = feats["linux"]["seccomp"]
+    if seccomp["enabled"]:
+        assert re.fullmatch(r"\d+\.\d+\.\d+", ann["io.github.seccomp.libseccomp.version"])
+        # the kernel is asked: TSYNC has been there since 3.17
+        assert "SECCOMP_FILTER_FLAG_TSYNC" in seccomp["supportedFlags"]
+        assert set(seccomp["supportedFlags"]) <= set(seccomp["knownFlags"])
+    linux = feats["linux"]
+    for key in ("intelRdt", "netDevices", "mountExtensions", "apparmor", "selinux", "cgroup"):
+        assert key in linux, key
 
 
 # ------------------------------------------------ no /proc in the container
