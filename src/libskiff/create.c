@@ -136,16 +136,17 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
   return 0;
 }
 
-/* An idmapped mount needs privilege over its source's filesystem, which
-   an init in its own user namespace lacks: the trees are made here and
-   the init attaches them. */
+/* An idmapped mount needs privilege over its source's filesystem, and a
+   bind source may lie below a directory the container's root cannot
+   search: with a user namespace, the trees are made here and the init
+   attaches them. */
 static int
-open_idmapped_mounts (struct creation *c, skiff_error_t *err)
+open_bind_trees (struct creation *c, skiff_error_t *err)
 {
   struct create_job *j = &c->job;
   if (!j->rootfs_spec.userns)
     return 0;
-  if (rootfs_open_idmapped_mounts (&j->rootfs_spec, &j->mount_fds, err) < 0)
+  if (rootfs_open_bind_trees (&j->rootfs_spec, &j->mount_fds, err) < 0)
     return -1;
   j->rootfs_spec.mount_fds = j->mount_fds;
   return 0;
@@ -388,7 +389,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   j->env = build_env (cfg->process, j->preserve_fds);
   j->env_cap = cfg->process->env_len + CREATE_ENV_SPARE;
   j->argv = strv_terminate (cfg->process->args, cfg->process->args_len);
-  if (plan_rootfs (c, err) < 0 || open_idmapped_mounts (c, err) < 0)
+  if (plan_rootfs (c, err) < 0 || open_bind_trees (c, err) < 0)
     return -1;
   struct spawn_callbacks cb = { .state_json = cb_state_json,
                                 .run_runtime_hooks = cb_runtime_hooks,

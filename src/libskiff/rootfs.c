@@ -1051,7 +1051,7 @@ close_fds (int *fds, size_t n)
 }
 
 int
-rootfs_open_idmapped_mounts (const struct rootfs_spec *s, int **fds_out, skiff_error_t *err)
+rootfs_open_bind_trees (const struct rootfs_spec *s, int **fds_out, skiff_error_t *err)
 {
   const oci_config *c = s->config;
   __attribute__ ((cleanup (mount_plan_free))) struct mount_plan plan = { 0 };
@@ -1068,8 +1068,26 @@ rootfs_open_idmapped_mounts (const struct rootfs_spec *s, int **fds_out, skiff_e
       if (plan_config_mount (s, i, &plan, err) < 0)
         goto fail;
       const struct mount_op *op = &plan.ops[plan.len - 1];
-      if (!(op->opts.idmap || op->opts.ridmap))
+      if (op->kind != OP_BIND)
         continue;
+      if (!(op->opts.idmap || op->opts.ridmap))
+        {
+          /* Any bind: its source is reached with the runtime's rights,
+             which the container's root may lack (a parent it cannot
+             search).  Kernels without open_tree: the init binds it. */
+          skiff_error_t e = NULL;
+          if ((fds[i] = mount_open_tree (-1, op->source, &op->opts, -1, &e)) < 0)
+            {
+              if (e->errno_ != ENOSYS)
+                {
+                  *err = e;
+                  skiff_error_wrap (err, "%s", op->what);
+                  goto fail;
+                }
+              skiff_error_free (&e);
+            }
+          continue;
+        }
       cleanup_close int userns = idmap_userns (s, i, err);
       if (userns < 0 || (fds[i] = mount_open_tree (-1, op->source, &op->opts, userns, err)) < 0)
         {

@@ -29,9 +29,9 @@ struct rootfs_spec
   bool cgroupns;      /* own cgroup ns */
   bool netns;         /* own net ns (sysfs can be mounted fresh) */
   /* Optional, mounts_len entries: a detached tree prepared for mounts[i]
-     by rootfs_open_idmapped_mounts() (or -1).  An idmapped mount needs
-     privilege over the source filesystem, which the init inside a user
-     namespace does not have. */
+     by rootfs_open_bind_trees() (or -1).  An idmapped mount needs privilege
+     over the source filesystem, and any source the right to reach it,
+     which the init inside a user namespace may not have. */
   const int *mount_fds;
   /* The host's mounts, read by the runtime (rootfs_read_host_mounts()),
      when the plan has a cgroup mount: where the hierarchies are.  NULL:
@@ -111,10 +111,11 @@ int rootfs_pivot (const struct rootfs_spec *s, const struct mount_plan *plan, sk
 /* After the pivot: bind the pty slave onto /dev/console. */
 int rootfs_bind_console (int pty_slave_fd, skiff_error_t *err);
 
-/* On the host side, with privilege over the source filesystems: a detached
-   idmapped tree for every mounts[i] that asks for one, -1 for the others.
-   *fds_out has mounts_len entries (NULL when there are no mounts); the
-   caller closes and frees them. */
-int rootfs_open_idmapped_mounts (const struct rootfs_spec *s, int **fds_out, skiff_error_t *err);
+/* On the host side, for a container with its own user namespace, with the
+   runtime's privilege over the source filesystems and its right to reach
+   them: a detached tree for every bind of mounts[] (idmapped when asked),
+   -1 for the other entries.  *fds_out has mounts_len entries (NULL when
+   there are no mounts); the caller closes and frees them. */
+int rootfs_open_bind_trees (const struct rootfs_spec *s, int **fds_out, skiff_error_t *err);
 
 #endif

@@ -39,7 +39,7 @@ struct create_job
      before anything exists. */
   struct rootfs_spec rootfs_spec;
   struct mount_plan mounts;
-  int *mount_fds; /* rootfs_open_idmapped_mounts(), with a user namespace */
+  int *mount_fds; /* rootfs_open_bind_trees(), with a user namespace */
   struct mountinfo *host_mounts;
   size_t host_mounts_len;
 };

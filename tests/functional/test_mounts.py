@@ -479,3 +479,36 @@ def test_tmpcopyup_refused_on_a_bind(runtime, bundle, cid, workdir):
     bundle.add_mount("/x", workdir / "src", options=["rbind", "tmpcopyup"])
     r = runtime.create(cid, bundle).failed()
     assert "tmpcopyup applies to a tmpfs only" in r.stderr, r.describe()
+
+
+def test_bind_source_unreachable_by_mapped_root(runtime, bundle, cid, workdir):
+    """With a user namespace, the container's root is an unprivileged user
+    on the host: a bind source below a 0700 directory of host root is out
+    of its reach.  The runtime opens the source (with its own rights) and
+    the init only attaches the tree, as for idmapped mounts."""
+    locked = workdir / "locked"
+    (locked / "inner").mkdir(parents=True)
+    (locked / "inner" / "f").write_text("reached\n")
+    os.chmod(locked / "inner", 0o755)
+    os.chmod(locked / "inner" / "f", 0o644)
+    os.chmod(locked, 0o700)
+    (bundle.rootfs / "data").mkdir()  # the rootfs is host root's: the mapped root cannot mkdir
+    userns = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.add_namespace("user")
+    bundle.linux["uidMappings"] = list(userns)
+    bundle.linux["gidMappings"] = list(userns)
+    bundle.add_mount("/data", locked / "inner", options=["rbind", "ro"])
+    bundle.sh("cat /data/f; grep ' /data ' /proc/self/mountinfo | grep -c ' ro,'")
+    r = runtime.run(cid, bundle).ok()
+    assert r.stdout == "reached\n1\n", r.describe()
+
+
+def test_bind_source_missing_in_userns_names_the_mount(runtime, bundle, cid):
+    userns = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    bundle.add_namespace("user")
+    bundle.linux["uidMappings"] = list(userns)
+    bundle.linux["gidMappings"] = list(userns)
+    bundle.add_mount("/data", "/srv/skiff-does-not-exist")
+    r = runtime.create(cid, bundle).failed()
+    assert "mounts[7] (/data)" in r.stderr and "/srv/skiff-does-not-exist" in r.stderr, r.describe()
+    assert runtime.state_dirs() == []

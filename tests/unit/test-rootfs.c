@@ -175,7 +175,7 @@ struct run
   int ns_flags; /* beyond CLONE_NEWNS | CLONE_NEWPID */
   bool no_pivot;
   int (*inside) (void);
-  bool prepare_idmapped; /* rootfs_open_idmapped_mounts() first, as a runtime parent would */
+  bool prepare_idmapped; /* rootfs_open_bind_trees() first, as a runtime parent would */
   bool own_mounts;       /* no host mounts from the "runtime": the init reads its own */
   char msg[2048];        /* the error of setup/pivot, if any */
 };
@@ -210,7 +210,7 @@ container_main (struct run *r, int msgfd)
   };
   skiff_error_t err = NULL;
   int *prepared = NULL;
-  if (r->prepare_idmapped && rootfs_open_idmapped_mounts (&s, &prepared, &err) < 0)
+  if (r->prepare_idmapped && rootfs_open_bind_trees (&s, &prepared, &err) < 0)
     {
       dprintf (msgfd, "%s", err->msg);
       return RC_SETUP;
