@@ -998,6 +998,9 @@ test_plan_refuses (void **state)
                        "[\"idmap\"]}",
                        "need a bind mount");
   assert_plan_invalid ("{\"destination\": \"/x\"}", "type is missing");
+  assert_plan_invalid ("{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
+                       "[\"rbind\", \"tmpcopyup\"]}",
+                       "tmpcopyup applies to a tmpfs only");
   assert_plan_invalid ("{\"destination\": \"/x\", \"type\": \"tmpfs\", \"options\": [\"\"]}",
                        "mounts[0] (/x): options[0] is empty");
 }
@@ -1013,7 +1016,7 @@ test_plan_describe (void **state)
         "  {\"destination\": \"/proc/cpuinfo\", \"source\": \"/var/lib/lxcfs/proc/cpuinfo\","
         "   \"options\": [\"bind\"]},"
         "  {\"destination\": \"/data/./x/..\", \"source\": \"vol\", \"options\": [\"rbind\","
-        "   \"ro\", \"rslave\", \"size=1m\", \"tmpcopyup\"]},"
+        "   \"ro\", \"rslave\", \"size=1m\"]},"
         "  {\"destination\": \"/sys\", \"type\": \"sysfs\"}],"
         " \"linux\": {\"rootfsPropagation\": \"rprivate\", \"maskedPaths\": [\"/proc/kcore\"],"
         "  \"readonlyPaths\": [\"/proc/sys\"]}}";
@@ -1029,7 +1032,7 @@ test_plan_describe (void **state)
     "directory)  <- default /dev",
     "mount         /proc type=proc source=proc (real directory)  <- mounts[0] (/proc)",
     "bind          /proc/cpuinfo source=/var/lib/lxcfs/proc/cpuinfo [bind]",
-    "bind          /data source=/b/vol [ro,rbind,rslave,tmpcopyup,size=1m]  <- mounts[2]",
+    "bind          /data source=/b/vol [ro,rbind,rslave,size=1m]  <- mounts[2]",
     "bind          /sys source=/sys [rbind] (real directory)  <- mounts[3] (/sys)",
     "devices       /dev  <- linux.devices",
     "console       /dev/console",
@@ -1038,7 +1041,6 @@ test_plan_describe (void **state)
     "mask          /proc/kcore  <- maskedPaths[0] (/proc/kcore)",
     "readonly root /  <- root.readonly",
     "warning: mounts[2] (/data/./x/..): option \"size=1m\" means nothing for a bind mount",
-    "warning: mounts[2] (/data/./x/..): tmpcopyup is not supported; ignored",
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     if (strstr (out.s, want[i]) == NULL)
