@@ -646,6 +646,9 @@ check_process (struct checker *k)
       struct elem_list lists[] = { LIST ("process.rlimits[", p, rlimits) };
       run_rule (k, lists, 1, rule_rlimits);
     }
+  skiff_error_t err = NULL;
+  if (process_check_io_priority (p, &err) < 0)
+    diag_error (k, SKIFF_DIAG_ERROR, &err);
   if (p->cwd && p->cwd[0] != '/')
     diag (k, SKIFF_DIAG_ERROR, "process.cwd", NULL, "`%s` must be an absolute path", p->cwd);
   if (p->args_len == 0 || p->args[0][0] == '\0')

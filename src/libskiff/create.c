@@ -195,7 +195,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (ns_uts_names_check (cfg, err) < 0 || sysctl_validate (cfg->linux, &c->job.ns, err) < 0)
     return -1;
   if (process_check_caps (cfg->process, false, err) < 0
-      || process_check_rlimits (cfg->process, err) < 0)
+      || process_check_rlimits (cfg->process, err) < 0
+      || process_check_io_priority (cfg->process, err) < 0)
     return -1;
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;

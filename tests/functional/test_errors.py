@@ -174,6 +174,15 @@ def test_unknown_sysctl(runtime, bundle, cid):
     create_fails(runtime, bundle, cid)
 
 
+@pytest.mark.parametrize("priority", [8, -1])
+def test_io_priority_out_of_range(runtime, bundle, cid, priority):
+    """A level above 7 would land in the kernel's hint bits, a negative
+    one in the class: refused, not passed on."""
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": priority}
+    r = create_fails(runtime, bundle, cid)
+    assert f"process.ioPriority.priority: {priority} is outside 0-7" in r.stderr
+
+
 def test_oom_score_adj_out_of_range(runtime, bundle, cid):
     bundle.process["oomScoreAdj"] = 5000
     create_fails(runtime, bundle, cid)

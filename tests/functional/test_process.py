@@ -598,6 +598,14 @@ def test_io_priority(runtime, bundle, cid):
     assert (kv["ioprio_class"], kv["ioprio_level"]) == ("2", "6")  # 2 = BE
 
 
+@pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.ioPriority")
+def test_io_priority_class_only(runtime, bundle, cid):
+    """The schema requires only `class`; the priority is then 0."""
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_IDLE"}
+    kv = run_init(runtime, bundle, cid, "ioprio")
+    assert (kv["ioprio_class"], kv["ioprio_level"]) == ("3", "0")  # 3 = IDLE
+
+
 @pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.scheduler")
 def test_scheduler(runtime, bundle, cid):
     bundle.process["scheduler"] = {"policy": "SCHED_BATCH", "nice": 7}
