@@ -306,6 +306,9 @@ static const struct
   { "linux.sysctl", "not owned by a namespace", "remove it: set host-wide sysctls on the host, not per container" },
   { "linux.sysctl", "is not a number", "write the value as the kernel shows it in /proc/sys (numbers)" },
   { "linux.sysctl", "no such sysctl", "check the name against /proc/sys on this host" },
+  { "linux.sysctl", "conflicts with hostname", "remove the sysctl: the hostname field sets the name" },
+  { "linux.sysctl", "conflicts with the hostname field", "set \"hostname\" instead of the sysctl" },
+  { "linux.sysctl", "conflicts with domainname", "remove the sysctl or the domainname field, or make them agree" },
   { "linux.sysctl", "invalid name", "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
   /* mounts and devices */
   { "mounts", "destination must be an absolute path", "start the destination with /: it is a path inside the container" },
@@ -560,8 +563,10 @@ check_sysctls (struct checker *k)
       skiff_error_t err = NULL;
       oci_string_map one = { &l->sysctl->keys[i], &l->sysctl->values[i], 1 };
       oci_linux tmp = *l;
+      oci_config cfg = *k->cfg;
       tmp.sysctl = &one;
-      if (sysctl_validate (&tmp, ns, &err) < 0)
+      cfg.linux = &tmp;
+      if (sysctl_validate (&cfg, ns, &err) < 0)
         diag_error (k, SKIFF_DIAG_ERROR, &err);
     }
 }

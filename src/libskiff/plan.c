@@ -151,8 +151,7 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   pl->rootfs = realpath (path, NULL);
   if (pl->rootfs == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
-  if (ns_plan_build (pl->cfg, &pl->ns, err) < 0
-      || sysctl_validate (pl->cfg->linux, &pl->ns, err) < 0)
+  if (ns_plan_build (pl->cfg, &pl->ns, err) < 0 || sysctl_validate (pl->cfg, &pl->ns, err) < 0)
     return -1;
   skiff_log_capture (capture, pl);
   int r = process_check_caps (pl->cfg->process, false, err);

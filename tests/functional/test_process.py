@@ -323,6 +323,20 @@ def test_domainname(runtime, bundle, cid):
     assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "example.test"
 
 
+def test_sysctl_domainname(runtime, bundle, cid):
+    """kernel.domainname alone sets the NIS domain (Docker's way, accepted
+    by runc), and beside a domainname field that says the same."""
+    bundle.config.pop("domainname", None)
+    bundle.linux["sysctl"] = {"kernel.domainname": "sysctl.test"}
+    assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "sysctl.test"
+
+
+def test_sysctl_domainname_agrees_with_field(runtime, bundle, cid):
+    bundle.config["domainname"] = "same.test"
+    bundle.linux["sysctl"] = {"kernel.domainname": "same.test"}
+    assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "same.test"
+
+
 def test_sysctl_net(runtime, bundle, cid):
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         host_before = f.read().strip()
