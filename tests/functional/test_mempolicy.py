@@ -4,7 +4,7 @@ mempolicy, and /proc/self/numa_maps), and the refusal of what the kernel
 would refuse or apply only in part.  The positive tests use a node this
 host has (node 0 here); without NUMA the tests assert skiff's error."""
 
-import os
+import json
 import sys
 
 import pytest
@@ -250,3 +250,36 @@ def test_no_numa_host(runtime, bundle, cid):
     bundle.linux["memoryPolicy"] = policy("MPOL_BIND", "0")
     r = create_fails(runtime, bundle, cid)
     assert "linux.memoryPolicy: this host has no NUMA memory policies" in r.stderr
+
+
+# ------------------------------------------------------------ features, check
+
+
+def test_features(runtime):
+    f = json.loads(runtime("features").ok().stdout)["linux"]["memoryPolicy"]
+    assert f["modes"] == [
+        "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
+        "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
+    ]
+    assert f["flags"] == ["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]
+
+
+@needs_numa
+def test_plan_shows_the_policy(runtime, bundle, cid):
+    bundle.linux["memoryPolicy"] = policy("MPOL_BIND", str(NODE), ["MPOL_F_STATIC_NODES"])
+    bundle.save(cid)
+    out = runtime("check", "--plan", "--bundle", bundle.path).ok().stdout
+    early = out[out.index("before the mounts"):out.index("mounts, before the pivot")]
+    assert f"memory policy MPOL_BIND, nodes {NODE}, flags MPOL_F_STATIC_NODES (set_mempolicy" in early, out
+
+
+@needs_numa
+def test_check_warns_about_an_absent_node(runtime, bundle, cid):
+    """check is about the bundle: a node this host lacks is a warning
+    there (create's error)."""
+    absent = host.absent_numa_node()
+    bundle.linux["memoryPolicy"] = policy("MPOL_BIND", f"{NODE},{absent}")
+    bundle.save(cid)
+    r = runtime("check", "--bundle", bundle.path)
+    assert r.returncode == 0, r.describe()
+    assert f"warning: linux.memoryPolicy.nodes: node {absent} does not exist on this host" in r.stdout
