@@ -44,6 +44,8 @@
      cgroup        /proc/self/cgroup verbatim
      personality   personality=0x<hex>
      ioprio        ioprio_class=<n> ioprio_level=<n>
+     mempolicy     mode=<MPOL_*> flags=<MPOL_F_* list> nodes=<node list>
+                   mems_allowed=<node list> (get_mempolicy(2)); errno=
      sched         policy=<name> priority=<n> nice=<n>
      affinity      affinity=<cpu list>
      pid           pid ppid pgid sid
@@ -728,6 +730,70 @@ cmd_ioprio (int argc, char **argv)
   return 0;
 }
 
+/* "0-3,7": a node mask of get_mempolicy(2) as a list. */
+static void
+print_nodes (const char *key, const unsigned long *mask, size_t bits)
+{
+  const size_t wb = 8 * sizeof (unsigned long);
+  const char *sep = "";
+  printf ("%s=", key);
+  for (size_t n = 0; n < bits; n++)
+    {
+      if (!(mask[n / wb] >> (n % wb) & 1))
+        continue;
+      size_t end = n;
+      while (end + 1 < bits && (mask[(end + 1) / wb] >> ((end + 1) % wb) & 1))
+        end++;
+      if (end > n)
+        printf ("%s%zu-%zu", sep, n, end);
+      else
+        printf ("%s%zu", sep, n);
+      sep = ",";
+      n = end;
+    }
+  printf ("\n");
+}
+
+static int
+cmd_mempolicy (int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  /* The kernel's uapi numbers (linux/mempolicy.h); libc may lack some. */
+  static const char *const modes[] = {
+    "MPOL_DEFAULT",        "MPOL_PREFERRED",          "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+    "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE"
+  };
+  static const struct name_num flags[] = { { "MPOL_F_STATIC_NODES", 1 << 15 },
+                                           { "MPOL_F_RELATIVE_NODES", 1 << 14 },
+                                           { "MPOL_F_NUMA_BALANCING", 1 << 13 } };
+  enum
+  {
+    BITS = 4096
+  };
+  unsigned long nodes[BITS / (8 * sizeof (unsigned long))] = { 0 };
+  unsigned long allowed[BITS / (8 * sizeof (unsigned long))] = { 0 };
+  int mode = 0;
+  /* maxnode is one more than the bits of the mask; 4: MPOL_F_MEMS_ALLOWED */
+  if (syscall (SYS_get_mempolicy, &mode, nodes, (unsigned long)BITS + 1, NULL, 0UL) < 0
+      || syscall (SYS_get_mempolicy, NULL, allowed, (unsigned long)BITS + 1, NULL, 4UL) < 0)
+    return report_errno (errno);
+  int base = mode & ~0xe000;
+  printf ("mode=%s\n", base >= 0 && (size_t)base < COUNT (modes) ? modes[base] : "unknown");
+  const char *sep = "";
+  printf ("flags=");
+  for (size_t i = 0; i < COUNT (flags); i++)
+    if (mode & flags[i].num)
+      {
+        printf ("%s%s", sep, flags[i].name);
+        sep = ",";
+      }
+  printf ("\n");
+  print_nodes ("nodes", nodes, BITS);
+  print_nodes ("mems_allowed", allowed, BITS);
+  return 0;
+}
+
 static int
 cmd_sched (int argc, char **argv)
 {
@@ -1142,6 +1208,7 @@ static const struct
   { "cgroup", cmd_cgroup },
   { "personality", cmd_personality },
   { "ioprio", cmd_ioprio },
+  { "mempolicy", cmd_mempolicy },
   { "sched", cmd_sched },
   { "affinity", cmd_affinity },
   { "pid", cmd_pid },

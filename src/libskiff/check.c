@@ -30,6 +30,7 @@
 #include "fsutil.h"
 #include "label.h"
 #include "log.h"
+#include "mempolicy.h"
 #include "namespaces.h"
 #include "plan.h"
 #include "process.h"
@@ -46,16 +47,19 @@
 /* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
    expected diagnostics of tests/check do not depend on the machine:
    "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb,
-   no-cap=CAP_SYS_TIME". */
+   no-cap=CAP_SYS_TIME,numa=0-1" (numa: the online NUMA nodes, each with
+   memory; "none" for a kernel without NUMA; 0 unless said). */
 struct host
 {
   enum cgroup_layout cgroup;
   bool selinux, apparmor, idmap;
-  char no_ns[128];  /* "+"-separated namespace types this kernel lacks */
-  char no_ctl[128]; /* "+"-separated cgroup controllers it lacks */
-  bool no_cap_set;  /* no_cap replaces the runtime's bounding set */
-  char no_cap[256]; /* "+"-separated capabilities outside that set */
-  bool simulated;   /* SKIFF_TEST_HOST: the cgroup facts above, not the probes */
+  char no_ns[128];                         /* "+"-separated namespace types this kernel lacks */
+  char no_ctl[128];                        /* "+"-separated cgroup controllers it lacks */
+  bool no_cap_set;                         /* no_cap replaces the runtime's bounding set */
+  char no_cap[256];                        /* "+"-separated capabilities outside that set */
+  bool numa;                               /* /sys/devices/system/node: a kernel with NUMA */
+  char numa_online[256], numa_memory[256]; /* its node lists */
+  bool simulated; /* SKIFF_TEST_HOST: the cgroup facts above, not the probes */
 };
 
 struct checker
@@ -306,7 +310,22 @@ static const struct
   { "linux.sysctl", "not owned by a namespace", "remove it: set host-wide sysctls on the host, not per container" },
   { "linux.sysctl", "is not a number", "write the value as the kernel shows it in /proc/sys (numbers)" },
   { "linux.sysctl", "no such sysctl", "check the name against /proc/sys on this host" },
+  { "linux.sysctl", "conflicts with hostname", "remove the sysctl: the hostname field sets the name" },
+  { "linux.sysctl", "conflicts with the hostname field", "set \"hostname\" instead of the sysctl" },
+  { "linux.sysctl", "conflicts with domainname", "remove the sysctl or the domainname field, or make them agree" },
   { "linux.sysctl", "invalid name", "name the sysctl as in /proc/sys, with dots: \"net.ipv4.ip_forward\"" },
+  /* memory policy */
+  { "linux.memoryPolicy.nodes", "is not a list of nodes", "write numbers and ranges separated by commas, without blanks, e.g. \"0-3,7\"" },
+  { "linux.memoryPolicy.nodes", "is beyond", "name nodes of this host (/sys/devices/system/node/online)" },
+  { "linux.memoryPolicy.nodes", "does not exist on this host", "name nodes of /sys/devices/system/node/online, or run where the node exists" },
+  { "linux.memoryPolicy.nodes", "has no memory", "name nodes of /sys/devices/system/node/has_memory" },
+  { "linux.memoryPolicy.nodes", "needs at least one node", "add the nodes, e.g. \"nodes\": \"0\"" },
+  { "linux.memoryPolicy.nodes", "takes no nodes", "remove nodes: MPOL_DEFAULT and MPOL_LOCAL take none" },
+  { "linux.memoryPolicy.nodes", "takes one node", "name one node, or use MPOL_PREFERRED_MANY" },
+  { "linux.memoryPolicy.flags", "exclude each other", "keep one of the two flags" },
+  { "linux.memoryPolicy.flags", "goes with mode", "remove the flag, or use mode MPOL_BIND or MPOL_PREFERRED_MANY" },
+  { "linux.memoryPolicy.flags", "qualifies the nodes", "remove the flag: it is about a list of nodes" },
+  { "linux.memoryPolicy", "no NUMA memory policies", "remove linux.memoryPolicy, or run on a kernel with NUMA (CONFIG_NUMA)" },
   /* mounts and devices */
   { "mounts", "destination must be an absolute path", "start the destination with /: it is a path inside the container" },
   { "mounts", "only proc may be mounted on /proc", "mount type \"proc\" on /proc, or choose another destination" },
@@ -565,8 +584,10 @@ check_sysctls (struct checker *k)
       skiff_error_t err = NULL;
       oci_string_map one = { &l->sysctl->keys[i], &l->sysctl->values[i], 1 };
       oci_linux tmp = *l;
+      oci_config cfg = *k->cfg;
       tmp.sysctl = &one;
-      if (sysctl_validate (&tmp, ns, &err) < 0)
+      cfg.linux = &tmp;
+      if (sysctl_validate (&cfg, ns, &err) < 0)
         diag_error (k, SKIFF_DIAG_ERROR, &err);
     }
 }
@@ -651,6 +672,9 @@ check_process (struct checker *k)
       struct elem_list lists[] = { LIST ("process.rlimits[", p, rlimits) };
       run_rule (k, lists, 1, rule_rlimits);
     }
+  skiff_error_t err = NULL;
+  if (process_check_io_priority (p, &err) < 0)
+    diag_error (k, SKIFF_DIAG_ERROR, &err);
   if (p->cwd && p->cwd[0] != '/')
     diag (k, SKIFF_DIAG_ERROR, "process.cwd", NULL, "`%s` must be an absolute path", p->cwd);
   if (p->args_len == 0 || p->args[0][0] == '\0')
@@ -762,6 +786,29 @@ check_seccomp (struct checker *k)
   captured_clear (k);
 }
 
+/* The policy's own errors; the nodes this host lacks are a warning, as
+   the other host facts (create refuses them). */
+static void
+check_memory_policy (struct checker *k)
+{
+  struct mempolicy_plan p;
+  skiff_error_t err = NULL;
+  if (mempolicy_parse (k->cfg->linux, &p, &err) < 0)
+    {
+      diag_error (k, SKIFF_DIAG_ERROR, &err);
+      return;
+    }
+  if (!p.set)
+    return;
+  if (!k->host.numa)
+    diag (k, SKIFF_DIAG_WARNING, "linux.memoryPolicy", NULL,
+          "this host has no NUMA memory policies (a kernel without CONFIG_NUMA)");
+  else if (mempolicy_check_host (&p, k->host.numa_online,
+                                 k->host.numa_memory[0] ? k->host.numa_memory : NULL, &err)
+           < 0)
+    diag_error (k, SKIFF_DIAG_WARNING, &err);
+}
+
 static int
 rule_cgroup (struct checker *k, skiff_error_t *err)
 {
@@ -827,6 +874,16 @@ host_probe (struct host *h)
         snprintf (h->no_ns + strlen (h->no_ns), sizeof h->no_ns - strlen (h->no_ns), "%s%s",
                   h->no_ns[0] ? "+" : "", ns[i]);
     }
+  cleanup_free char *online = NULL, *memory = NULL;
+  skiff_error_t e = NULL;
+  h->numa = read_file_at (AT_FDCWD, "/sys/devices/system/node/online", &online, NULL, &e) == 0;
+  skiff_error_free (&e);
+  if (h->numa)
+    snprintf (h->numa_online, sizeof h->numa_online, "%s", online);
+  if (h->numa
+      && read_file_at (AT_FDCWD, "/sys/devices/system/node/has_memory", &memory, NULL, &e) == 0)
+    snprintf (h->numa_memory, sizeof h->numa_memory, "%s", memory);
+  skiff_error_free (&e);
   for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++)
     if (!controller_enabled (ctl[i]))
       snprintf (h->no_ctl + strlen (h->no_ctl), sizeof h->no_ctl - strlen (h->no_ctl), "%s%s",
@@ -861,6 +918,12 @@ host_override (struct host *h, const char *spec)
         snprintf (h->no_ctl, sizeof h->no_ctl, "%s", v);
       else if (strcmp (kv, "no-cap") == 0)
         snprintf (h->no_cap, sizeof h->no_cap, "%s", v);
+      else if (strcmp (kv, "numa") == 0)
+        {
+          h->numa = strcmp (v, "none") != 0;
+          snprintf (h->numa_online, sizeof h->numa_online, "%s", h->numa ? v : "");
+          snprintf (h->numa_memory, sizeof h->numa_memory, "%s", h->numa_online);
+        }
     }
 }
 
@@ -980,6 +1043,7 @@ check_rules (struct checker *k)
   check_hooks (k);
   check_mounts (k);
   check_seccomp (k);
+  check_memory_policy (k);
   if (k->cfg->linux)
     {
       struct elem_list none[] = { { 0 } };
@@ -1019,6 +1083,10 @@ skiff_check_bundle (const char *bundle, struct skiff_check_report *r, skiff_erro
   host_probe (&k.host);
   if (getenv ("SKIFF_TEST_HOST"))
     {
+      /* a one-node host unless the profile says otherwise */
+      k.host.numa = true;
+      snprintf (k.host.numa_online, sizeof k.host.numa_online, "0");
+      snprintf (k.host.numa_memory, sizeof k.host.numa_memory, "0");
       host_override (&k.host, getenv ("SKIFF_TEST_HOST"));
       k.host.simulated = true;
       k.host.no_cap_set = true;

@@ -22,6 +22,7 @@
 #include "hooks.h"
 #include "label.h"
 #include "log.h"
+#include "mempolicy.h"
 #include "notify.h"
 #include "process.h"
 #include "seccomp.h"
@@ -168,10 +169,12 @@ validate (struct creation *c, skiff_error_t *err)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "%s: needs a new uts namespace in linux.namespaces",
                                  cfg->hostname ? "hostname" : "domainname");
-  if (ns_uts_names_check (cfg, err) < 0 || sysctl_validate (cfg->linux, &c->job.ns, err) < 0)
+  if (ns_uts_names_check (cfg, err) < 0 || sysctl_validate (cfg, &c->job.ns, err) < 0
+      || mempolicy_prepare (cfg->linux, &c->job.mempolicy, err) < 0)
     return -1;
   if (process_check_caps (cfg->process, false, err) < 0
-      || process_check_rlimits (cfg->process, err) < 0)
+      || process_check_rlimits (cfg->process, err) < 0
+      || process_check_io_priority (cfg->process, err) < 0)
     return -1;
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;

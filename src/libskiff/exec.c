@@ -25,6 +25,7 @@
 #include "fsutil.h"
 #include "label.h"
 #include "log.h"
+#include "mempolicy.h"
 #include "namespaces.h"
 #include "process.h"
 #include "seccomp.h"
@@ -49,6 +50,7 @@ struct exec_job
   char *state_json;
   const char *id;
   bool no_new_keyring;
+  struct mempolicy_plan mempolicy; /* the container's linux.memoryPolicy */
 };
 
 /* The namespaces where the container differs from us. */
@@ -142,7 +144,7 @@ exec_final (struct exec_job *j)
       skiff_error (&err, errno, "setsid");
       exec_fail (j, &err);
     }
-  if (process_apply_early (p, &err) < 0)
+  if (mempolicy_apply (&j->mempolicy, &err) < 0 || process_apply_early (p, &err) < 0)
     exec_fail (j, &err);
   if (p->terminal)
     {
@@ -344,7 +346,8 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
   j.ns_flags = container_ns_flags (t.pid);
   j.preserve_fds = opts->preserve_fds;
   j.env = exec_build_env (t.process);
-  if (label_check_config (t.process, NULL, err) < 0)
+  if (label_check_config (t.process, NULL, err) < 0
+      || mempolicy_prepare (t.config->linux, &j.mempolicy, err) < 0)
     goto out;
   if (seccomp_prepare (t.config->linux ? t.config->linux->seccomp : NULL, NULL, &j.seccomp, err)
       < 0)

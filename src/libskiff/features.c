@@ -66,6 +66,13 @@ skiff_features_json (void)
   oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
+  /* What skiff recognises (features-linux.md), whatever this kernel has. */
+  oci_features_memory_policy mpol = {
+    .modes = (char **)oci_mpol_mode_values,
+    .modes_len = strv_len (oci_mpol_mode_values),
+    .flags = (char **)oci_mpol_flag_values,
+    .flags_len = strv_len (oci_mpol_flag_values),
+  };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
@@ -77,6 +84,7 @@ skiff_features_json (void)
     .seccomp = &sc,
     .apparmor = &apparmor,
     .selinux = &se,
+    .memory_policy = &mpol,
     .intel_rdt = &off,
     .mount_extensions = &mx,
     .net_devices = &off,

@@ -186,6 +186,10 @@ setup_early (struct create_job *job, skiff_error_t *err)
     return -1;
   if (sysctl_apply (c->linux, err) < 0)
     return -1;
+  /* In the cgroup (and so its cpuset), before anything the process
+     inherits: the policy is the task's, kept across fork and execve. */
+  if (mempolicy_apply (&job->mempolicy, err) < 0)
+    return -1;
   if (c->process && process_apply_early (c->process, err) < 0)
     return -1;
   return process_apply_personality (c->linux, err);

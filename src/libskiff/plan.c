@@ -21,6 +21,7 @@
 #include "container.h"
 #include "fs.h"
 #include "log.h"
+#include "mempolicy.h"
 #include "namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -75,6 +76,7 @@ struct planner
   char **warnings; /* what create would log as warnings */
   size_t warnings_len;
   struct mount_plan mounts;
+  struct mempolicy_plan mempolicy;
   struct skiff_strbuf out;
   int step;
 };
@@ -151,8 +153,8 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   pl->rootfs = realpath (path, NULL);
   if (pl->rootfs == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
-  if (ns_plan_build (pl->cfg, &pl->ns, err) < 0
-      || sysctl_validate (pl->cfg->linux, &pl->ns, err) < 0)
+  if (ns_plan_build (pl->cfg, &pl->ns, err) < 0 || sysctl_validate (pl->cfg, &pl->ns, err) < 0
+      || mempolicy_prepare (pl->cfg->linux, &pl->mempolicy, err) < 0)
     return -1;
   skiff_log_capture (capture, pl);
   int r = process_check_caps (pl->cfg->process, false, err);
@@ -238,6 +240,12 @@ describe_early (struct planner *pl)
   detail (pl, "new session keyring (unless --no-new-keyring)\n");
   for (size_t i = 0; l && l->sysctl && i < l->sysctl->len; i++)
     detail (pl, "sysctl %s = %s\n", l->sysctl->keys[i], l->sysctl->values[i]);
+  if (pl->mempolicy.set)
+    {
+      char mp[512];
+      detail (pl, "memory policy %s (set_mempolicy, inside the cgroup's cpuset; execve keeps it)\n",
+              mempolicy_describe (&pl->mempolicy, mp, sizeof mp));
+    }
   for (size_t i = 0; i < p->rlimits_len; i++)
     detail (pl, "rlimit %s soft %llu hard %llu\n", p->rlimits[i]->type,
             (unsigned long long)p->rlimits[i]->soft, (unsigned long long)p->rlimits[i]->hard);

@@ -133,22 +133,45 @@ process_apply_personality (const oci_linux *l, skiff_error_t *err)
   return 0;
 }
 
+/* The ioprio_set(2) value of process.ioPriority: class in bits 13-15,
+   level in 0-2.  A level above 7 would spill into the kernel's hint
+   bits (3-12) and a negative one into the class, so both are refused. */
 static int
-apply_io_priority (const oci_process *p, skiff_error_t *err)
+io_priority_value (const oci_io_priority *io, long *out, skiff_error_t *err)
 {
   static const char *const classes[]
       = { "", "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
-  if (p->io_priority == NULL)
-    return 0;
   int cls = 0;
   for (int i = 1; i < 4; i++)
-    if (strcmp (p->io_priority->class, classes[i]) == 0)
+    if (strcmp (io->class, classes[i]) == 0)
       cls = i;
   if (cls == 0)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
-                                 "process.ioPriority.class: unknown class `%s`",
-                                 p->io_priority->class);
-  long prio = ((long)cls << 13) | (long)p->io_priority->priority;
+                                 "process.ioPriority.class: unknown class `%s`", io->class);
+  /* Only class is required (the schema's); the level is then 0. */
+  int level = io->priority_present ? io->priority : 0;
+  if (level < 0 || level > 7)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "process.ioPriority.priority: %d is outside 0-7", level);
+  *out = ((long)cls << 13) | (long)level;
+  return 0;
+}
+
+int
+process_check_io_priority (const oci_process *p, skiff_error_t *err)
+{
+  long v;
+  return p->io_priority ? io_priority_value (p->io_priority, &v, err) : 0;
+}
+
+static int
+apply_io_priority (const oci_process *p, skiff_error_t *err)
+{
+  long prio;
+  if (p->io_priority == NULL)
+    return 0;
+  if (io_priority_value (p->io_priority, &prio, err) < 0)
+    return -1;
   if (syscall (SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, prio) < 0)
     return skiff_error (err, errno, "process.ioPriority: ioprio_set");
   return 0;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "mempolicy.h"
 #include "namespaces.h"
 #include "ocispec.h"
 #include "rootfs.h"
@@ -34,6 +35,9 @@ struct create_job
   char **env;     /* process.env plus what the runtime adds */
   size_t env_cap; /* env's slots: room for HOME */
   char **argv;    /* process.args, NULL-terminated */
+  /* linux.memoryPolicy, checked against the host: the init only makes
+     the system call. */
+  struct mempolicy_plan mempolicy;
   /* The rootfs, planned by the runtime before the clone: the init only
      reads the plan, so its pages stay shared, and a bad mount fails
      before anything exists. */

@@ -98,9 +98,37 @@ sysctl_value_check (const char *dotted, const char *value, skiff_error_t *err)
                                dotted, value);
 }
 
-int
-sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *err)
+/* kernel.hostname and kernel.domainname are what sethostname(2) and
+   setdomainname(2) set, and the sysctls are written after them.  As
+   runc: kernel.hostname is refused (the hostname field is the way to set
+   it); kernel.domainname alone is accepted (Docker sets the NIS domain
+   that way, the field being newer), but not beside a domainname field
+   that says something else. */
+static int
+sysctl_uts_check (const oci_config *c, const char *dotted, const char *value, skiff_error_t *err)
 {
+  if (strcmp (dotted, "kernel.hostname") == 0 && c->hostname)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.sysctl[\"kernel.hostname\"]: `%.64s` conflicts with "
+                                 "hostname `%s`: set the hostname in one place",
+                                 value, c->hostname);
+  if (strcmp (dotted, "kernel.hostname") == 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.sysctl[\"kernel.hostname\"]: conflicts with the hostname "
+                                 "field, which is the way to set it (as with runc)");
+  if (strcmp (dotted, "kernel.domainname") == 0 && c->domainname
+      && strcmp (value, c->domainname) != 0)
+    return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                 "linux.sysctl[\"kernel.domainname\"]: `%.64s` conflicts with "
+                                 "domainname `%s`: set the domain name in one place",
+                                 value, c->domainname);
+  return 0;
+}
+
+int
+sysctl_validate (const oci_config *c, const struct ns_plan *ns, skiff_error_t *err)
+{
+  const oci_linux *l = c->linux;
   if (l == NULL || l->sysctl == NULL)
     return 0;
   for (size_t i = 0; i < l->sysctl->len; i++)
@@ -122,6 +150,8 @@ sysctl_validate (const oci_linux *l, const struct ns_plan *ns, skiff_error_t *er
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "linux.sysctl[\"%s\"]: needs a new %s namespace", k,
                                      ns_type_name (flag));
+      if (flag == CLONE_NEWUTS && sysctl_uts_check (c, k, l->sysctl->values[i], err) < 0)
+        return -1;
       if (!sysctl_known (k))
         return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
                                      "linux.sysctl[\"%s\"]: this kernel has no such sysctl", k);

@@ -222,3 +222,64 @@ def kernel_version() -> tuple[int, int]:
 
 def systemd_running() -> bool:
     return Path("/run/systemd/system").is_dir()
+
+
+# ------------------------------------------------------------------ NUMA
+
+NUMA_DIR = Path("/sys/devices/system/node")
+MPOL = {
+    "MPOL_DEFAULT": 0, "MPOL_PREFERRED": 1, "MPOL_BIND": 2, "MPOL_INTERLEAVE": 3,
+    "MPOL_LOCAL": 4, "MPOL_PREFERRED_MANY": 5, "MPOL_WEIGHTED_INTERLEAVE": 6,
+}
+MPOL_F = {"MPOL_F_STATIC_NODES": 1 << 15, "MPOL_F_RELATIVE_NODES": 1 << 14, "MPOL_F_NUMA_BALANCING": 1 << 13}
+
+
+def parse_node_list(text: str) -> list[int]:
+    """A node list as sysfs writes it: '0-2,5' -> [0, 1, 2, 5]."""
+    out = []
+    for part in filter(None, text.strip().split(",")):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def numa_nodes(which: str = "online") -> list[int] | None:
+    """The host's NUMA nodes (`online`, `has_memory`, `possible`), or None
+    for a kernel without NUMA (CONFIG_NUMA) or without /sys."""
+    try:
+        return parse_node_list((NUMA_DIR / which).read_text())
+    except OSError:
+        return None
+
+
+def numa_node_with_memory() -> int | None:
+    """A node a memory policy may name: online, with memory."""
+    nodes = numa_nodes("has_memory") or []
+    return nodes[0] if nodes else None
+
+
+def absent_numa_node() -> int:
+    """A node number this host does not have (7 unless it has node 7)."""
+    online = set(numa_nodes() or [])
+    return next(n for n in [7, *range(8, 4096)] if n not in online)
+
+
+@lru_cache(maxsize=None)
+def mempolicy_supported(mode: str, flags: tuple[str, ...] = ()) -> bool:
+    """Whether this kernel takes set_mempolicy(mode|flags) on the first
+    node with memory (a newer mode or flag gets EINVAL from an older
+    kernel), for the modes that take nodes.  Tried in a child: the policy
+    is per task."""
+    node = numa_node_with_memory()
+    if node is None:
+        return False
+    mask = (ctypes.c_ulong * 64)()
+    mask[node // 64] |= 1 << (node % 64)
+    value = MPOL[mode] | sum(MPOL_F[f] for f in flags)
+    pid = os.fork()
+    if pid == 0:  # SYS_set_mempolicy: 238 on x86-64, 237 on arm64
+        nr = {"x86_64": 238, "aarch64": 237}.get(platform.machine(), -1)
+        ok = _libc.syscall(nr, value, mask, ctypes.c_ulong(node + 2)) == 0
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0

@@ -169,9 +169,42 @@ def test_net_sysctl_without_netns(runtime, bundle, cid):
         assert f.read() == before
 
 
+@pytest.mark.parametrize(
+    "field, sysctl, value, needle",
+    [
+        ("hostname", "kernel.hostname", "other", "conflicts with hostname `box`"),
+        ("hostname", "kernel.hostname", "box", "conflicts with hostname `box`"),
+        (None, "kernel.hostname", "other", "conflicts with the hostname field"),
+        ("domainname", "kernel.domainname", "other", "conflicts with domainname `box`"),
+        ("domainname", "kernel/domainname", "other", "conflicts with domainname `box`"),
+    ],
+)
+def test_sysctl_conflicts_with_uts_field(runtime, bundle, cid, field, sysctl, value, needle):
+    """One of the two would silently win (the sysctl, written last):
+    refused, naming both keys.  kernel.hostname alone is refused too, as
+    runc does: the hostname field is the way to set it."""
+    bundle.config.pop("hostname", None)
+    if field:
+        bundle.config[field] = "box"
+    bundle.linux["sysctl"] = {sysctl: value}
+    r = create_fails(runtime, bundle, cid)
+    dotted = sysctl.replace("/", ".")
+    assert f'linux.sysctl["{dotted}"]: ' in r.stderr, r.stderr
+    assert needle in r.stderr, r.stderr
+
+
 def test_unknown_sysctl(runtime, bundle, cid):
     bundle.linux["sysctl"] = {"net.ipv4.no_such_knob": "1"}
     create_fails(runtime, bundle, cid)
+
+
+@pytest.mark.parametrize("priority", [8, -1])
+def test_io_priority_out_of_range(runtime, bundle, cid, priority):
+    """A level above 7 would land in the kernel's hint bits, a negative
+    one in the class: refused, not passed on."""
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": priority}
+    r = create_fails(runtime, bundle, cid)
+    assert f"process.ioPriority.priority: {priority} is outside 0-7" in r.stderr
 
 
 def test_oom_score_adj_out_of_range(runtime, bundle, cid):

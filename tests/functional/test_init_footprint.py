@@ -56,7 +56,14 @@ def charged_pages(pid: int, memcg: Path) -> dict[str, int]:
 
 
 @pytest.mark.skiff_only
-def test_created_init_writes_no_heap(runtime, bundle, cid):
+@pytest.mark.parametrize("memory_policy", [False, True], ids=["plain", "memory-policy"])
+def test_created_init_writes_no_heap(runtime, bundle, cid, memory_policy):
+    if memory_policy:
+        node = host.numa_node_with_memory()
+        if node is None:
+            pytest.skip("no NUMA node with memory (CONFIG_NUMA)")
+        # prepared by the runtime: the init only calls get/set_mempolicy
+        bundle.linux["memoryPolicy"] = {"mode": "MPOL_BIND", "nodes": str(node)}
     if not os.path.exists("/proc/kpagecgroup"):
         pytest.skip("no /proc/kpagecgroup (CONFIG_MEMCG and CONFIG_PROC_PAGE_MONITOR)")
     if "ASAN_OPTIONS" in os.environ:

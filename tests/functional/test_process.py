@@ -336,6 +336,20 @@ def test_domainname(runtime, bundle, cid):
     assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "example.test"
 
 
+def test_sysctl_domainname(runtime, bundle, cid):
+    """kernel.domainname alone sets the NIS domain (Docker's way, accepted
+    by runc), and beside a domainname field that says the same."""
+    bundle.config.pop("domainname", None)
+    bundle.linux["sysctl"] = {"kernel.domainname": "sysctl.test"}
+    assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "sysctl.test"
+
+
+def test_sysctl_domainname_agrees_with_field(runtime, bundle, cid):
+    bundle.config["domainname"] = "same.test"
+    bundle.linux["sysctl"] = {"kernel.domainname": "same.test"}
+    assert run_init(runtime, bundle, cid, "hostname")["domainname"] == "same.test"
+
+
 def test_sysctl_net(runtime, bundle, cid):
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         host_before = f.read().strip()
@@ -609,6 +623,14 @@ def test_io_priority(runtime, bundle, cid):
     bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_BE", "priority": 6}
     kv = run_init(runtime, bundle, cid, "ioprio")
     assert (kv["ioprio_class"], kv["ioprio_level"]) == ("2", "6")  # 2 = BE
+
+
+@pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.ioPriority")
+def test_io_priority_class_only(runtime, bundle, cid):
+    """The schema requires only `class`; the priority is then 0."""
+    bundle.process["ioPriority"] = {"class": "IOPRIO_CLASS_IDLE"}
+    kv = run_init(runtime, bundle, cid, "ioprio")
+    assert (kv["ioprio_class"], kv["ioprio_level"]) == ("3", "0")  # 3 = IDLE
 
 
 @pytest.mark.xfail_runtime("runc", "crun", reason="runc 1.1 and crun 1.8 have no process.scheduler")
