@@ -235,6 +235,8 @@ describe_early (struct planner *pl)
   if (c->domainname)
     detail (pl, "domainname \"%s\"\n", c->domainname);
   detail (pl, "new session keyring (unless --no-new-keyring)\n");
+  if (pl->ns.new_flags & CLONE_NEWNET)
+    detail (pl, "loopback device lo up (a new network namespace)\n");
   for (size_t i = 0; l && l->sysctl && i < l->sysctl->len; i++)
     detail (pl, "sysctl %s = %s\n", l->sysctl->keys[i], l->sysctl->values[i]);
   for (size_t i = 0; i < p->rlimits_len; i++)
