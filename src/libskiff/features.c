@@ -61,6 +61,7 @@ skiff_features_json (void)
   oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
+  oci_features_enabled on = { .enabled = true, .enabled_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
@@ -74,7 +75,7 @@ skiff_features_json (void)
     .selinux = &se,
     .intel_rdt = &off,
     .mount_extensions = &mx,
-    .net_devices = &off,
+    .net_devices = &on,
   };
   oci_features f = {
     .oci_version_min = (char *)"1.0.0",
