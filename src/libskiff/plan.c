@@ -22,6 +22,7 @@
 #include "fs.h"
 #include "log.h"
 #include "namespaces.h"
+#include "netdev.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -152,7 +153,8 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   if (pl->rootfs == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
   if (ns_plan_build (pl->cfg, &pl->ns, err) < 0
-      || sysctl_validate (pl->cfg->linux, &pl->ns, err) < 0)
+      || sysctl_validate (pl->cfg->linux, &pl->ns, err) < 0
+      || netdev_validate (pl->cfg->linux, &pl->ns, err) < 0)
     return -1;
   skiff_log_capture (capture, pl);
   int r = process_check_caps (pl->cfg->process, false, err);
@@ -219,6 +221,21 @@ describe_namespaces (struct planner *pl)
       detail (pl, "time offset %s: %llds %uns\n", l->time_offsets->keys[i],
               (long long)l->time_offsets->values[i]->secs,
               (unsigned)l->time_offsets->values[i]->nanosecs);
+}
+
+static void
+describe_netdevices (struct planner *pl)
+{
+  const oci_linux *l = pl->cfg->linux;
+  if (!netdev_any (l))
+    return;
+  size_t n = l->net_devices->len;
+  step (pl, "the runtime moves %zu network device%s into the container's network namespace", n,
+        n == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++)
+    detail (pl, "%s -> %s, with its permanent global addresses; set up\n", l->net_devices->keys[i],
+            netdev_target_name (l, i));
+  detail (pl, "returned to the host if create fails; delete leaves them to the namespace\n");
 }
 
 static void
@@ -563,6 +580,7 @@ describe (struct planner *pl)
   describe_namespaces (pl);
   step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
         pl->cg->path);
+  describe_netdevices (pl);
   describe_early (pl);
   describe_mounts (pl);
   describe_exec_prep (pl);
