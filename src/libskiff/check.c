@@ -31,7 +31,7 @@
 #include "label.h"
 #include "log.h"
 #include "namespaces.h"
-#include "netdev.h"
+#include "netdevices.h"
 #include "plan.h"
 #include "process.h"
 #include "rootfs.h"

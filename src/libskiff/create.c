@@ -22,7 +22,7 @@
 #include "hooks.h"
 #include "label.h"
 #include "log.h"
-#include "netdev.h"
+#include "netdevices.h"
 #include "notify.h"
 #include "process.h"
 #include "seccomp.h"

@@ -21,7 +21,7 @@
 #include "hooks.h"
 #include "label.h"
 #include "log.h"
-#include "netdev.h"
+#include "netdevices.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"

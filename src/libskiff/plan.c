@@ -22,7 +22,7 @@
 #include "fs.h"
 #include "log.h"
 #include "namespaces.h"
-#include "netdev.h"
+#include "netdevices.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"

@@ -2,8 +2,8 @@
    "Network Devices"), moved by the runtime from its network namespace into
    the container's during create, and the loopback device of a new network
    namespace, which the init brings up. */
-#ifndef SKIFF_NETDEV_H
-#define SKIFF_NETDEV_H
+#ifndef SKIFF_NETDEVICES_H
+#define SKIFF_NETDEVICES_H
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -6,7 +6,7 @@
    namespace (a virtual device dies with it, a physical one returns to the
    init namespace).  Only a create that fails returns what it moved. */
 #include "config.h"
-#include "netdev.h"
+#include "netdevices.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "netdev.h"
+#include "netdevices.h"
 #include "ocispec.h"
 
 static oci_config *
