@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mempolicy.h"
 #include "namespaces.h"
+#include "netdevices.h"
 #include "plan.h"
 #include "process.h"
 #include "rootfs.h"
@@ -47,7 +48,7 @@
 /* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
    expected diagnostics of tests/check do not depend on the machine:
    "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb,
-   no-cap=CAP_SYS_TIME,numa=0-1" (numa: the online NUMA nodes, each with
+   no-cap=CAP_SYS_TIME,numa=0-1,no-netdev=eth7" (numa: the online NUMA nodes, each with
    memory; "none" for a kernel without NUMA; 0 unless said). */
 struct host
 {
@@ -59,6 +60,7 @@ struct host
   char no_cap[256];                        /* "+"-separated capabilities outside that set */
   bool numa;                               /* /sys/devices/system/node: a kernel with NUMA */
   char numa_online[256], numa_memory[256]; /* its node lists */
+  char no_netdev[256];                     /* "+"-separated network devices it lacks (simulated) */
   bool simulated; /* SKIFF_TEST_HOST: the cgroup facts above, not the probes */
 };
 
@@ -210,13 +212,27 @@ refine_path (struct checker *k, char *path, size_t size, const char *msg)
         }
 }
 
+/* The length of the JSON path that starts m: up to a blank or a colon,
+   except inside a map key (["a:b"]), which may hold either. */
+static size_t
+path_len (const char *m)
+{
+  size_t n = 0;
+  while (m[n] && m[n] != ' ' && m[n] != ':')
+    {
+      const char *end = strncmp (m + n, "[\"", 2) == 0 ? strstr (m + n + 2, "\"]") : NULL;
+      n = end ? (size_t)(end - m) + 2 : n + 1;
+    }
+  return n;
+}
+
 /* A message of ours, "linux.namespaces[2]: duplicate ..." or "mounts[3]
    (/x): ...": the path is shown apart, with the position it names. */
 static void
 diag_message (struct checker *k, int severity, const char *m)
 {
   char path[256] = "";
-  size_t n = strcspn (m, " :");
+  size_t n = path_len (m);
   const char *rest = m;
   if (n == 0 || n >= sizeof path || !(m[n] == ':' || m[n] == ' ') || !starts_with_path (m, n))
     {
@@ -326,6 +342,13 @@ static const struct
   { "linux.memoryPolicy.flags", "goes with mode", "remove the flag, or use mode MPOL_BIND or MPOL_PREFERRED_MANY" },
   { "linux.memoryPolicy.flags", "qualifies the nodes", "remove the flag: it is about a list of nodes" },
   { "linux.memoryPolicy", "no NUMA memory policies", "remove linux.memoryPolicy, or run on a kernel with NUMA (CONFIG_NUMA)" },
+  { "linux.netDevices", "needs a network namespace", "add {\"type\": \"network\"} to linux.namespaces: the devices move into the container's own" },
+  { "linux.netDevices", "the runtime's own", "give the container a network namespace other than the runtime's (a new one, or another's path)" },
+  { "linux.netDevices", "no such network device", "create the device on the host first (e.g. `ip link add`), or fix the name: the key is its name on the host" },
+  { "linux.netDevices", "not a network device name", "a name has 1 to 15 bytes, without '/', ':' or white space; in name, one \"%d\" lets the kernel number it" },
+  { "linux.netDevices", "is also the name of", "give each device its own name in the container" },
+  { "linux.netDevices", "`lo` is taken", "choose another name: every network namespace has its own lo" },
+  { "linux.netDevices", "loopback", "remove the entry: a new network namespace has its own lo, and skiff sets it up" },
   /* mounts and devices */
   { "mounts", "destination must be an absolute path", "start the destination with /: it is a path inside the container" },
   { "mounts", "only proc may be mounted on /proc", "mount type \"proc\" on /proc, or choose another destination" },
@@ -590,6 +613,22 @@ check_sysctls (struct checker *k)
       if (sysctl_validate (&cfg, ns, &err) < 0)
         diag_error (k, SKIFF_DIAG_ERROR, &err);
     }
+}
+
+/* Each entry on its own, so that every bad one is reported. */
+static void
+check_netdevices (struct checker *k)
+{
+  const oci_linux *l = k->cfg->linux;
+  struct ns_plan fallback = { .new_flags = k->ns_flags };
+  skiff_error_t err = NULL;
+  if (!netdev_any (l))
+    return;
+  if (netdev_validate_netns (l, k->ns_ok ? &k->ns : &fallback, &err) < 0)
+    diag_error (k, SKIFF_DIAG_ERROR, &err);
+  for (size_t i = 0; i < l->net_devices->len; i++)
+    if (netdev_validate_entry (l, i, &err) < 0)
+      diag_error (k, SKIFF_DIAG_ERROR, &err);
 }
 
 static void
@@ -924,6 +963,8 @@ host_override (struct host *h, const char *spec)
           snprintf (h->numa_online, sizeof h->numa_online, "%s", h->numa ? v : "");
           snprintf (h->numa_memory, sizeof h->numa_memory, "%s", h->numa_online);
         }
+      else if (strcmp (kv, "no-netdev") == 0)
+        snprintf (h->no_netdev, sizeof h->no_netdev, "%s", v);
     }
 }
 
@@ -1007,6 +1048,15 @@ check_host (struct checker *k)
               l->namespaces[i]->type);
     }
   host_controllers (k);
+  for (size_t i = 0; netdev_any (l) && i < l->net_devices->len; i++)
+    {
+      const char *name = l->net_devices->keys[i];
+      char path[IFNAMSIZ + 32];
+      if (k->host.simulated ? !in_plus_list (k->host.no_netdev, name) : netdev_host_has (name))
+        continue;
+      snprintf (path, sizeof path, "linux.netDevices[\"%s\"]", name);
+      diag (k, SKIFF_DIAG_WARNING, path, NULL, "no such network device on this host");
+    }
   if (c->process && c->process->selinux_label && !k->host.selinux)
     diag (k, SKIFF_DIAG_WARNING, "process.selinuxLabel", NULL,
           "SELinux is not enabled on this host: `%s` cannot be applied", c->process->selinux_label);
@@ -1039,6 +1089,7 @@ check_rules (struct checker *k)
   check_root (k);
   check_namespaces (k);
   check_sysctls (k);
+  check_netdevices (k);
   check_process (k);
   check_hooks (k);
   check_mounts (k);

@@ -23,6 +23,7 @@
 #include "label.h"
 #include "log.h"
 #include "mempolicy.h"
+#include "netdevices.h"
 #include "notify.h"
 #include "process.h"
 #include "seccomp.h"
@@ -50,6 +51,7 @@ struct creation
   struct seccomp_prog *seccomp;
   struct create_job job;
   bool spawned;
+  struct netdev_set netdevs; /* linux.netDevices moved so far */
 };
 
 /* The host id that the container's root maps to (0 without a userns). */
@@ -172,6 +174,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (ns_uts_names_check (cfg, err) < 0 || sysctl_validate (cfg, &c->job.ns, err) < 0
       || mempolicy_prepare (cfg->linux, &c->job.mempolicy, err) < 0)
     return -1;
+  if (netdev_validate (cfg->linux, &c->job.ns, err) < 0 || netdev_check_host (cfg->linux, err) < 0)
+    return -1;
   if (process_check_caps (cfg->process, false, err) < 0
       || process_check_rlimits (cfg->process, err) < 0
       || process_check_io_priority (cfg->process, err) < 0)
@@ -280,6 +284,19 @@ cb_enter_cgroup (void *data, pid_t pid, bool born_in, skiff_error_t *err)
   if (fault_inject ("cgroup-enter", err) < 0)
     return -1;
   return born_in ? 0 : cgroup_enter (c->cg, pid, err);
+}
+
+static int
+cb_setup_network (void *data, pid_t pid, skiff_error_t *err)
+{
+  struct creation *c = data;
+  const oci_linux *l = c->config->linux;
+  unsigned long long t0 = skiff_now_ns ();
+  if (netdev_move_all (l, pid, &c->netdevs, err) < 0)
+    return -1;
+  if (netdev_any (l))
+    skiff_debug_phase ("network devices", t0);
+  return fault_inject ("net-devices", err);
 }
 
 static int
@@ -397,6 +414,7 @@ launch (struct creation *c, struct spawn_result *res, skiff_error_t *err)
   struct spawn_callbacks cb = { .state_json = cb_state_json,
                                 .run_runtime_hooks = cb_runtime_hooks,
                                 .enter_cgroup = cb_enter_cgroup,
+                                .setup_network = cb_setup_network,
                                 .data = c };
   c->spawned = true;
   /* a cgroupsPath that already existed may have counted kills before */
@@ -450,6 +468,9 @@ unwind (struct creation *c, struct spawn_result *res)
       kill (res->pid, SIGKILL);
       waitpid (res->pid, NULL, 0);
     }
+  /* The namespace outlives the init while we hold it: a virtual device
+     would die with it, a physical one return under its container name. */
+  netdev_return_all (&c->netdevs);
   if (res->console >= 0)
     close (res->console);
   if (c->cg_made && cgroup_destroy (c->cg, &e) < 0)
@@ -470,6 +491,7 @@ release (struct creation *c)
   state_dir_close (&c->sd);
   cgroup_free (c->cg);
   seccomp_prog_free (c->seccomp);
+  netdev_set_release (&c->netdevs);
   ns_plan_release (&c->job.ns);
   if (c->job.fifo_fd >= 0)
     close (c->job.fifo_fd);
@@ -495,7 +517,8 @@ skiff_container_create (struct skiff_context *ctx, const char *id,
                         const struct skiff_create_opts *opts, struct skiff_created *out,
                         skiff_error_t *err)
 {
-  struct creation c = { .ctx = ctx, .opts = opts, .id = id, .sd = STATE_DIR_INIT };
+  struct creation c
+      = { .ctx = ctx, .opts = opts, .id = id, .sd = STATE_DIR_INIT, .netdevs = NETDEV_SET_INIT };
   struct spawn_result res = { .pid = -1, .console = -1 };
   char cfg_path[PATH_MAX];
   int ret = -1;

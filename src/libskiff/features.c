@@ -73,6 +73,7 @@ skiff_features_json (void)
     .flags = (char **)oci_mpol_flag_values,
     .flags_len = strv_len (oci_mpol_flag_values),
   };
+  oci_features_enabled on = { .enabled = true, .enabled_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
@@ -87,7 +88,7 @@ skiff_features_json (void)
     .memory_policy = &mpol,
     .intel_rdt = &off,
     .mount_extensions = &mx,
-    .net_devices = &off,
+    .net_devices = &on,
   };
   oci_features f = {
     .oci_version_min = (char *)"1.0.0",

@@ -21,6 +21,7 @@
 #include "hooks.h"
 #include "label.h"
 #include "log.h"
+#include "netdevices.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -183,6 +184,10 @@ setup_early (struct create_job *job, skiff_error_t *err)
     return -1;
   if (set_names (c, err) < 0
       || (!job->no_new_keyring && process_join_session_keyring (c->process, job->id, err) < 0))
+    return -1;
+  /* A network namespace of our own starts with lo down (as runc and crun,
+     not one joined by path: that one is its owner's). */
+  if ((job->ns.new_flags & CLONE_NEWNET) && netdev_loopback_up (err) < 0)
     return -1;
   if (sysctl_apply (c->linux, err) < 0)
     return -1;

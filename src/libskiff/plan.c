@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mempolicy.h"
 #include "namespaces.h"
+#include "netdevices.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -154,6 +155,7 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   if (pl->rootfs == NULL)
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, errno, "root.path `%s`", path);
   if (ns_plan_build (pl->cfg, &pl->ns, err) < 0 || sysctl_validate (pl->cfg, &pl->ns, err) < 0
+      || netdev_validate (pl->cfg->linux, &pl->ns, err) < 0
       || mempolicy_prepare (pl->cfg->linux, &pl->mempolicy, err) < 0)
     return -1;
   skiff_log_capture (capture, pl);
@@ -225,6 +227,21 @@ describe_namespaces (struct planner *pl)
 }
 
 static void
+describe_netdevices (struct planner *pl)
+{
+  const oci_linux *l = pl->cfg->linux;
+  if (!netdev_any (l))
+    return;
+  size_t n = l->net_devices->len;
+  step (pl, "the runtime moves %zu network device%s into the container's network namespace", n,
+        n == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++)
+    detail (pl, "%s -> %s, with its permanent global addresses; set up\n", l->net_devices->keys[i],
+            netdev_target_name (l, i));
+  detail (pl, "returned to the host if create fails; delete leaves them to the namespace\n");
+}
+
+static void
 describe_early (struct planner *pl)
 {
   const oci_config *c = pl->cfg;
@@ -238,6 +255,8 @@ describe_early (struct planner *pl)
   if (c->domainname)
     detail (pl, "domainname \"%s\"\n", c->domainname);
   detail (pl, "new session keyring (unless --no-new-keyring)\n");
+  if (pl->ns.new_flags & CLONE_NEWNET)
+    detail (pl, "loopback device lo up (a new network namespace)\n");
   for (size_t i = 0; l && l->sysctl && i < l->sysctl->len; i++)
     detail (pl, "sysctl %s = %s\n", l->sysctl->keys[i], l->sysctl->values[i]);
   if (pl->mempolicy.set)
@@ -570,6 +589,7 @@ describe (struct planner *pl)
   describe_namespaces (pl);
   step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
         pl->cg->path);
+  describe_netdevices (pl);
   describe_early (pl);
   describe_mounts (pl);
   describe_exec_prep (pl);

@@ -41,7 +41,8 @@ write_maps (struct create_job *job, pid_t pid, skiff_error_t *err)
    Once reaped, *mid is 0: its pid may belong to another process by the
    time a later failure would kill it. */
 static int
-serve_intermediate (struct create_job *job, pid_t *midp, pid_t *init, skiff_error_t *err)
+serve_intermediate (struct create_job *job, const struct spawn_callbacks *cb, pid_t *midp,
+                    pid_t *init, skiff_error_t *err)
 {
   pid_t mid = *midp;
   int32_t p = 0;
@@ -60,6 +61,8 @@ serve_intermediate (struct create_job *job, pid_t *midp, pid_t *init, skiff_erro
   while (waitpid (mid, &status, 0) < 0 && errno == EINTR)
     ;
   *midp = 0;
+  if (cb->setup_network (cb->data, *init, err) < 0)
+    return -1;
   return sync_send (job->sync_fd, SYNC_GO, NULL, 0, err);
 }
 
@@ -154,11 +157,15 @@ spawn_container (struct create_job *job, const struct spawn_callbacks *cb, struc
     goto fail;
   if (!job->two_stage && (job->ns.new_flags & CLONE_NEWUSER))
     skiff_debug_phase ("namespaces (id maps)", t0);
+  /* The namespaces of a single-stage init exist from the clone; a
+     two-stage one's once the intermediate reports it. */
+  if (!job->two_stage && cb->setup_network (cb->data, child, err) < 0)
+    goto fail;
   if (sync_send (sync_fd, SYNC_GO, NULL, 0, err) < 0)
     goto fail;
   if (job->two_stage)
     {
-      if (serve_intermediate (job, &child, &init, err) < 0)
+      if (serve_intermediate (job, cb, &child, &init, err) < 0)
         goto fail;
     }
   else

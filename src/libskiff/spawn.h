@@ -62,6 +62,8 @@ struct spawn_callbacks
   int (*run_runtime_hooks) (void *data, pid_t pid, skiff_error_t *err);
   /* born_in: clone3 put the process in its cgroup (CLONE_INTO_CGROUP) */
   int (*enter_cgroup) (void *data, pid_t pid, bool born_in, skiff_error_t *err);
+  /* the init is in its network namespace and waits for GO */
+  int (*setup_network) (void *data, pid_t pid, skiff_error_t *err);
   void *data;
 };
 

@@ -27,7 +27,10 @@ MULTI = {"many-problems", "valid", "rlimit-namespace-mount"}
 # Everything present, nothing missing: the bundle's `host` file says what
 # this host lacks.
 HOST_PROFILE = "cgroup=v2,selinux=1,apparmor=1,idmap=1,no-ns=,no-ctl=,no-cap="
-DIAG = re.compile(r"^config\.json:(\d+):(\d+): (error|warning): (?:(\S+): )?(.*)$")
+# The path: no blank, but inside a map key (linux.netDevices["eth 7:1"]).
+DIAG = re.compile(
+    r'^config\.json:(\d+):(\d+): (error|warning): (?:((?:[^\s\[]|\[(?:"[^"]*"|\d+)\])+): )?(.*)$'
+)
 
 pytestmark = pytest.mark.skiff_only
 

@@ -13,6 +13,7 @@ STEPS = [
     "state",
     "cgroup",
     "cgroup-enter",
+    "net-devices",
     "init-early",
     "init-mounts",
     "runtime-hooks",
