@@ -574,6 +574,64 @@ def test_events_stats(runtime, bundle, cid):
     assert "blkio" in d and "hugetlb" in d
 
 
+def possible_cpus() -> int:
+    """CPUs the kernel could bring up (cpuacct's per-CPU lists have one
+    entry for each)."""
+    n = 0
+    for part in Path("/sys/devices/system/cpu/possible").read_text().strip().split(","):
+        lo, _, hi = part.partition("-")
+        n += int(hi or lo) - int(lo) + 1
+    return n
+
+
+PSI_DATA = {"avg10", "avg60", "avg300", "total"}
+
+
+def test_events_stats_runc_fields(runtime, bundle, cid):
+    """What runc's stats add to the cgroup's: per-CPU kernel and user time
+    on v1, pressure stall information on v2, intel_rdt, and the interfaces
+    of the container's network namespace."""
+    bundle.args = ["sleep", "1000"]
+    runtime.create_started(cid, bundle)
+    d = json.loads(runtime("events", "--stats", cid).ok().stdout)["data"]
+    usage = d["cpu"]["usage"]
+    if V2:
+        assert not {"percpu", "percpu_kernel", "percpu_user"} & usage.keys(), usage
+    elif has_ctrl("cpuacct"):
+        for key in ("percpu", "percpu_kernel", "percpu_user"):
+            assert len(usage[key]) == possible_cpus(), usage
+            assert all(isinstance(v, int) and v >= 0 for v in usage[key]), usage
+    pressure = V2 and (cg_dir("memory", cgpath(bundle)) / "cpu.pressure").exists()
+    for obj in (d["cpu"], d["memory"], d["blkio"]):
+        if not pressure:
+            assert "psi" not in obj, obj
+            continue
+        assert set(obj["psi"]) <= {"some", "full"} and "some" in obj["psi"], obj
+        for line in obj["psi"].values():
+            assert set(line) == PSI_DATA and 0 <= line["avg10"] <= 100, obj
+    assert d["intel_rdt"] == {}
+    ifaces = {i["Name"]: i for i in d["network_interfaces"]}
+    # The container's namespace: lo, and whatever fallback tunnels (sit0,
+    # tunl0...) this host's loaded modules put in every new one.
+    pid = runtime.state(cid)["pid"]
+    lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+    seen = {ln.split(":")[0].strip(): [int(x) for x in ln.split(":")[1].split()] for ln in lines}
+    assert set(ifaces) == set(seen) and "lo" in ifaces, ifaces
+    counts = ("Bytes", "Packets", "Errors", "Dropped")
+    keys = {f"{side}{c}" for side in ("Rx", "Tx") for c in counts}
+    assert set(ifaces["lo"]) == keys | {"Name"}
+    v = seen["lo"]  # nothing talks on the container's lo: the same numbers
+    assert [ifaces["lo"][k] for k in ("RxBytes", "RxPackets", "RxErrors", "RxDropped")] == v[:4]
+    assert [ifaces["lo"][k] for k in ("TxBytes", "TxPackets", "TxErrors", "TxDropped")] == v[8:12]
+    # A container in the host's network namespace has no interfaces of its own.
+    host_net = bundle.linux
+    host_net["namespaces"] = [n for n in host_net["namespaces"] if n["type"] != "network"]
+    other = cid + "-hostnet"
+    runtime.create_started(other, bundle)
+    d = json.loads(runtime("events", "--stats", other).ok().stdout)["data"]
+    assert d["network_interfaces"] is None
+
+
 @pytest.mark.slow
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1 events keeps running after the container stops")
 def test_events_stream_and_oom(runtime, bundle, cid):

@@ -631,7 +631,10 @@ test_v2_stats (void **state)
             "nr_throttled 1\nthrottled_usec 4\n",
             "memory.current", "8192\n", "memory.max", "max\n", "memory.stat",
             "anon 4096\nfile 1024\n", "pids.current", "3\n", "pids.max", "10\n", "io.stat",
-            "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n", NULL);
+            "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n", "cpu.pressure",
+            "some avg10=1.50 avg60=0.25 avg300=0.00 total=1234\n"
+            "full avg10=0.00 avg60=0.00 avg300=0.00 total=56\n",
+            "memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n", NULL);
   cg_v2_stats_json (f->fd, &b);
   const char *want[] = {
     "\"cpu\":{\"usage\":{\"total\":5000,\"kernel\":2000,\"user\":3000}",
@@ -642,10 +645,15 @@ test_v2_stats (void **state)
     "\"pids\":{\"current\":3,\"limit\":10}",
     "{\"major\":8,\"minor\":0,\"op\":\"Read\",\"value\":100}",
     "\"ioServicedRecursive\":[{\"major\":8,\"minor\":0,\"op\":\"Read\",\"value\":1},",
+    "\"throttledTime\":4000},\"psi\":{\"some\":{\"avg10\":1.50,\"avg60\":0.25,\"avg300\":0.00,"
+    "\"total\":1234},\"full\":{\"avg10\":0.00,\"avg60\":0.00,\"avg300\":0.00,\"total\":56}}}",
+    "\"psi\":{\"some\":{\"avg10\":0.00,\"avg60\":0.00,\"avg300\":0.00,\"total\":7}}}",
   };
   for (size_t i = 0; i < sizeof want / sizeof *want; i++)
     if (strstr (b.s, want[i]) == NULL)
       fail_msg ("stats `%s` lack `%s`", b.s, want[i]);
+  /* No io.pressure: no blkio psi. */
+  assert_null (strstr (strstr (b.s, "\"blkio\""), "psi"));
 }
 
 static void
@@ -653,8 +661,9 @@ test_v1_stats (void **state)
 {
   struct fx *f = *state;
   cleanup_strbuf struct skiff_strbuf b = { 0 };
-  fx_files (f, "cpuacct.usage", "123\n", "cpuacct.usage_percpu", "100 23 \n", "memory.stat",
-            "cache 10\ntotal_cache 20\n", "memory.usage_in_bytes", "4096\n",
+  fx_files (f, "cpuacct.usage", "123\n", "cpuacct.usage_percpu", "100 23 \n",
+            "cpuacct.usage_percpu_sys", "60 3 \n", "cpuacct.usage_percpu_user", "40 20 \n",
+            "memory.stat", "cache 10\ntotal_cache 20\n", "memory.usage_in_bytes", "4096\n",
             "memory.limit_in_bytes", "9223372036854771712\n",
             "blkio.throttle.io_service_bytes_recursive", "8:0 Read 5\n8:0 Write 6\nTotal 11\n",
             "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", NULL);
@@ -663,7 +672,7 @@ test_v1_stats (void **state)
     fds[i] = f->fd;
   cg_v1_stats_json (fds, false, &b);
   const char *want[] = {
-    "\"total\":123,\"percpu\":[100,23]",
+    "\"total\":123,\"percpu\":[100,23],\"percpu_kernel\":[60,3],\"percpu_user\":[40,20]",
     "\"cache\":20",
     "\"usage\":{\"limit\":9223372036854771712,\"usage\":4096",
     "\"ioServiceBytesRecursive\":[{\"major\":8,\"minor\":0,\"op\":\"Read\",\"value\":5},"
@@ -673,6 +682,7 @@ test_v1_stats (void **state)
     if (strstr (b.s, want[i]) == NULL)
       fail_msg ("stats `%s` lack `%s`", b.s, want[i]);
   assert_int_equal (cg_oom_kills (f->fd, false), 2);
+  assert_null (strstr (b.s, "psi")); /* runc has none on v1 */
 }
 
 /* ---- the device BPF program ---- */

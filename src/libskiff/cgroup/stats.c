@@ -4,6 +4,7 @@
 #include "controllers.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,13 @@ jw_u64 (struct jw *w, const char *key, uint64_t v)
 {
   jw_key (w, key);
   strbuf_printf (w->b, "%" PRIu64, v);
+}
+
+static void
+jw_f64 (struct jw *w, const char *key, double v)
+{
+  jw_key (w, key);
+  strbuf_printf (w->b, "%.2f", v);
 }
 
 static void
@@ -207,15 +215,59 @@ pids_obj (struct jw *w, int dfd)
   jw_close (w, "}");
 }
 
+/* A cpuacct per-CPU file (one number per possible CPU) as a list. */
 static void
-percpu (struct jw *w, int dfd)
+percpu (struct jw *w, const char *key, int dfd, const char *file)
 {
   cleanup_free char *s = NULL;
-  jw_open (w, "percpu", "[");
-  if (dfd >= 0 && cg_read_at (dfd, "cpuacct.usage_percpu", &s, NULL) == 0)
+  jw_open (w, key, "[");
+  if (dfd >= 0 && cg_read_at (dfd, file, &s, NULL) == 0)
     for (char *save = NULL, *t = strtok_r (s, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
       jw_u64 (w, NULL, strtoull (t, NULL, 10));
   jw_close (w, "]");
+}
+
+/* A v2 <resource>.pressure file as runc's "psi" object: {"some": {"avg10",
+   "avg60", "avg300", "total"}, "full": {...}}; left out when the kernel
+   keeps no pressure stall information (no file, or psi=0: EOPNOTSUPP). */
+static void
+psi (struct jw *w, int dfd, const char *file)
+{
+  static const char *const kinds[] = { "some", "full" };
+  struct
+  {
+    double avg10, avg60, avg300;
+    unsigned long long total;
+    bool seen;
+  } line[2] = { { 0 } };
+  cleanup_free char *s = NULL;
+  if (dfd < 0 || cg_read_at (dfd, file, &s, NULL) < 0)
+    return;
+  for (char *save = NULL, *l = strtok_r (s, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    for (int i = 0; i < 2; i++)
+      {
+        size_t n = strlen (kinds[i]);
+        if (strncmp (l, kinds[i], n) == 0
+            && sscanf (l + n, " avg10=%lf avg60=%lf avg300=%lf total=%llu", &line[i].avg10,
+                       &line[i].avg60, &line[i].avg300, &line[i].total)
+                   == 4
+            && isfinite (line[i].avg10 + line[i].avg60 + line[i].avg300))
+          line[i].seen = true;
+      }
+  if (!line[0].seen && !line[1].seen)
+    return;
+  jw_open (w, "psi", "{");
+  for (int i = 0; i < 2; i++)
+    if (line[i].seen)
+      {
+        jw_open (w, kinds[i], "{");
+        jw_f64 (w, "avg10", line[i].avg10);
+        jw_f64 (w, "avg60", line[i].avg60);
+        jw_f64 (w, "avg300", line[i].avg300);
+        jw_u64 (w, "total", line[i].total);
+        jw_close (w, "}");
+      }
+  jw_close (w, "}");
 }
 
 void
@@ -230,7 +282,9 @@ cg_v1_stats_json (const int fds[CG_ST_COUNT], bool hugetlb_v2, struct skiff_strb
   jw_open (&w, "cpu", "{");
   jw_open (&w, "usage", "{");
   jw_u64 (&w, "total", rd (acct, "cpuacct.usage"));
-  percpu (&w, acct);
+  percpu (&w, "percpu", acct, "cpuacct.usage_percpu");
+  percpu (&w, "percpu_kernel", acct, "cpuacct.usage_percpu_sys");
+  percpu (&w, "percpu_user", acct, "cpuacct.usage_percpu_user");
   jw_u64 (&w, "kernel", keyed (acct, "cpuacct.stat", "system") * tick_ns);
   jw_u64 (&w, "user", keyed (acct, "cpuacct.stat", "user") * tick_ns);
   jw_close (&w, "}");
@@ -286,6 +340,7 @@ cg_v2_stats_json (int dfd, struct skiff_strbuf *out)
   jw_u64 (&w, "throttledPeriods", keyed (dfd, "cpu.stat", "nr_throttled"));
   jw_u64 (&w, "throttledTime", keyed (dfd, "cpu.stat", "throttled_usec") * 1000);
   jw_close (&w, "}");
+  psi (&w, dfd, "cpu.pressure");
   jw_close (&w, "}");
   jw_open (&w, "cpuset", "{");
   jw_close (&w, "}");
@@ -302,11 +357,13 @@ cg_v2_stats_json (int dfd, struct skiff_strbuf *out)
   mem_entry (&w, "kernel", 0, 0, 0, 0);
   mem_entry (&w, "kernelTCP", 0, 0, 0, 0);
   raw_object (&w, "raw", dfd, "memory.stat");
+  psi (&w, dfd, "memory.pressure");
   jw_close (&w, "}");
   pids_obj (&w, dfd);
   jw_open (&w, "blkio", "{");
   io_v2_list (&w, "ioServiceBytesRecursive", dfd, "rbytes", "wbytes");
   io_v2_list (&w, "ioServicedRecursive", dfd, "rios", "wios");
+  psi (&w, dfd, "io.pressure");
   jw_close (&w, "}");
   hugetlb_obj (&w, dfd, true);
   jw_close (&w, "}");

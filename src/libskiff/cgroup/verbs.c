@@ -16,6 +16,7 @@
 #include "container.h"
 #include "fsutil.h"
 #include "intelrdt.h"
+#include "netdev.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -291,7 +292,14 @@ stats_event (struct held *h, const char *id, skiff_error_t *err)
   strbuf_puts (&b, ",\"data\":");
   if (cgroup_stats_json (h->cg, &b, err) < 0)
     return NULL;
-  strbuf_puts (&b, "}");
+  /* The rest of runc's Stats after the cgroup's: intel_rdt (empty: no
+     intelRdt), network_interfaces. */
+  if (b.len == 0 || b.s[b.len - 1] != '}')
+    abort ();
+  b.s[--b.len] = '\0';
+  strbuf_puts (&b, ",\"intel_rdt\":{},\"network_interfaces\":");
+  netdev_container_json (h->st, &b);
+  strbuf_puts (&b, "}}");
   return strbuf_steal (&b);
 }
 
