@@ -190,7 +190,7 @@ exec_child (struct exec_job *j)
 /* Parent: put the child in the cgroup, release it, learn the exec'd pid,
    take the console, and wait until exec closes the socket. */
 static int
-serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool born_in,
+serve_exec (struct exec_job *j, pid_t *childp, const struct exec_target *t, bool born_in,
             const char *console_socket, bool detach, pid_t *pid_out, int *console_out,
             skiff_error_t *err)
 {
@@ -200,7 +200,10 @@ serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool bor
   pid_t child = *childp;
   if (born_in)
     skiff_debug ("the exec process was born in the container's cgroup (CLONE_INTO_CGROUP)");
-  else if (cg && cgroup_enter (cg, child, err) < 0)
+  else if (t->cgroup && cgroup_enter (t->cgroup, child, err) < 0)
+    return -1;
+  /* as the init's: in the container's resctrl group before it runs */
+  if (t->rdt.name && resctrl_group_enter (&t->rdt, child, err) < 0)
     return -1;
   if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0
       || sync_expect (j->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
@@ -287,8 +290,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
       skiff_error (err, errno, "fork");
       goto out;
     }
-  if (serve_exec (&j, &child, t.cgroup, born_in, opts->console_socket, opts->detach, &pid, &console,
-                  err)
+  if (serve_exec (&j, &child, &t, born_in, opts->console_socket, opts->detach, &pid, &console, err)
       < 0)
     {
       /* pid is our child (CLONE_PARENT) and not reaped yet: still its own */
