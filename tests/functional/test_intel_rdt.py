@@ -116,6 +116,28 @@ def test_bad_schema_is_refused(runtime, bundle, cid, rdt, key, words):
     assert_nothing_left(runtime, cid)
 
 
+# ---------------------------------------------------------------- update
+
+
+@pytest.mark.skiff_only
+def test_update_schemas_need_intel_rdt(runtime, bundle, cid):
+    """--l3-cache-schema/--mem-bw-schema write to the container's resctrl
+    group: a container created without linux.intelRdt has none (and this
+    host may have no resctrl at all); nothing changes."""
+    bundle.args = ["sleep", "1000"]
+    bundle.linux["resources"]["pids"] = {"limit": 50}
+    runtime.create_started(cid, bundle)
+    for flag, key in (("--l3-cache-schema", "l3CacheSchema"), ("--mem-bw-schema", "memBwSchema")):
+        r = runtime("update", flag, "L3:0=ff", "--pids-limit", "33", cid).failed()
+        want = f"linux.intelRdt.{key}: the container was created without linux.intelRdt"
+        assert want in r.stderr, r.describe()
+        assert ("no resctrl filesystem mounted" in r.stderr) == (not host.resctrl_mounted())
+    d = json.loads(runtime("events", "--stats", cid).ok().stdout)["data"]
+    assert d["pids"]["limit"] == 50 and d["intel_rdt"] == {}
+    # An empty schema is no request, as with runc.
+    runtime("update", "--l3-cache-schema", "", "--pids-limit", "33", cid).ok()
+
+
 # ---------------------------------------- a host with resctrl (not here)
 
 
