@@ -61,6 +61,13 @@ skiff_features_json (void)
   oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
   oci_features_enabled off = { .enabled = false, .enabled_present = true };
+  /* what skiff implements, whether or not this host has resctrl */
+  oci_features_intel_rdt rdt = { .enabled = true,
+                                 .enabled_present = true,
+                                 .schemata = true,
+                                 .schemata_present = true,
+                                 .monitoring = true,
+                                 .monitoring_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
@@ -72,7 +79,7 @@ skiff_features_json (void)
     .seccomp = &sc,
     .apparmor = &apparmor,
     .selinux = &se,
-    .intel_rdt = &off,
+    .intel_rdt = &rdt,
     .mount_extensions = &mx,
     .net_devices = &off,
   };

@@ -70,6 +70,21 @@ def test_run_fails_without_resctrl(runtime, bundle, cid):
     assert_nothing_left(runtime, cid)
 
 
+@without_resctrl
+@pytest.mark.skiff_only
+def test_check_and_plan_without_resctrl(runtime, bundle, cid):
+    """check warns as create would fail; --plan fails as create does."""
+    bundle.linux["intelRdt"] = {"l3CacheSchema": "L3:0=ff"}
+    path = bundle.save(cid)
+    r = runtime("check", "--bundle", path, "--format", "json").ok()
+    diags = json.loads(r.stdout)["diagnostics"]
+    rdt = [d for d in diags if d["path"] == "linux.intelRdt"]
+    assert len(rdt) == 1 and rdt[0]["severity"] == "warning", diags
+    assert "no resctrl filesystem mounted" in rdt[0]["message"], rdt
+    r = runtime("check", "--plan", "--bundle", path).failed()
+    assert NO_MOUNT in r.stderr, r.describe()
+
+
 # ----------------------------------------------- config errors, any host
 
 BAD_CLOS_IDS = {
@@ -116,7 +131,7 @@ def test_bad_schema_is_refused(runtime, bundle, cid, rdt, key, words):
     assert_nothing_left(runtime, cid)
 
 
-# ---------------------------------------------------------------- update
+# ------------------------------------------------------ update, features
 
 
 @pytest.mark.skiff_only
@@ -136,6 +151,13 @@ def test_update_schemas_need_intel_rdt(runtime, bundle, cid):
     assert d["pids"]["limit"] == 50 and d["intel_rdt"] == {}
     # An empty schema is no request, as with runc.
     runtime("update", "--l3-cache-schema", "", "--pids-limit", "33", cid).ok()
+
+
+@pytest.mark.skiff_only
+def test_features_intel_rdt(runtime):
+    """What skiff implements (features.md: not what this host has)."""
+    f = json.loads(runtime("features").ok().stdout)
+    assert f["linux"]["intelRdt"] == {"enabled": True, "schemata": True, "monitoring": True}
 
 
 # ---------------------------------------- a host with resctrl (not here)
