@@ -303,6 +303,6 @@ complete -c skiff -n '__skiff_flags_of update' -l cpuset-cpus -x -d 'CPUs to run
 complete -c skiff -n '__skiff_flags_of update' -l cpuset-mems -x -d 'memory nodes to use, e.g. 0'
 complete -c skiff -n '__skiff_flags_of update' -l pids-limit -x -d 'maximum number of processes (-1: none)'
 complete -c skiff -n '__skiff_flags_of update' -l blkio-weight -x -d 'block I/O weight, 10 to 1000'
-complete -c skiff -n '__skiff_flags_of update' -l l3-cache-schema -x -d 'Intel RDT/CAT L3 cache schema (not supported yet)'
-complete -c skiff -n '__skiff_flags_of update' -l mem-bw-schema -x -d 'Intel RDT/MBA memory bandwidth schema (not supported yet)'
+complete -c skiff -n '__skiff_flags_of update' -l l3-cache-schema -x -d 'Intel RDT/CAT L3 cache schema (linux.intelRdt)'
+complete -c skiff -n '__skiff_flags_of update' -l mem-bw-schema -x -d 'Intel RDT/MBA memory bandwidth schema (linux.intelRdt)'
 complete -c skiff -n '__skiff_using_command update; and __skiff_nargs_is 0' -a '(__skiff_ids)' -d container

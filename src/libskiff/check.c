@@ -35,6 +35,7 @@
 #include "netdevices.h"
 #include "plan.h"
 #include "process.h"
+#include "resctrl.h"
 #include "rootfs.h"
 #include "seccomp.h"
 #include "skiff.h"
@@ -47,13 +48,14 @@
 
 /* What this host can do.  SKIFF_TEST_HOST overrides the probes so the
    expected diagnostics of tests/check do not depend on the machine:
-   "cgroup=v1,selinux=0,apparmor=1,idmap=0,no-ns=time+cgroup,no-ctl=hugetlb,
+   "cgroup=v1,selinux=0,apparmor=1,idmap=0,resctrl=0,no-ns=time+cgroup,no-ctl=hugetlb,
    no-cap=CAP_SYS_TIME,numa=0-1,no-netdev=eth7" (numa: the online NUMA nodes, each with
    memory; "none" for a kernel without NUMA; 0 unless said). */
 struct host
 {
   enum cgroup_layout cgroup;
   bool selinux, apparmor, idmap;
+  bool resctrl;                            /* a resctrl mount, for linux.intelRdt */
   char no_ns[128];                         /* "+"-separated namespace types this kernel lacks */
   char no_ctl[128];                        /* "+"-separated cgroup controllers it lacks */
   bool no_cap_set;                         /* no_cap replaces the runtime's bounding set */
@@ -383,6 +385,11 @@ static const struct
   { "linux.resources.blockIO", "do not support I/O weights", "remove the weights, or load the BFQ I/O scheduler (modprobe bfq) and select it for the devices" },
   { "linux.resources", "only on cgroup v1", "remove the key: it exists only on cgroup v1 hosts" },
   { "linux.resources", "controller", "remove those limits, or enable the controller on this host" },
+  { "linux.intelRdt", "no resctrl filesystem", "mount it (mount -t resctrl resctrl /sys/fs/resctrl) on a CPU with RDT or QoS, or remove linux.intelRdt" },
+  { "linux.intelRdt.closID", "use a plain name", "name the group with one directory name (no /), or \"/\" for the default group" },
+  { "linux.intelRdt", "set linux.intelRdt.closID", "set closID to a group name: the container id cannot be one" },
+  { "linux.intelRdt.memBwSchema", "must start with `MB:`", "write it as MB:<domain>=<bandwidth>;..., e.g. \"MB:0=50;1=50\"" },
+  { "linux.intelRdt", "must be one line", "put each line in its own element of linux.intelRdt.schemata" },
   { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },
   { "hooks", "not an executable file", "install the hook there and make it executable (chmod +x)" },
 };
@@ -849,6 +856,12 @@ check_memory_policy (struct checker *k)
 }
 
 static int
+rule_intel_rdt (struct checker *k, skiff_error_t *err)
+{
+  return resctrl_check_config (k->cfg->linux->intel_rdt, "check", err);
+}
+
+static int
 rule_cgroup (struct checker *k, skiff_error_t *err)
 {
   struct skiff_cgroup *cg = NULL;
@@ -905,6 +918,7 @@ host_probe (struct host *h)
   h->selinux = selinux_host_enabled ();
   h->apparmor = apparmor_host_enabled ();
   h->idmap = idmap_supported ();
+  h->resctrl = resctrl_mounted ();
   for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
     {
       char p[64];
@@ -951,6 +965,8 @@ host_override (struct host *h, const char *spec)
         h->apparmor = strcmp (v, "1") == 0;
       else if (strcmp (kv, "idmap") == 0)
         h->idmap = strcmp (v, "1") == 0;
+      else if (strcmp (kv, "resctrl") == 0)
+        h->resctrl = strcmp (v, "1") == 0;
       else if (strcmp (kv, "no-ns") == 0)
         snprintf (h->no_ns, sizeof h->no_ns, "%s", v);
       else if (strcmp (kv, "no-ctl") == 0)
@@ -1063,6 +1079,8 @@ check_host (struct checker *k)
   if (l && l->mount_label && !k->host.selinux)
     diag (k, SKIFF_DIAG_WARNING, "linux.mountLabel", NULL,
           "SELinux is not enabled on this host: `%s` cannot be applied", l->mount_label);
+  if (l && l->intel_rdt && !k->host.resctrl)
+    diag (k, SKIFF_DIAG_WARNING, "linux.intelRdt", NULL, RESCTRL_NO_MOUNT ": create fails");
   if (c->process && c->process->apparmor_profile && !k->host.apparmor)
     diag (k, SKIFF_DIAG_WARNING, "process.apparmorProfile", NULL,
           "AppArmor is not enabled on this host: `%s` cannot be applied",
@@ -1099,6 +1117,8 @@ check_rules (struct checker *k)
     {
       struct elem_list none[] = { { 0 } };
       run_rule (k, none, 0, rule_cgroup);
+      if (k->cfg->linux->intel_rdt)
+        run_rule (k, none, 0, rule_intel_rdt);
     }
   check_host (k);
   ns_plan_release (&k->ns);

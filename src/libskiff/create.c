@@ -26,6 +26,7 @@
 #include "netdevices.h"
 #include "notify.h"
 #include "process.h"
+#include "resctrl.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "rootfs.h"
@@ -48,6 +49,9 @@ struct creation
   skiff_status status;
   struct skiff_cgroup *cg;
   bool cg_made;
+  char *rdt_root; /* the resctrl mount, with linux.intelRdt */
+  struct resctrl_group rdt;
+  bool rdt_recorded;
   struct seccomp_prog *seccomp;
   struct create_job job;
   bool spawned;
@@ -182,6 +186,13 @@ validate (struct creation *c, skiff_error_t *err)
     return -1;
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;
+  /* runtime-spec: without a resctrl mount, linux.intelRdt is an error */
+  const oci_intel_rdt *rdt = cfg->linux ? cfg->linux->intel_rdt : NULL;
+  if (rdt
+      && (resctrl_check_config (rdt, c->id, err) < 0
+          || resctrl_find_root ("linux.intelRdt", &c->rdt_root, err) < 0
+          || resctrl_group_init (c->rdt_root, rdt, c->id, &c->rdt, err) < 0))
+    return -1;
   if (!cfg->process->terminal && c->opts->console_socket)
     return skiff_error_kind_set (
         err, SKIFF_ERR_INVALID_CONFIG, 0,
@@ -277,13 +288,46 @@ cb_runtime_hooks (void *data, pid_t pid, skiff_error_t *err)
   return 0;
 }
 
+/* The cgroup, then the resctrl group: the init (or the intermediate that
+   forks it) before it runs anything of the container's. */
 static int
 cb_enter_cgroup (void *data, pid_t pid, bool born_in, skiff_error_t *err)
 {
   struct creation *c = data;
   if (fault_inject ("cgroup-enter", err) < 0)
     return -1;
-  return born_in ? 0 : cgroup_enter (c->cg, pid, err);
+  if (!born_in && cgroup_enter (c->cg, pid, err) < 0)
+    return -1;
+  if (!c->rdt_recorded)
+    return 0;
+  if (fault_inject ("resctrl-enter", err) < 0)
+    return -1;
+  return resctrl_group_enter (&c->rdt, pid, err);
+}
+
+/* linux.intelRdt: recorded in the state before anything is made, as the
+   cgroup is, so that `delete --force` after a killed create finds it. */
+static int
+setup_resctrl (struct creation *c, skiff_error_t *err)
+{
+  const oci_intel_rdt *rdt = c->config->linux ? c->config->linux->intel_rdt : NULL;
+  if (rdt == NULL)
+    return 0;
+  c->status.intel_rdt_group = c->rdt.name;
+  c->status.intel_rdt_owned = c->rdt.owned;
+  c->status.intel_rdt_mon = c->rdt.mon != NULL;
+  if (state_write (&c->sd, &c->status, err) < 0)
+    return -1;
+  c->rdt_recorded = true;
+  unsigned long long t0 = skiff_now_ns ();
+  if (fault_inject ("resctrl", err) < 0 || resctrl_group_setup (&c->rdt, rdt, err) < 0)
+    return -1;
+  skiff_debug_phase ("resctrl", t0);
+  if (c->status.intel_rdt_owned == c->rdt.owned)
+    return 0;
+  /* someone else made the group meanwhile: it is not the container's */
+  c->status.intel_rdt_owned = c->rdt.owned;
+  return state_write (&c->sd, &c->status, err);
 }
 
 static int
@@ -331,7 +375,8 @@ prepare_state (struct creation *c, skiff_error_t *err)
   if (fault_inject ("cgroup", err) < 0)
     return -1;
   /* Limits in place before any process of the container exists. */
-  if (cgroup_apply (c->cg, c->config->linux ? c->config->linux->resources : NULL, false, err) < 0)
+  if (cgroup_apply (c->cg, c->config->linux ? c->config->linux->resources : NULL, false, err) < 0
+      || setup_resctrl (c, err) < 0)
     return -1;
   if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
     return skiff_error (err, errno, "create the exec fifo");
@@ -478,6 +523,11 @@ unwind (struct creation *c, struct spawn_result *res)
       skiff_warn ("cleanup: %s", e->msg);
       skiff_error_free (&e);
     }
+  if (c->rdt_recorded && resctrl_group_undo (&c->rdt, &e) < 0)
+    {
+      skiff_warn ("cleanup: %s", e->msg);
+      skiff_error_free (&e);
+    }
   if (c->state_made && state_dir_remove (&c->sd, &e) < 0)
     {
       skiff_warn ("cleanup: %s", e->msg);
@@ -490,6 +540,8 @@ release (struct creation *c)
 {
   state_dir_close (&c->sd);
   cgroup_free (c->cg);
+  resctrl_group_release (&c->rdt);
+  free (c->rdt_root);
   seccomp_prog_free (c->seccomp);
   netdev_set_release (&c->netdevs);
   ns_plan_release (&c->job.ns);

@@ -233,6 +233,13 @@ exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_
   t->no_new_keyring = st->no_new_keyring_present && st->no_new_keyring;
   if (st->cgroup_path)
     t->cgroup = cgroup_from_path (st->cgroup_path);
+  if (st->intel_rdt_group)
+    {
+      cleanup_free char *root = NULL;
+      if (resctrl_find_root ("linux.intelRdt", &root, err) < 0
+          || resctrl_group_from_status (root, st, &t->rdt, err) < 0)
+        goto out;
+    }
   ret = 0;
 out:
   if (ret < 0) /* the config loaded, but --process or an override was bad */
@@ -251,6 +258,7 @@ exec_target_release (struct exec_target *t)
   oci_config_free (t->config);
   oci_process_free (t->process);
   cgroup_free (t->cgroup);
+  resctrl_group_release (&t->rdt);
 }
 
 char **

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "ocispec.h"
+#include "resctrl.h"
 #include "skiff.h"
 
 struct exec_target
@@ -17,6 +18,7 @@ struct exec_target
   const char *id;
   bool no_new_keyring; /* create had --no-new-keyring */
   struct skiff_cgroup *cgroup;
+  struct resctrl_group rdt; /* name NULL: no linux.intelRdt */
 };
 
 int exec_target_open (struct skiff_context *ctx, const char *id, const struct skiff_exec_opts *opts,

@@ -272,7 +272,7 @@ exec_parse_cgroups (const struct skiff_exec_opts *o, struct cgroup_sub *subs, si
 /* Parent: put the child in the cgroup, release it, learn the exec'd pid,
    take the console, and wait until exec closes the socket. */
 static int
-serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool born_in,
+serve_exec (struct exec_job *j, pid_t *childp, const struct exec_target *t, bool born_in,
             const struct skiff_exec_opts *opts, const struct cgroup_sub *subs, size_t nsubs,
             pid_t *pid_out, int *console_out, skiff_error_t *err)
 {
@@ -284,7 +284,10 @@ serve_exec (struct exec_job *j, pid_t *childp, struct skiff_cgroup *cg, bool bor
   bool detach = opts->detach;
   if (born_in)
     skiff_debug ("the exec process was born in the container's cgroup (CLONE_INTO_CGROUP)");
-  else if (cg && enter_exec_cgroup (j, cg, subs, nsubs, child, err) < 0)
+  else if (t->cgroup && enter_exec_cgroup (j, t->cgroup, subs, nsubs, child, err) < 0)
+    return -1;
+  /* as the init's: in the container's resctrl group before it runs */
+  if (t->rdt.name && resctrl_group_enter (&t->rdt, child, err) < 0)
     return -1;
   if (sync_send (j->sync_fd, SYNC_GO, NULL, 0, err) < 0
       || sync_expect (j->sync_fd, SYNC_PID, &p, &len, NULL, err) < 0)
@@ -384,7 +387,7 @@ skiff_container_exec (struct skiff_context *ctx, const char *id, const struct sk
       skiff_error (err, errno, "fork");
       goto out;
     }
-  if (serve_exec (&j, &child, t.cgroup, born_in, opts, subs, nsubs, &pid, &console, err) < 0)
+  if (serve_exec (&j, &child, &t, born_in, opts, subs, nsubs, &pid, &console, err) < 0)
     {
       /* pid is our child (CLONE_PARENT) and not reaped yet: still its own */
       if (child > 0)

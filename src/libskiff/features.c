@@ -65,7 +65,6 @@ skiff_features_json (void)
   };
   oci_features_enabled apparmor = { .enabled = apparmor_host_enabled (), .enabled_present = true };
   oci_features_enabled se = { .enabled = selinux, .enabled_present = true };
-  oci_features_enabled off = { .enabled = false, .enabled_present = true };
   /* What skiff recognises (features-linux.md), whatever this kernel has. */
   oci_features_memory_policy mpol = {
     .modes = (char **)oci_mpol_mode_values,
@@ -74,6 +73,13 @@ skiff_features_json (void)
     .flags_len = strv_len (oci_mpol_flag_values),
   };
   oci_features_enabled on = { .enabled = true, .enabled_present = true };
+  /* what skiff implements, whether or not this host has resctrl */
+  oci_features_intel_rdt rdt = { .enabled = true,
+                                 .enabled_present = true,
+                                 .schemata = true,
+                                 .schemata_present = true,
+                                 .monitoring = true,
+                                 .monitoring_present = true };
   oci_features_enabled idmap = { .enabled = true, .enabled_present = true };
   oci_features_mount_extensions mx = { .idmap = &idmap };
   oci_features_linux lx = {
@@ -86,7 +92,7 @@ skiff_features_json (void)
     .apparmor = &apparmor,
     .selinux = &se,
     .memory_policy = &mpol,
-    .intel_rdt = &off,
+    .intel_rdt = &rdt,
     .mount_extensions = &mx,
     .net_devices = &on,
   };

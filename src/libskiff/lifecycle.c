@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "notify.h"
+#include "resctrl.h"
 
 static const char *const verb_names[VERB_COUNT]
     = { "start", "kill", "delete", "exec", "pause", "resume", "kill" };
@@ -237,6 +238,25 @@ release_init (struct opened *o, skiff_error_t *err)
                       o->st->id);
 }
 
+/* linux.intelRdt: the container's MON group, and its group when create
+   made it for the container alone.  Without a resctrl mount there is
+   nothing left: unmounting removed every group. */
+static int
+delete_resctrl (const skiff_status *st, skiff_error_t *err)
+{
+  cleanup_free char *root = NULL;
+  cleanup_resctrl_group struct resctrl_group g = { 0 };
+  skiff_error_t e = NULL;
+  if (resctrl_find_root ("linux.intelRdt", &root, &e) < 0)
+    {
+      skiff_error_free (&e);
+      return 0;
+    }
+  if (resctrl_group_from_status (root, st, &g, err) < 0)
+    return -1;
+  return resctrl_group_delete (&g, err);
+}
+
 /* Kill what is left, run the poststop hooks, remove the cgroup and the
    state: delete, and start after a failing poststart hook. */
 static int
@@ -260,6 +280,8 @@ destroy_opened (struct opened *o, const char *id, skiff_error_t *err)
       if (cgroup_destroy (cg, err) < 0)
         return skiff_error_wrap (err, "delete container `%s`", id);
     }
+  if (o->st->intel_rdt_group && delete_resctrl (o->st, err) < 0)
+    return skiff_error_wrap (err, "delete container `%s`", id);
   return state_dir_remove (&o->sd, err);
 }
 
@@ -442,6 +464,10 @@ delete_broken (struct skiff_context *ctx, const char *id, struct state_dir *sd, 
   else
     skiff_warn ("delete container `%s`: its saved config.json names no absolute "
                 "linux.cgroupsPath: its processes, if any, cannot be proved its own and are left",
+                id);
+  if (cfg && cfg->linux && cfg->linux->intel_rdt)
+    skiff_warn ("delete container `%s`: without its state.json, what create made in the resctrl "
+                "filesystem (linux.intelRdt) cannot be told from what it found there, and is left",
                 id);
   return state_dir_remove (sd, err);
 }

@@ -30,6 +30,9 @@
 #ifndef ST_NOSYMFOLLOW
 #define ST_NOSYMFOLLOW 0x2000
 #endif
+#ifndef RDTGROUP_SUPER_MAGIC
+#define RDTGROUP_SUPER_MAGIC 0x7655821
+#endif
 
 bool mount_force_fallback;
 
@@ -546,11 +549,9 @@ fstype_magic (const char *fstype)
   {
     const char *name;
     long magic;
-  } t[] = { { "cgroup", CGROUP_SUPER_MAGIC },
-            { "cgroup2", CGROUP2_SUPER_MAGIC },
-            { "proc", PROC_SUPER_MAGIC },
-            { "sysfs", SYSFS_MAGIC },
-            { "tmpfs", TMPFS_MAGIC } };
+  } t[] = { { "cgroup", CGROUP_SUPER_MAGIC }, { "cgroup2", CGROUP2_SUPER_MAGIC },
+            { "proc", PROC_SUPER_MAGIC },     { "resctrl", RDTGROUP_SUPER_MAGIC },
+            { "sysfs", SYSFS_MAGIC },         { "tmpfs", TMPFS_MAGIC } };
   for (size_t i = 0; i < sizeof t / sizeof *t; i++)
     if (strcmp (fstype, t[i].name) == 0)
       return t[i].magic;

@@ -25,6 +25,7 @@
 #include "namespaces.h"
 #include "netdevices.h"
 #include "process.h"
+#include "resctrl.h"
 #include "rootfs.h"
 #include "seccomp.h"
 #include "skiff.h"
@@ -73,6 +74,7 @@ struct planner
   oci_config *cfg;
   struct ns_plan ns;
   struct skiff_cgroup *cg;
+  struct resctrl_group rdt; /* name NULL: no linux.intelRdt */
   struct seccomp_prog *seccomp;
   char **warnings; /* what create would log as warnings */
   size_t warnings_len;
@@ -164,6 +166,16 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   if (r == 0)
     r = pl->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, pl->id, &pl->cg, err)
                                 : cgroup_new (cgroups_path, pl->id, &pl->cg, err);
+  const oci_intel_rdt *rdt = pl->cfg->linux ? pl->cfg->linux->intel_rdt : NULL;
+  if (r == 0 && rdt)
+    {
+      cleanup_free char *mnt = NULL;
+      r = resctrl_check_config (rdt, pl->id, err) < 0
+                  || resctrl_find_root ("linux.intelRdt", &mnt, err) < 0
+                  || resctrl_group_init (mnt, rdt, pl->id, &pl->rdt, err) < 0
+              ? -1
+              : 0;
+    }
   if (r == 0)
     r = seccomp_prepare (pl->cfg->linux ? pl->cfg->linux->seccomp : NULL, NULL, &pl->seccomp, err);
   struct rootfs_spec rs = {
@@ -572,6 +584,29 @@ describe_start (struct planner *pl)
 }
 
 static void
+describe_resctrl (struct planner *pl)
+{
+  const struct resctrl_group *g = &pl->rdt;
+  const oci_intel_rdt *rdt = pl->cfg->linux->intel_rdt;
+  bool root = strcmp (g->name, "/") == 0;
+  step (pl, "resctrl group %s%s%s (%s)", g->root, root ? "" : "/", root ? "" : g->name,
+        root          ? "the root group"
+        : g->owned    ? "made for the container, removed at delete"
+        : !g->existed ? "closID: made, kept at delete"
+                      : "exists: kept at delete");
+  if (rdt->l3_cache_schema && *rdt->l3_cache_schema)
+    detail (pl, "%s schemata: %s  <- l3CacheSchema\n", g->existed ? "must hold" : "write",
+            rdt->l3_cache_schema);
+  if (rdt->mem_bw_schema && *rdt->mem_bw_schema)
+    detail (pl, "%s schemata: %s  <- memBwSchema\n", g->existed ? "must hold" : "write",
+            rdt->mem_bw_schema);
+  for (size_t i = 0; i < rdt->schemata_len; i++)
+    detail (pl, "write schemata: %s  <- schemata[%zu]\n", rdt->schemata[i], i);
+  if (g->mon)
+    detail (pl, "monitoring group mon_groups/%s (removed at delete)\n", g->mon);
+}
+
+static void
 describe (struct planner *pl)
 {
   const oci_config *c = pl->cfg;
@@ -583,6 +618,8 @@ describe (struct planner *pl)
   step (pl, "cgroup %s (%s manager, cgroup %s host%s)", pl->cg->path, pl->cg->ops->name,
         cgroup_layout_name (pl->cg->layout),
         c->linux && c->linux->cgroups_path ? "" : "; default path: no linux.cgroupsPath");
+  if (pl->rdt.name)
+    describe_resctrl (pl);
   if (c->linux && c->linux->seccomp)
     step (pl, "compile the seccomp filter before the clone (%s)",
           pl->seccomp ? "ok" : "nothing to compile");
@@ -590,6 +627,9 @@ describe (struct planner *pl)
   step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
         pl->cg->path);
   describe_netdevices (pl);
+  if (pl->rdt.name)
+    step (pl, "the runtime writes the init's pid to the resctrl group's tasks%s",
+          pl->rdt.mon ? ", then to its monitoring group's" : "");
   describe_early (pl);
   describe_mounts (pl);
   describe_exec_prep (pl);
@@ -616,6 +656,7 @@ skiff_plan_bundle (struct skiff_context *ctx, const char *bundle, const char *id
   mount_plan_free (&pl.mounts);
   seccomp_prog_free (pl.seccomp);
   cgroup_free (pl.cg);
+  resctrl_group_release (&pl.rdt);
   ns_plan_release (&pl.ns);
   for (size_t i = 0; i < pl.warnings_len; i++)
     free (pl.warnings[i]);

@@ -176,10 +176,27 @@ def cpu_idle() -> bool:
     return "cpu.idle" in new_cgroup_files("cpu")
 
 
+def resctrl_root() -> Path | None:
+    """The resctrl mount (Intel RDT, AMD QoS) as skiff finds it: a resctrl
+    line of mountinfo whose mount point has resctrl's magic (the usual
+    /sys/fs/resctrl directory alone belongs to sysfs)."""
+    for _, devno, point, fstype, _ in mountinfo():
+        if fstype != "resctrl" or fs_magic(point) != RDTGROUP_SUPER_MAGIC:
+            continue
+        major, minor = (int(x) for x in devno.split(":"))
+        if os.stat(point).st_dev == os.makedev(major, minor):
+            return Path(point)
+    return None
+
+
 def resctrl_mounted() -> bool:
-    """resctrl (Intel RDT, AMD PQoS) at /sys/fs/resctrl, by its magic: the
-    directory alone belongs to sysfs."""
-    return fs_magic("/sys/fs/resctrl") == RDTGROUP_SUPER_MAGIC
+    return resctrl_root() is not None
+
+
+NO_RESCTRL = (
+    "this host has no resctrl filesystem (no CPU with Intel RDT or AMD QoS, and qemu's TCG "
+    "emulates neither): the positive path of linux.intelRdt is covered by tests/unit/test-resctrl"
+)
 
 
 def swap_accounting() -> bool:

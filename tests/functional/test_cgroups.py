@@ -524,25 +524,6 @@ def test_update_cpu_idle(runtime, bundle, cid):
     assert read("cpu", p, "cpu.idle") == "1"
 
 
-@pytest.mark.skiff_only
-def test_update_intel_rdt_schemas_are_refused_clearly(runtime, bundle, cid):
-    """linux.intelRdt is not supported yet: --l3-cache-schema and
-    --mem-bw-schema fail saying why, before any limit changes."""
-    bundle.args = ["sleep", "1000"]
-    bundle.linux["resources"]["pids"] = {"limit": 50}
-    runtime.create_started(cid, bundle)
-    for flag, key in (("--l3-cache-schema", "l3CacheSchema"), ("--mem-bw-schema", "memBwSchema")):
-        r = runtime("update", flag, "L3:0=ff", "--pids-limit", "33", cid).failed()
-        assert f"linux.intelRdt.{key}" in r.stderr, r.describe()
-        if host.resctrl_mounted():
-            assert "does not support Intel RDT yet" in r.stderr, r.describe()
-        else:
-            assert "no resctrl filesystem mounted" in r.stderr, r.describe()
-    assert read("pids", cgpath(bundle), "pids.max") == "50"
-    # An empty schema is no request, as with runc.
-    runtime("update", "--l3-cache-schema", "", "--pids-limit", "33", cid).ok()
-
-
 @pytest.mark.xfail_runtime("runc", reason="runc 1.1 update ignores linux.resources.devices")
 def test_update_devices(runtime, bundle, cid):
     """New device rules replace the old ones on a running container; the

@@ -15,9 +15,9 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fsutil.h"
-#include "intelrdt.h"
 #include "netdev.h"
 #include "log.h"
+#include "resctrl.h"
 #include "strbuf.h"
 
 struct held
@@ -264,24 +264,87 @@ skiff_container_update (struct skiff_context *ctx, const char *id, const char *j
   return save_config (&h, cfg, err);
 }
 
+/* A new schema replaces the stored one, in the config too. */
+static void
+replace_schema (char **stored, const char *value)
+{
+  if (value == NULL || *value == '\0')
+    return;
+  free (*stored);
+  if ((*stored = strdup (value)) == NULL)
+    abort ();
+}
+
+static int
+update_intel_rdt (struct held *h, const char *id, const char *l3, const char *mb,
+                  skiff_error_t *err)
+{
+  cleanup_oci_config oci_config *cfg = NULL;
+  cleanup_free char *root = NULL;
+  cleanup_resctrl_group struct resctrl_group g = { 0 };
+  skiff_error_t e = NULL;
+  char key[64];
+  snprintf (key, sizeof key, "linux.intelRdt.%s", l3 && *l3 ? "l3CacheSchema" : "memBwSchema");
+  if (container_load_config (&h->sd, &cfg, err) < 0)
+    return -1;
+  oci_intel_rdt *rdt = cfg->linux ? cfg->linux->intel_rdt : NULL;
+  bool mounted = resctrl_find_root (key, &root, &e) == 0;
+  if (rdt == NULL || h->st->intel_rdt_group == NULL)
+    {
+      skiff_error_free (&e);
+      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                   "%s: the container was created without linux.intelRdt%s", key,
+                                   mounted ? "" : ", and " RESCTRL_NO_MOUNT);
+    }
+  if (!mounted)
+    {
+      *err = e;
+      return -1;
+    }
+  replace_schema (&rdt->l3_cache_schema, l3);
+  replace_schema (&rdt->mem_bw_schema, mb);
+  /* l3CacheSchema first, memBwSchema second, as create */
+  if (resctrl_check_config (rdt, id, err) < 0
+      || resctrl_group_from_status (root, h->st, &g, err) < 0
+      || (l3 && *l3 && resctrl_write_schema (&g, "l3CacheSchema", l3, err) < 0)
+      || (mb && *mb && resctrl_write_schema (&g, "memBwSchema", mb, err) < 0))
+    return -1;
+  return save_config (h, cfg, err);
+}
+
 int
 skiff_container_update_intel_rdt (struct skiff_context *ctx, const char *id,
                                   const char *l3_cache_schema, const char *mem_bw_schema,
                                   skiff_error_t *err)
 {
   cleanup_held struct held h = { .sd = STATE_DIR_INIT };
-  if (hold (ctx, id, false, "update", &h, err) < 0)
+  if ((l3_cache_schema == NULL || *l3_cache_schema == '\0')
+      && (mem_bw_schema == NULL || *mem_bw_schema == '\0'))
+    return 0; /* an empty schema is no request, as with runc */
+  if (hold (ctx, id, true, "update", &h, err) < 0)
     return -1;
-  if (l3_cache_schema && *l3_cache_schema)
-    intelrdt_unsupported ("l3CacheSchema", err);
-  else if (mem_bw_schema && *mem_bw_schema)
-    intelrdt_unsupported ("memBwSchema", err);
-  else
-    return 0;
-  return skiff_error_wrap (err, "update container `%s`", id);
+  if (update_intel_rdt (&h, id, l3_cache_schema, mem_bw_schema, err) < 0)
+    return skiff_error_wrap (err, "update container `%s`", id);
+  return 0;
 }
 
 /* ---- events ---- */
+
+static int
+intel_rdt_stats (const skiff_status *st, struct skiff_strbuf *b, skiff_error_t *err)
+{
+  cleanup_free char *root = NULL;
+  cleanup_resctrl_group struct resctrl_group g = { 0 };
+  if (st->intel_rdt_group == NULL)
+    {
+      strbuf_puts (b, "{}");
+      return 0;
+    }
+  if (resctrl_find_root ("linux.intelRdt", &root, err) < 0
+      || resctrl_group_from_status (root, st, &g, err) < 0)
+    return -1;
+  return resctrl_stats_json (&g, b, err);
+}
 
 static char *
 stats_event (struct held *h, const char *id, skiff_error_t *err)
@@ -292,12 +355,15 @@ stats_event (struct held *h, const char *id, skiff_error_t *err)
   strbuf_puts (&b, ",\"data\":");
   if (cgroup_stats_json (h->cg, &b, err) < 0)
     return NULL;
-  /* The rest of runc's Stats after the cgroup's: intel_rdt (empty: no
-     intelRdt), network_interfaces. */
+  /* The rest of runc's Stats after the cgroup's: intel_rdt (empty
+     without linux.intelRdt), network_interfaces. */
   if (b.len == 0 || b.s[b.len - 1] != '}')
     abort ();
   b.s[--b.len] = '\0';
-  strbuf_puts (&b, ",\"intel_rdt\":{},\"network_interfaces\":");
+  strbuf_puts (&b, ",\"intel_rdt\":");
+  if (intel_rdt_stats (h->st, &b, err) < 0)
+    return NULL;
+  strbuf_puts (&b, ",\"network_interfaces\":");
   netdev_container_json (h->st, &b);
   strbuf_puts (&b, "}}");
   return strbuf_steal (&b);
