@@ -37,6 +37,7 @@
 #include "process.h"
 #include "resctrl.h"
 #include "rootfs.h"
+#include "config-rules.h"
 #include "seccomp.h"
 #include "skiff.h"
 #include "strbuf.h"
@@ -391,6 +392,13 @@ static const struct
   { "linux.intelRdt.memBwSchema", "must start with `MB:`", "write it as MB:<domain>=<bandwidth>;..., e.g. \"MB:0=50;1=50\"" },
   { "linux.intelRdt", "must be one line", "put each line in its own element of linux.intelRdt.schemata" },
   { "hooks", "must be an absolute path", "write the hook's path as an absolute path on the host" },
+  { "hooks", "must be a number of seconds above 0", "give a timeout of 1 second or more, or leave it out for none" },
+  { "ociVersion", "is not a SemVer", "write the runtime-spec version the config follows, e.g. \"1.3.0\"" },
+  { "annotations", "must not be empty", "give the annotation a key, or remove it" },
+  { "linux.namespaces", "must be an absolute path", "name the namespace file by its absolute path, e.g. /proc/PID/ns/net" },
+  { "linux.maskedPaths", "must be an absolute path", "write the path as it is inside the container, starting with /" },
+  { "linux.readonlyPaths", "must be an absolute path", "write the path as it is inside the container, starting with /" },
+  { "process.rlimits", "is already set by", "keep one entry per rlimit type" },
   { "hooks", "not an executable file", "install the hook there and make it executable (chmod +x)" },
 };
 // clang-format on
@@ -737,9 +745,9 @@ check_hooks_of (struct checker *k, const char *phase, oci_hook **h, size_t n)
       char path[96];
       struct stat st;
       snprintf (path, sizeof path, "hooks.%s[%zu].path", phase, i);
-      if (h[i]->path[0] != '/')
-        diag (k, SKIFF_DIAG_ERROR, path, NULL, "`%s` must be an absolute path", h[i]->path);
-      else if (stat (h[i]->path, &st) < 0 || !S_ISREG (st.st_mode) || !(st.st_mode & 0111))
+      /* a relative path is one of the shared rules (config-rules.c) */
+      if (h[i]->path[0] == '/'
+          && (stat (h[i]->path, &st) < 0 || !S_ISREG (st.st_mode) || !(st.st_mode & 0111)))
         diag (k, SKIFF_DIAG_ERROR, path, NULL, "`%s` is not an executable file on this host",
               h[i]->path);
     }
@@ -1101,9 +1109,17 @@ check_host (struct checker *k)
 
 /* ---- entry points ----------------------------------------------------- */
 
+static int
+emit_rule (void *data, skiff_error_t *e)
+{
+  diag_error (data, SKIFF_DIAG_ERROR, e);
+  return 0;
+}
+
 static void
 check_rules (struct checker *k)
 {
+  config_rules_run (k->cfg, emit_rule, k);
   check_root (k);
   check_namespaces (k);
   check_sysctls (k);

@@ -17,6 +17,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cleanup.h"
+#include "config-rules.h"
 #include "container.h"
 #include "fsutil.h"
 #include "hooks.h"
@@ -167,7 +168,7 @@ validate (struct creation *c, skiff_error_t *err)
     return skiff_error_kind_set (
         err, SKIFF_ERR_INVALID_CONFIG, 0,
         "%s/config.json: process: missing (a container needs a process to run)", c->bundle);
-  if (check_rootfs (c, err) < 0)
+  if (config_rules_check (cfg, err) < 0 || check_rootfs (c, err) < 0)
     return -1;
   if (ns_plan_build (cfg, &c->job.ns, err) < 0)
     return -1;

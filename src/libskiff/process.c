@@ -64,6 +64,12 @@ process_check_rlimits (const oci_process *p, skiff_error_t *err)
       if (!known)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "process.rlimits[%zu].type: unknown rlimit `%s`", i, r->type);
+      for (size_t j = 0; j < i; j++)
+        if (strcmp (p->rlimits[j]->type, r->type) == 0)
+          return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                                       "process.rlimits[%zu].type: `%s` is already set by "
+                                       "process.rlimits[%zu]",
+                                       i, r->type, j);
       if (r->soft > r->hard)
         return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                      "process.rlimits[%zu]: %s soft limit %" PRIu64

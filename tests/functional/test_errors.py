@@ -145,6 +145,42 @@ def test_rlimit_soft_above_hard(runtime, bundle, cid):
     create_fails(runtime, bundle, cid)
 
 
+def _join_relative_netns(bundle):
+    bundle.remove_namespace("network")
+    bundle.add_namespace("network", "proc/1/ns/net")
+
+
+# runtime-spec's plain MUSTs on the config's own values (config-rules.c):
+# create refuses them, naming the key, and check reports each.
+SPEC_RULES = [
+    ("ociVersion", lambda b: b.config.update(ociVersion="1.2"), "ociVersion: `1.2` is not a SemVer"),
+    ("ociVersion", lambda b: b.config.update(ociVersion="01.0.0"), "is not a SemVer 2.0.0 version"),
+    ("annotations", lambda b: b.config.update(annotations={"": "x"}), 'annotations[""]: a key must not be empty'),
+    ("hook path", lambda b: b.config.update(hooks={"prestart": [{"path": "bin/hook"}]}),
+     "hooks.prestart[0].path: `bin/hook` must be an absolute path"),
+    ("hook timeout", lambda b: b.config.update(hooks={"poststop": [{"path": "/bin/true", "timeout": 0}]}),
+     "hooks.poststop[0].timeout: 0: must be a number of seconds above 0"),
+    ("namespace path", lambda b: _join_relative_netns(b), "].path: `proc/1/ns/net` must be an absolute path"),
+    ("maskedPaths", lambda b: b.linux.update(maskedPaths=["proc/kcore"]),
+     "linux.maskedPaths[0]: `proc/kcore` must be an absolute path in the container"),
+    ("readonlyPaths", lambda b: b.linux.update(readonlyPaths=["/proc/sys", "sys"]),
+     "linux.readonlyPaths[1]: `sys` must be an absolute path in the container"),
+    ("rlimit twice", lambda b: b.process.update(rlimits=[
+        {"type": "RLIMIT_NOFILE", "soft": 10, "hard": 10}, {"type": "RLIMIT_NOFILE", "soft": 20, "hard": 20}]),
+     "process.rlimits[1].type: `RLIMIT_NOFILE` is already set by process.rlimits[0]"),
+]
+
+
+@pytest.mark.skiff_only
+@pytest.mark.parametrize("name,change,needle", SPEC_RULES, ids=[r[0] + str(i) for i, r in enumerate(SPEC_RULES)])
+def test_spec_rules_refused_by_create_and_check(runtime, bundle, cid, name, change, needle):
+    change(bundle)
+    r = create_fails(runtime, bundle, cid)
+    assert needle in r.stderr, r.describe()
+    c = runtime("check", "--bundle", str(bundle.save(cid)))
+    assert c.returncode == 1 and needle.split(": ", 1)[-1][:30] in c.stdout, c.describe()
+
+
 def test_user_namespace_without_mappings(runtime, bundle, cid):
     bundle.add_namespace("user")
     create_fails(runtime, bundle, cid)
