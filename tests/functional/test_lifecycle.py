@@ -566,6 +566,7 @@ def test_features_is_complete_for_1_3(runtime):
     linux = feats["linux"]
     for key in ("intelRdt", "netDevices", "mountExtensions", "apparmor", "selinux", "cgroup"):
         assert key in linux, key
+    assert linux["mountExtensions"]["idmap"]["enabled"] is True  # features-linux.md: MUST
 
 
 # ------------------------------------------------ no /proc in the container
