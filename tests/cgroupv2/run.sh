@@ -101,6 +101,9 @@ for d in drivers/virtio fs/9p net/9p fs/netfs fs/fscache; do
   mkdir -p "$rd/$mdir/kernel/$d"
   cp -a "$kdir/modules/$ver/kernel/$d/." "$rd/$mdir/kernel/$d/"
 done
+# veth pairs for the linux.netDevices tests (test_network.py).
+mkdir -p "$rd/$mdir/kernel/drivers/net"
+cp "$kdir/modules/$ver/kernel/drivers/net/veth.ko" "$rd/$mdir/kernel/drivers/net/"
 # A small virtio disk, so that the block I/O limits have a device.
 mkdir -p "$rd/$mdir/kernel/drivers/block"
 cp "$kdir/modules/$ver/kernel/drivers/block/virtio_blk.ko" "$rd/$mdir/kernel/drivers/block/"
