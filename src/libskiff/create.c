@@ -27,12 +27,14 @@
 #include "notify.h"
 #include "process.h"
 #include "resctrl.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "sysctl.h"
 #include "terminal.h"
+#include "userns.h"
 
 struct creation
 {
@@ -170,6 +172,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (check_rootfs (c, err) < 0)
     return -1;
   if (ns_plan_build (cfg, &c->job.ns, err) < 0)
+    return -1;
+  if ((c->job.ns.new_flags & CLONE_NEWUSER) && userns_check_maps (cfg->linux, err) < 0)
     return -1;
   if ((cfg->hostname || cfg->domainname) && !ns_plan_has (&c->job.ns, CLONE_NEWUTS))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,

@@ -561,6 +561,8 @@ int
 skiff_container_list (struct skiff_context *ctx, struct skiff_list_entry **out, size_t *n,
                       skiff_error_t *err)
 {
+  if (state_root_check (ctx->root, err) < 0)
+    return -1;
   cleanup_closedir DIR *d = opendir (ctx->root);
   struct dirent *de;
   size_t cap = 0;

@@ -53,6 +53,15 @@ static const struct
 };
 
 int
+process_rlimit_resource (const char *name)
+{
+  for (size_t j = 0; j < sizeof rlimit_table / sizeof *rlimit_table; j++)
+    if (strcmp (rlimit_table[j].name, name) == 0)
+      return rlimit_table[j].resource;
+  return -1;
+}
+
+int
 process_check_rlimits (const oci_process *p, skiff_error_t *err)
 {
   for (size_t i = 0; i < p->rlimits_len; i++)

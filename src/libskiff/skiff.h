@@ -14,11 +14,22 @@
 
 struct skiff_context
 {
-  const char *root; /* state directory, one subdirectory per container */
+  /* state directory, one subdirectory per container; NULL until
+     skiff_context_resolve(), and after it when a rootless caller has no
+     XDG_RUNTIME_DIR (the commands that need state then say so) */
+  const char *root;
   bool debug;
   bool systemd_cgroup;
-  int rootless; /* 1 yes, 0 no, -1 auto */
+  int rootless;     /* --rootless: 1 true, 0 false, -1 auto */
+  bool rootless_on; /* what it resolved to (skiff_context_resolve) */
 };
+
+/* Resolve --rootless auto (an effective uid other than 0, or a user
+   namespace other than the initial one) and, when root is NULL, the
+   default state root: SKIFF_DEFAULT_ROOT, or for a rootless caller other
+   than the host's root $XDG_RUNTIME_DIR/skiff (root of a user namespace
+   without XDG_RUNTIME_DIR: SKIFF_DEFAULT_ROOT). */
+SKIFF_PUBLIC void skiff_context_resolve (struct skiff_context *ctx);
 
 /* "+SECCOMP +SELINUX +CAP ..." for --version. */
 SKIFF_PUBLIC const char *skiff_build_features (void);
