@@ -132,6 +132,7 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
     .userns = ns_plan_has (ns, CLONE_NEWUSER),
     .cgroupns = ns_plan_has (ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (ns, CLONE_NEWNET),
+    .rootless = c->ctx->rootless_on,
   };
   if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0)
     return -1;
@@ -187,6 +188,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (process_check_caps (cfg->process, false, err) < 0
       || process_check_rlimits (cfg->process, err) < 0
       || process_check_io_priority (cfg->process, err) < 0)
+    return -1;
+  if (c->ctx->rootless_on && rootless_check_rlimits (cfg->process, err) < 0)
     return -1;
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;
