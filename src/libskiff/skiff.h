@@ -36,8 +36,10 @@ SKIFF_PUBLIC const char *skiff_build_features (void);
 
 /* spec: write the default config.json into bundle (refuses to overwrite). */
 SKIFF_PUBLIC int skiff_spec_write (const char *bundle, bool rootless, skiff_error_t *err);
-/* The default config as a JSON string (static storage is not used: free). */
-SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid);
+/* The default config as a JSON string (static storage is not used: free);
+   rootless: uid and gid are mapped to root; cgroupns: with a cgroup
+   namespace (runc's default on a cgroup v2 host). */
+SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid, bool cgroupns);
 
 /* ---- lifecycle ---- */
 
