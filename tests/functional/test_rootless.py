@@ -333,15 +333,46 @@ def test_subordinate_ids_through_newuidmap(
     os.chmod(shared, 0o777)
     (user_bundle.rootfs / "shared").mkdir()
     user_bundle.add_mount("/shared", shared, options=["rbind", "rw"])
-    user_bundle.process["user"] = {"uid": 1000, "gid": 1000}
+    user_bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5]}
     user_bundle.sh("/init ids; echo x > /shared/f")
     r = user_runtime.run(cid, user_bundle).ok()
     kv = r.kv
     assert kv["uid"] == "1000" and kv["gid"] == "1000"
+    # newgidmap leaves setgroups allowed
+    assert kv["setgroups"] == "allow" and "5" in kv["groups"].split(","), kv
     assert kv["uid_map"] == f"0 {rootless_user.uid} 1;1 {ustart} {n}"
     assert kv["gid_map"] == f"0 {rootless_user.gid} 1;1 {gstart} {n}"
     st = os.stat(shared / "f")
     assert (st.st_uid, st.st_gid) == (ustart + 999, gstart + 999)
+
+
+@pytest.mark.skiff_only  # runc 1.1 has no time namespaces
+@pytest.mark.skipif(not os.path.exists("/proc/self/ns/time"), reason="no time namespaces")
+def test_two_stage_maps_and_time_offsets(user_runtime, user_bundle, cid, rootless_user):
+    """A time namespace needs a second stage: the intermediate unshares the
+    user namespace, the runtime maps it, and the intermediate writes the
+    offsets; both need its /proc files to be the user's until then."""
+    days = 10 * 86400
+    user_bundle.add_namespace("time")
+    user_bundle.linux["timeOffsets"] = {"boottime": {"secs": days, "nanosecs": 0}}
+    user_bundle.sh("/init ids; cat /proc/uptime")
+    r = user_runtime.run(cid, user_bundle).ok()
+    assert r.kv["uid_map"] == f"0 {rootless_user.uid} 1"
+    with open("/proc/uptime") as f:
+        host = float(f.read().split()[0])
+    inside = float(r.stdout.strip().splitlines()[-1].split()[0])
+    assert inside >= host + days - 60, r.stdout
+
+
+def test_additional_gids_need_mapped_groups(user_runtime, user_bundle, cid):
+    """With the user's gid alone, mapped without privilege, the kernel
+    denies setgroups(2) in the namespace."""
+    user_bundle.process["user"] = {"uid": 0, "gid": 0, "additionalGids": [5]}
+    user_bundle.args = ["/init", "ids"]
+    r = user_runtime.run(cid, user_bundle).failed()
+    if IS_SKIFF:
+        assert "process.user.additionalGids" in r.stderr and "denied" in r.stderr, r.describe()
+    assert container_dirs(user_runtime) == []
 
 
 def test_ids_not_granted_are_refused(user_runtime, user_bundle, cid, rootless_user):
