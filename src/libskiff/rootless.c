@@ -177,7 +177,7 @@ rootless_check_rlimits (const oci_process *p, skiff_error_t *err)
       if (res < 0 || getrlimit (res, &now) < 0 || now.rlim_max == RLIM_INFINITY
           || r->hard <= now.rlim_max)
         continue;
-      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, EPERM,
+      return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                    "process.rlimits[%zu]: %s hard limit %" PRIu64
                                    " is above ours (%" PRIu64
                                    "): rootless, raising it needs CAP_SYS_RESOURCE on the host",

@@ -418,6 +418,24 @@ def test_verbs_without_a_cgroup_say_why(user_runtime, user_bundle, cid):
     rt.delete(cid).ok()
 
 
+@pytest.mark.skiff_only
+def test_check_warns_what_rootless_create_refuses(user_runtime, user_bundle, rootless_user):
+    user_bundle.linux["resources"] = {"pids": {"limit": 100}}
+    beyond = max(s + c for s, c in rootless_user.subgids) + 1000
+    user_bundle.linux["gidMappings"].append({"containerID": 1, "hostID": beyond, "size": 1})
+    r = user_runtime("check", "--bundle", user_bundle.save()).ok()
+    assert "warning: linux.resources.pids: rootless" in r.stdout, r.describe()
+    assert "warning: linux.gidMappings[1]: rootless" in r.stdout, r.describe()
+    assert "0 errors, 2 warnings" in r.stdout, r.describe()
+    user_bundle.remove_namespace("user")
+    del user_bundle.linux["uidMappings"], user_bundle.linux["gidMappings"]
+    del user_bundle.linux["resources"]
+    r = user_runtime("check", "--bundle", user_bundle.save()).ok()
+    assert "warning: linux.namespaces: rootless, a container needs a user namespace" in r.stdout, (
+        r.describe()
+    )
+
+
 # ---------------------------------------------------------------------- spec
 
 
