@@ -881,7 +881,9 @@ class UserRuntime(Runtime):
         super().__init__(workdir, token, root=self.xdg / RUNTIME_NAME)
 
     def cmd(self, *args) -> list[str]:
-        c = [*self.user.wrap, self.binary, *GLOBAL_ARGS]
+        # No systemd driver: a rootless one would be the user's instance.
+        glob = [a for a in GLOBAL_ARGS if a != "--systemd-cgroup"]
+        c = [*self.user.wrap, self.binary, *glob]
         if self.log_path:
             c += ["--log", str(self.log_path), "--log-format", self.log_format]
         return c + [str(a) for a in args]

@@ -16,14 +16,17 @@ from pathlib import Path
 
 import pytest
 
+import host
 import mountinfo
 from harness import (
     DEFAULT_CAPS,
     IS_SKIFF,
     RUNTIME,
+    SYSTEMD_DRIVER,
     TOKEN_VAR,
     ConsoleSocket,
     cap_mask,
+    cgroup_path,
     clone_tree,
     parse_kv,
     pid_alive,
@@ -434,6 +437,29 @@ def test_check_warns_what_rootless_create_refuses(user_runtime, user_bundle, roo
     assert "warning: linux.namespaces: rootless, a container needs a user namespace" in r.stdout, (
         r.describe()
     )
+
+
+@pytest.mark.skiff_only
+def test_rootless_false_keeps_the_privileged_paths(user_runtime, user_bundle, cid):
+    r = user_runtime("--rootless", "false", "run", "--bundle", user_bundle.save(), cid).failed()
+    assert "/run/skiff" in r.stderr, r.describe()
+
+
+@pytest.mark.skiff_only
+@pytest.mark.skipif(SYSTEMD_DRIVER, reason="rootless with --systemd-cgroup is refused")
+def test_rootless_true_uses_a_writable_cgroup(runtime, bundle, cid):
+    """The decision is whether the tree is writable, not who asks: root
+    forcing rootless still gets its cgroup and its limits."""
+    bundle.linux["resources"]["memory"] = {"limit": 256 * 1024 * 1024}
+    bundle.args = ["/init", "ready"]
+    runtime("--rootless", "true", "run", "--detach", "--bundle", bundle.save(cid), cid).ok()
+    runtime.ids.append(cid)
+    r = runtime("ps", "--format", "json", cid).ok()
+    assert json.loads(r.stdout), r.describe()
+    limit = host.cgroup_dir("memory", cgroup_path(bundle)) / "memory.limit_in_bytes"
+    if not limit.exists():
+        limit = host.cgroup_dir("memory", cgroup_path(bundle)) / "memory.max"
+    assert int(limit.read_text()) == 256 * 1024 * 1024
 
 
 # ---------------------------------------------------------------------- spec
