@@ -65,8 +65,8 @@ skiff_context_resolve (struct skiff_context *ctx)
   if (ctx->root)
     return;
   const char *why;
-  /* As runc: $XDG_RUNTIME_DIR only for a caller who is not the host's
-     root, whatever --rootless says. */
+  /* $XDG_RUNTIME_DIR for a rootless caller other than the host's root
+     (as runc; --rootless false keeps /run/skiff). */
   if (ctx->rootless_on && (geteuid () != 0 || userns))
     ctx->root = rootless_default_root (&why);
   else
@@ -118,7 +118,7 @@ hierarchy_writable (const char *mount, const char *path)
   for (char *slash; (slash = strrchr (dir, '/')) && (size_t)(slash - dir) >= top;)
     {
       *slash = '\0';
-      if (faccessat (AT_FDCWD, dir[0] ? dir : "/", F_OK, AT_EACCESS) == 0)
+      if (faccessat (AT_FDCWD, dir, F_OK, AT_EACCESS) == 0)
         return faccessat (AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0;
     }
   return false;
