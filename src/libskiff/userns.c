@@ -253,14 +253,17 @@ run_helper (const struct map_kind *k, pid_t pid, oci_id_mapping **m, size_t n, s
   cleanup_close int rd = p[0];
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  sigset_t none;
+  sigset_t none, all;
   sigemptyset (&none);
+  sigfillset (&all);
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_adddup2 (&fa, p[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2 (&fa, p[1], STDERR_FILENO);
   posix_spawnattr_init (&at);
+  /* not the signals the runtime blocks or ignores (run forwards them) */
   posix_spawnattr_setsigmask (&at, &none);
-  posix_spawnattr_setflags (&at, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setsigdefault (&at, &all);
+  posix_spawnattr_setflags (&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   extern char **environ;
   pid_t child;
   int e = posix_spawn (&child, helper, &fa, &at, argv, environ);
@@ -269,18 +272,21 @@ run_helper (const struct map_kind *k, pid_t pid, oci_id_mapping **m, size_t n, s
   close (p[1]);
   if (e != 0)
     return skiff_error (err, e, "%s: run %s", k->key, helper);
-  char out[512];
+  /* Read to EOF (a helper blocked on a full pipe would never exit),
+     keeping the start. */
+  char out[512], rest[512];
   size_t len = 0;
   ssize_t r;
-  while ((r = read (rd, out + len, sizeof out - 1 - len)) != 0)
+  while ((r = len < sizeof out - 1 ? read (rd, out + len, sizeof out - 1 - len)
+                                   : read (rd, rest, sizeof rest))
+         != 0)
     {
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
         break;
-      len += (size_t)r;
-      if (len == sizeof out - 1)
-        break;
+      if (len < sizeof out - 1)
+        len += (size_t)r;
     }
   while (len && (out[len - 1] == '\n' || out[len - 1] == ' '))
     len--;
