@@ -316,33 +316,37 @@ def test_rlimits_up_to_the_hard_limit(user_runtime, make_user_bundle, cid):
 # ------------------------------------------------------------------ id maps
 
 
+def map_subordinate_ids(bundle, user) -> tuple[int, int, int]:
+    """Container ids 1..n to the user's first subordinate ranges; returns
+    (n, first subuid, first subgid)."""
+    (ustart, ucount), (gstart, gcount) = user.subuids[0], user.subgids[0]
+    n = min(ucount, gcount, 65536)
+    bundle.linux["uidMappings"] = [
+        {"containerID": 0, "hostID": user.uid, "size": 1},
+        {"containerID": 1, "hostID": ustart, "size": n},
+    ]
+    bundle.linux["gidMappings"] = [
+        {"containerID": 0, "hostID": user.gid, "size": 1},
+        {"containerID": 1, "hostID": gstart, "size": n},
+    ]
+    return n, ustart, gstart
+
+
 def test_subordinate_ids_through_newuidmap(
     user_runtime, user_bundle, cid, rootless_user, workdir
 ):
     """Ids beyond the user's own come from /etc/subuid and /etc/subgid,
     mapped by the setuid newuidmap/newgidmap."""
-    (ustart, ucount), (gstart, gcount) = rootless_user.subuids[0], rootless_user.subgids[0]
-    n = min(ucount, gcount, 65536)
-    lx = user_bundle.linux
-    lx["uidMappings"] = [
-        {"containerID": 0, "hostID": rootless_user.uid, "size": 1},
-        {"containerID": 1, "hostID": ustart, "size": n},
-    ]
-    lx["gidMappings"] = [
-        {"containerID": 0, "hostID": rootless_user.gid, "size": 1},
-        {"containerID": 1, "hostID": gstart, "size": n},
-    ]
+    n, ustart, gstart = map_subordinate_ids(user_bundle, rootless_user)
     shared = user_dir(rootless_user, workdir / "shared", mode=0o777)
     os.chmod(shared, 0o777)
     (user_bundle.rootfs / "shared").mkdir()
     user_bundle.add_mount("/shared", shared, options=["rbind", "rw"])
-    user_bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5]}
+    user_bundle.process["user"] = {"uid": 1000, "gid": 1000}
     user_bundle.sh("/init ids; echo x > /shared/f")
     r = user_runtime.run(cid, user_bundle).ok()
     kv = r.kv
     assert kv["uid"] == "1000" and kv["gid"] == "1000"
-    # newgidmap leaves setgroups allowed
-    assert kv["setgroups"] == "allow" and "5" in kv["groups"].split(","), kv
     assert kv["uid_map"] == f"0 {rootless_user.uid} 1;1 {ustart} {n}"
     assert kv["gid_map"] == f"0 {rootless_user.gid} 1;1 {gstart} {n}"
     st = os.stat(shared / "f")
@@ -365,6 +369,18 @@ def test_two_stage_maps_and_time_offsets(user_runtime, user_bundle, cid, rootles
         host = float(f.read().split()[0])
     inside = float(r.stdout.strip().splitlines()[-1].split()[0])
     assert inside >= host + days - 60, r.stdout
+
+
+@pytest.mark.xfail_runtime(
+    "runc", reason="runc 1.1.5 refuses any additional gid rootless, mapped or not"
+)
+def test_additional_gids_with_subordinate_gids(user_runtime, user_bundle, cid, rootless_user):
+    """newgidmap leaves setgroups allowed: mapped groups can be joined."""
+    map_subordinate_ids(user_bundle, rootless_user)
+    user_bundle.process["user"] = {"uid": 1000, "gid": 1000, "additionalGids": [5, 2000]}
+    kv = run_init(user_runtime, user_bundle, cid, "ids")
+    assert kv["setgroups"] == "allow", kv
+    assert {"5", "2000"} <= set(kv["groups"].split(",")), kv
 
 
 def test_additional_gids_need_mapped_groups(user_runtime, user_bundle, cid):
