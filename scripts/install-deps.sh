@@ -19,4 +19,4 @@ apt-get install -y -qq --no-install-recommends \
   python3-pytest-timeout libcmocka-dev busybox-static go-md2man clang libclang-rt-14-dev \
   podman conmon catatonit containerd containernetworking-plugins python3-grpcio \
   docker.io procps \
-  clang-format apparmor util-linux iproute2 git ca-certificates >/dev/null
+  clang-format apparmor util-linux iproute2 uidmap git ca-certificates >/dev/null

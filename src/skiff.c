@@ -46,7 +46,8 @@ print_usage (FILE *out)
     fprintf (out, "  %-10s %s\n", c->name, c->summary);
   fprintf (out, "\n"
                 "Global options:\n"
-                "  --root DIR              state directory (default " SKIFF_DEFAULT_ROOT ")\n"
+                "  --root DIR              state directory (default " SKIFF_DEFAULT_ROOT ",\n"
+                "                          rootless: $XDG_RUNTIME_DIR/skiff)\n"
                 "  --log FILE              write log messages to FILE\n"
                 "  --log-format FORMAT     log format: text or json (default text)\n"
                 "  --debug                 log debug messages, including phase timings\n"
@@ -156,7 +157,7 @@ enters_container (const char *verb)
 int
 main (int argc, char **argv)
 {
-  struct skiff_context ctx = { .root = SKIFF_DEFAULT_ROOT, .rootless = -1 };
+  struct skiff_context ctx = { .root = NULL, .rootless = -1 };
   const char *log_path = NULL;
   skiff_log_format log_format = SKIFF_LOG_TEXT;
   int c;
@@ -208,6 +209,7 @@ main (int argc, char **argv)
           return 1;
         }
     }
+  skiff_context_resolve (&ctx);
   if (skiff_log_init (log_path, log_format, ctx.debug) < 0)
     {
       fprintf (stderr, "skiff: open log file `%s`: %s\n", log_path, strerror (errno));

@@ -38,10 +38,12 @@
 #include "resctrl.h"
 #include "rootfs.h"
 #include "config-rules.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "skiff.h"
 #include "strbuf.h"
 #include "sysctl.h"
+#include "userns.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -1107,6 +1109,33 @@ check_host (struct checker *k)
     }
 }
 
+/* What a rootless create would refuse on this host, for a caller
+   without privileges (as --rootless auto decides): the same functions
+   create runs, their errors as warnings. */
+static void
+check_rootless (struct checker *k)
+{
+  const oci_config *c = k->cfg;
+  skiff_error_t err = NULL;
+  if (k->host.simulated || (geteuid () == 0 && !rootless_in_userns ()))
+    return;
+  if (!(k->ns_flags & CLONE_NEWUSER))
+    diag (k, SKIFF_DIAG_WARNING, "linux.namespaces", "`skiff spec --rootless` writes one",
+          "rootless, a container needs a user namespace of its own (with none, its other "
+          "namespaces and mounts need privileges you lack)");
+  else if (userns_check_maps (c->linux, &err) < 0)
+    diag_error (k, SKIFF_DIAG_WARNING, &err);
+  if (c->process && rootless_check_rlimits (c->process, &err) < 0)
+    diag_error (k, SKIFF_DIAG_WARNING, &err);
+  struct skiff_context ctx = { .rootless = 1, .rootless_on = true };
+  struct skiff_cgroup *cg = NULL;
+  bool use;
+  if (c->linux && cgroup_new (c->linux->cgroups_path, "check", &cg, NULL) == 0
+      && rootless_cgroup_decide (&ctx, cg, c->linux->resources, &use, &err) < 0)
+    diag_error (k, SKIFF_DIAG_WARNING, &err);
+  cgroup_free (cg);
+}
+
 /* ---- entry points ----------------------------------------------------- */
 
 static int
@@ -1137,6 +1166,7 @@ check_rules (struct checker *k)
         run_rule (k, none, 0, rule_intel_rdt);
     }
   check_host (k);
+  check_rootless (k);
   ns_plan_release (&k->ns);
 }
 

@@ -37,6 +37,9 @@ int container_load_config (struct state_dir *sd, oci_config **out, skiff_error_t
 /* Parse <path> with errors as "<path>:line:col: json.path: message". */
 int config_load_file (const char *path, oci_config **out, char **raw, size_t *raw_len,
                       skiff_error_t *err);
+/* Why a container has no cgroup ("it has no cgroup", or rootless's
+   reason), for the verbs that need one. */
+const char *container_no_cgroup (const skiff_status *st);
 /* Kill the container's processes and wait until the init is gone. */
 int container_kill_and_wait (const skiff_status *st, skiff_error_t *err);
 /* Run poststart/poststop-style hooks whose failure is only a warning. */

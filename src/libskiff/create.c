@@ -28,12 +28,14 @@
 #include "notify.h"
 #include "process.h"
 #include "resctrl.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "spawn.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "sysctl.h"
 #include "terminal.h"
+#include "userns.h"
 
 struct creation
 {
@@ -131,6 +133,7 @@ plan_rootfs (struct creation *c, skiff_error_t *err)
     .userns = ns_plan_has (ns, CLONE_NEWUSER),
     .cgroupns = ns_plan_has (ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (ns, CLONE_NEWNET),
+    .rootless = c->ctx->rootless_on,
   };
   if (mount_plan_build (&j->rootfs_spec, &j->mounts, err) < 0)
     return -1;
@@ -172,6 +175,8 @@ validate (struct creation *c, skiff_error_t *err)
     return -1;
   if (ns_plan_build (cfg, &c->job.ns, err) < 0)
     return -1;
+  if ((c->job.ns.new_flags & CLONE_NEWUSER) && userns_check_maps (cfg->linux, err) < 0)
+    return -1;
   if ((cfg->hostname || cfg->domainname) && !ns_plan_has (&c->job.ns, CLONE_NEWUTS))
     return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
                                  "%s: needs a new uts namespace in linux.namespaces",
@@ -184,6 +189,8 @@ validate (struct creation *c, skiff_error_t *err)
   if (process_check_caps (cfg->process, false, err) < 0
       || process_check_rlimits (cfg->process, err) < 0
       || process_check_io_priority (cfg->process, err) < 0)
+    return -1;
+  if (c->ctx->rootless_on && rootless_check_rlimits (cfg->process, err) < 0)
     return -1;
   if (label_check_config (cfg->process, cfg->linux, err) < 0)
     return -1;
@@ -260,6 +267,8 @@ fill_status (struct creation *c)
   s->annotations = c->config->annotations;
   /* exec joins no keyring of its own either */
   s->no_new_keyring = c->opts->no_new_keyring;
+  s->rootless = c->ctx->rootless_on;
+  s->rootless_present = c->ctx->rootless_on;
 }
 
 static char *
@@ -297,7 +306,7 @@ cb_enter_cgroup (void *data, pid_t pid, bool born_in, skiff_error_t *err)
   struct creation *c = data;
   if (fault_inject ("cgroup-enter", err) < 0)
     return -1;
-  if (!born_in && cgroup_enter (c->cg, pid, err) < 0)
+  if (!born_in && c->cg && cgroup_enter (c->cg, pid, err) < 0)
     return -1;
   if (!c->rdt_recorded)
     return 0;
@@ -344,28 +353,32 @@ cb_setup_network (void *data, pid_t pid, skiff_error_t *err)
   return fault_inject ("net-devices", err);
 }
 
+/* The cgroup create would make, unless a rootless caller may not (c->cg
+   stays NULL: the container shares the runtime's). */
 static int
-prepare_state (struct creation *c, skiff_error_t *err)
+new_cgroup (struct creation *c, skiff_error_t *err)
 {
-  if (state_dir_create (c->ctx->root, c->id, &c->sd, err) < 0)
+  const oci_linux *l = c->config->linux;
+  const char *cgroups_path = l ? l->cgroups_path : NULL;
+  bool use;
+  if (c->ctx->systemd_cgroup && !c->ctx->rootless_on)
+    return cgroup_new_systemd (cgroups_path, c->id, &c->cg, err);
+  if (cgroup_new (cgroups_path, c->id, &c->cg, err) < 0
+      || rootless_cgroup_decide (c->ctx, c->cg, l ? l->resources : NULL, &use, err) < 0)
     return -1;
-  c->state_made = true;
-  if (write_file_at (c->sd.dir_fd, "config.json", c->raw, c->raw_len, 0600, 0, err) < 0)
-    return -1;
-  const char *cgroups_path = c->config->linux ? c->config->linux->cgroups_path : NULL;
-  if ((c->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, c->id, &c->cg, err)
-                              : cgroup_new (cgroups_path, c->id, &c->cg, err))
-          < 0
-      || cgroup_refuse_busy (c->cg, err) < 0)
-    return -1;
-  fill_status (c);
-  /* Recorded before anything exists outside, so that `delete --force`
-     finds the cgroup even if we are killed half-way. */
+  if (!use)
+    {
+      cgroup_free (c->cg);
+      c->cg = NULL;
+      return 0;
+    }
+  return cgroup_refuse_busy (c->cg, err);
+}
+
+static int
+make_cgroup (struct creation *c, skiff_error_t *err)
+{
   unsigned long long t0 = skiff_now_ns ();
-  if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("state", err) < 0)
-    return -1;
-  skiff_debug_phase ("state write", t0);
-  t0 = skiff_now_ns ();
   if (cgroup_create (c->cg, err) < 0)
     {
       c->cg_made = true; /* may be partly made */
@@ -376,8 +389,29 @@ prepare_state (struct creation *c, skiff_error_t *err)
   if (fault_inject ("cgroup", err) < 0)
     return -1;
   /* Limits in place before any process of the container exists. */
-  if (cgroup_apply (c->cg, c->config->linux ? c->config->linux->resources : NULL, false, err) < 0
-      || setup_resctrl (c, err) < 0)
+  return cgroup_apply (c->cg, c->config->linux ? c->config->linux->resources : NULL, false, err);
+}
+
+static int
+prepare_state (struct creation *c, skiff_error_t *err)
+{
+  if (state_dir_create (c->ctx->root, c->id, &c->sd, err) < 0)
+    return -1;
+  c->state_made = true;
+  if (write_file_at (c->sd.dir_fd, "config.json", c->raw, c->raw_len, 0600, 0, err) < 0)
+    return -1;
+  if (new_cgroup (c, err) < 0)
+    return -1;
+  fill_status (c);
+  /* Recorded before anything exists outside, so that `delete --force`
+     finds the cgroup even if we are killed half-way. */
+  unsigned long long t0 = skiff_now_ns ();
+  if (state_write (&c->sd, &c->status, err) < 0 || fault_inject ("state", err) < 0)
+    return -1;
+  skiff_debug_phase ("state write", t0);
+  if (c->cg && make_cgroup (c, err) < 0)
+    return -1;
+  if (setup_resctrl (c, err) < 0)
     return -1;
   if (mkfifoat (c->sd.dir_fd, "exec.fifo", 0600) < 0)
     return skiff_error (err, errno, "create the exec fifo");

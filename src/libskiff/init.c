@@ -89,6 +89,8 @@ stage_namespaces (struct create_job *job)
 {
   skiff_error_t err = NULL;
   int flags = job->ns.new_flags;
+  /* dumpable until here (init_main), not inside joined namespaces */
+  prctl (PR_SET_DUMPABLE, 0);
   if (ns_join_all (&job->ns, &err) < 0)
     init_fail (job, &err);
   if (flags & CLONE_NEWUSER)
@@ -98,6 +100,9 @@ stage_namespaces (struct create_job *job)
           skiff_error (&err, errno, "unshare user namespace");
           init_fail (job, &err);
         }
+      /* While the runtime writes the maps and we write the time
+         offsets: see init_main. */
+      prctl (PR_SET_DUMPABLE, 1);
       if (sync_send (job->sync_fd, SYNC_USERNS_READY, NULL, 0, &err) < 0
           || sync_expect (job->sync_fd, SYNC_MAPS_DONE, NULL, NULL, NULL, &err) < 0)
         init_fail (job, &err);
@@ -109,6 +114,7 @@ stage_namespaces (struct create_job *job)
     }
   if ((flags & CLONE_NEWTIME) && write_time_offsets (job->config->linux, &err) < 0)
     init_fail (job, &err);
+  prctl (PR_SET_DUMPABLE, 0);
   /* The init becomes the runtime's child (CLONE_PARENT), so `run` can wait
      for it like any direct child. */
   pid_t pid = (pid_t)syscall (SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
@@ -424,11 +430,19 @@ init_main (struct create_job *job)
   fault_in_container = true;
   reset_signals ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  /* Not dumpable while the runtime's setup is visible (CVE-2016-9962). */
-  prctl (PR_SET_DUMPABLE, 0);
+  /* Not dumpable while the runtime's setup is visible (CVE-2016-9962),
+     but a new user namespace only once its maps are written: the
+     /proc/<pid> files of a process that is not dumpable belong to the
+     namespace's root, unmapped until then, and a rootless runtime could
+     not open uid_map.  Nothing shares our namespaces meanwhile. */
+  bool maps_pending = (job->ns.new_flags & CLONE_NEWUSER) != 0;
+  if (!maps_pending)
+    prctl (PR_SET_DUMPABLE, 0);
   prctl (PR_SET_NAME, "skiff:init");
   if (sync_expect (job->sync_fd, SYNC_GO, NULL, NULL, NULL, &err) < 0)
     _exit (1);
+  if (maps_pending && !job->two_stage)
+    prctl (PR_SET_DUMPABLE, 0);
   unsigned long long t0 = skiff_now_ns ();
   if (job->two_stage)
     stage_namespaces (job);

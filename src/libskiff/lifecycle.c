@@ -26,6 +26,7 @@
 #include "log.h"
 #include "notify.h"
 #include "resctrl.h"
+#include "rootless.h"
 
 static const char *const verb_names[VERB_COUNT]
     = { "start", "kill", "delete", "exec", "pause", "resume", "kill" };
@@ -395,8 +396,8 @@ freeze_verb (struct skiff_context *ctx, const char *id, enum verb v, skiff_error
       || container_check_allowed (id, o.status, v, err) < 0)
     return -1;
   if (o.st->cgroup_path == NULL)
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                 "cannot %s container `%s`: it has no cgroup", verb_names[v], id);
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0, "cannot %s container `%s`: %s",
+                                 verb_names[v], id, container_no_cgroup (o.st));
   cleanup_cgroup struct skiff_cgroup *cg = cgroup_from_path (o.st->cgroup_path);
   if (cgroup_freeze (cg, v == VERB_PAUSE, err) < 0)
     return skiff_error_wrap (err, "%s container `%s`", verb_names[v], id);
@@ -413,6 +414,12 @@ int
 skiff_container_resume (struct skiff_context *ctx, const char *id, skiff_error_t *err)
 {
   return freeze_verb (ctx, id, VERB_RESUME, err);
+}
+
+const char *
+container_no_cgroup (const skiff_status *st)
+{
+  return st->rootless ? ROOTLESS_NO_CGROUP : "it has no cgroup";
 }
 
 int
@@ -561,6 +568,8 @@ int
 skiff_container_list (struct skiff_context *ctx, struct skiff_list_entry **out, size_t *n,
                       skiff_error_t *err)
 {
+  if (state_root_check (ctx->root, err) < 0)
+    return -1;
   cleanup_closedir DIR *d = opendir (ctx->root);
   struct dirent *de;
   size_t cap = 0;

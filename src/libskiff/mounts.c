@@ -25,6 +25,7 @@
 #include "fs.h"
 #include "fsutil.h"
 #include "log.h"
+#include "rootless.h"
 #include "strbuf.h"
 
 #ifndef ST_NOSYMFOLLOW
@@ -407,6 +408,39 @@ is_enosys (skiff_error_t *err)
    all per-mount flags, so start from the current ones; that also keeps the
    flags the kernel locked when the mount came from a more privileged
    namespace (clearing those is EPERM). */
+/* In a user namespace, the kernel locks the flags of a mount that came
+   from a more privileged mount namespace (mount_namespaces(7)): clearing
+   one is EPERM.  Which option did, as ": option `exec` ..." in buf, or
+   NULL when that is not why e happened. */
+static const char *
+locked_flag_reason (int fd, uint64_t clr, int e, char *buf, size_t size)
+{
+  static const struct
+  {
+    uint64_t attr;
+    unsigned long st;
+    const char *opt, *flag;
+  } locked[] = {
+    { MOUNT_ATTR_RDONLY, ST_RDONLY, "rw", "ro" },
+    { MOUNT_ATTR_NOSUID, ST_NOSUID, "suid", "nosuid" },
+    { MOUNT_ATTR_NODEV, ST_NODEV, "dev", "nodev" },
+    { MOUNT_ATTR_NOEXEC, ST_NOEXEC, "exec", "noexec" },
+  };
+  struct statvfs sv;
+  if (e != EPERM || !rootless_in_userns () || fstatvfs (fd, &sv) < 0)
+    return NULL;
+  for (size_t i = 0; i < sizeof locked / sizeof *locked; i++)
+    if ((clr & locked[i].attr) && (sv.f_flag & locked[i].st))
+      {
+        snprintf (buf, size,
+                  ": option `%s` would clear `%s`, which the kernel keeps on a mount from the "
+                  "host inside a user namespace",
+                  locked[i].opt, locked[i].flag);
+        return buf;
+      }
+  return NULL;
+}
+
 static int
 remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t *err)
 {
@@ -442,9 +476,14 @@ remount_one (int fd, const char *what, uint64_t set, uint64_t clr, skiff_error_t
                : mode == MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME
                                                 : MS_RELATIME;
     }
-  char p[FS_PROC_FD_PATH_MAX];
+  char p[FS_PROC_FD_PATH_MAX], why[160];
   if (mount (NULL, fs_proc_fd_path (fd, p), NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0)
-    return skiff_error (err, errno, "remount \"%s\"", what);
+    {
+      int e = errno;
+      if (locked_flag_reason (fd, clr, e, why, sizeof why))
+        return skiff_error (err, 0, "remount \"%s\"%s", what, why);
+      return skiff_error (err, e, "remount \"%s\"", what);
+    }
   return 0;
 }
 
@@ -647,10 +686,14 @@ mount_change_attrs (int fd, const char *what, uint64_t set, uint64_t clr, bool r
                     skiff_error_t *err)
 {
   struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+  char why[160];
   if (sys_mount_setattr (fd, recursive ? AT_RECURSIVE : 0, &attr) == 0)
     return 0;
-  if (errno != ENOSYS)
-    return skiff_error (err, errno, "set mount attributes of \"%s\"", what);
+  int e = errno;
+  if (locked_flag_reason (fd, clr, e, why, sizeof why))
+    return skiff_error (err, 0, "set mount attributes of \"%s\"%s", what, why);
+  if (e != ENOSYS)
+    return skiff_error (err, e, "set mount attributes of \"%s\"", what);
   return recursive ? remount_tree (fd, what, set, clr, err) : remount_one (fd, what, set, clr, err);
 }
 
@@ -723,9 +766,13 @@ static int
 tree_setattr (int tree, bool recursive, struct mount_attr *attr, const char *source,
               const char *target, skiff_error_t *err)
 {
-  if (sys_mount_setattr (tree, recursive ? AT_RECURSIVE : 0, attr) < 0)
-    return bind_error (err, errno, source, target, ": mount_setattr");
-  return 0;
+  char why[160];
+  if (sys_mount_setattr (tree, recursive ? AT_RECURSIVE : 0, attr) == 0)
+    return 0;
+  int e = errno;
+  if (locked_flag_reason (tree, attr->attr_clr, e, why, sizeof why))
+    return bind_error (err, 0, source, target, why);
+  return bind_error (err, e, source, target, ": mount_setattr");
 }
 
 /* Which filesystems cannot be idmapped varies with the kernel (tmpfs from

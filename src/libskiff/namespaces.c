@@ -10,8 +10,6 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
-#include "strbuf.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -150,34 +148,6 @@ ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err)
         err, SKIFF_ERR_INVALID_CONFIG, 0,
         "linux.uidMappings: id mappings need a new user namespace in linux.namespaces");
   return 0;
-}
-
-static int
-write_map (pid_t pid, const char *file, oci_id_mapping **m, size_t n, skiff_error_t *err)
-{
-  cleanup_strbuf struct skiff_strbuf b = { 0 };
-  char path[64];
-  for (size_t i = 0; i < n; i++)
-    strbuf_printf (&b, "%u %u %u\n", (unsigned)m[i]->container_id, (unsigned)m[i]->host_id,
-                   (unsigned)m[i]->size);
-  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
-  cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return skiff_error (err, errno, "open `%s`", path);
-  int r = write_all_fd (fd, b.s ? b.s : "", b.len);
-  if (r < 0)
-    return skiff_error (err, -r, "write linux.%s `%s`",
-                        strcmp (file, "uid_map") == 0 ? "uidMappings" : "gidMappings",
-                        b.s ? b.s : "");
-  return 0;
-}
-
-int
-ns_write_id_maps (pid_t pid, const oci_linux *l, skiff_error_t *err)
-{
-  if (write_map (pid, "uid_map", l->uid_mappings, l->uid_mappings_len, err) < 0)
-    return -1;
-  return write_map (pid, "gid_map", l->gid_mappings, l->gid_mappings_len, err);
 }
 
 int

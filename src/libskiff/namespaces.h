@@ -1,5 +1,5 @@
-/* Namespaces of a container: which are new, which are joined by path, and
-   the uid/gid maps of a new user namespace. */
+/* Namespaces of a container: which are new and which are joined by path
+   (the maps of a new user namespace: userns.h). */
 #ifndef SKIFF_NAMESPACES_H
 #define SKIFF_NAMESPACES_H
 
@@ -38,9 +38,6 @@ int ns_plan_build (const oci_config *c, struct ns_plan *plan, skiff_error_t *err
 int ns_uts_names_check (const oci_config *c, skiff_error_t *err);
 void ns_plan_release (struct ns_plan *plan);
 bool ns_plan_has (const struct ns_plan *plan, int flag);
-
-/* Write uid_map/gid_map of pid from linux.uidMappings/gidMappings. */
-int ns_write_id_maps (pid_t pid, const oci_linux *l, skiff_error_t *err);
 
 /* Child side: setns into every joined namespace (user last: once inside a
    joined user namespace we could no longer join the others). */

@@ -27,10 +27,12 @@
 #include "process.h"
 #include "resctrl.h"
 #include "rootfs.h"
+#include "rootless.h"
 #include "seccomp.h"
 #include "skiff.h"
 #include "strbuf.h"
 #include "sysctl.h"
+#include "userns.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -74,6 +76,7 @@ struct planner
   oci_config *cfg;
   struct ns_plan ns;
   struct skiff_cgroup *cg;
+  bool no_cgroup;           /* rootless without a delegated cgroup */
   struct resctrl_group rdt; /* name NULL: no linux.intelRdt */
   struct seccomp_prog *seccomp;
   char **warnings; /* what create would log as warnings */
@@ -163,9 +166,19 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
   skiff_log_capture (capture, pl);
   int r = process_check_caps (pl->cfg->process, false, err);
   const char *cgroups_path = pl->cfg->linux ? pl->cfg->linux->cgroups_path : NULL;
+  const oci_resources *res = pl->cfg->linux ? pl->cfg->linux->resources : NULL;
+  bool use = true;
+  if (r == 0 && (pl->ns.new_flags & CLONE_NEWUSER))
+    r = userns_check_maps (pl->cfg->linux, err);
+  if (r == 0 && pl->ctx->rootless_on)
+    r = rootless_check_rlimits (pl->cfg->process, err);
   if (r == 0)
-    r = pl->ctx->systemd_cgroup ? cgroup_new_systemd (cgroups_path, pl->id, &pl->cg, err)
-                                : cgroup_new (cgroups_path, pl->id, &pl->cg, err);
+    r = pl->ctx->systemd_cgroup && !pl->ctx->rootless_on
+            ? cgroup_new_systemd (cgroups_path, pl->id, &pl->cg, err)
+            : cgroup_new (cgroups_path, pl->id, &pl->cg, err);
+  if (r == 0)
+    r = rootless_cgroup_decide (pl->ctx, pl->cg, res, &use, err);
+  pl->no_cgroup = !use;
   const oci_intel_rdt *rdt = pl->cfg->linux ? pl->cfg->linux->intel_rdt : NULL;
   if (r == 0 && rdt)
     {
@@ -186,6 +199,7 @@ prepare (struct planner *pl, const char *bundle, skiff_error_t *err)
     .userns = ns_plan_has (&pl->ns, CLONE_NEWUSER),
     .cgroupns = ns_plan_has (&pl->ns, CLONE_NEWCGROUP),
     .netns = ns_plan_has (&pl->ns, CLONE_NEWNET),
+    .rootless = pl->ctx->rootless_on,
   };
   if (r == 0)
     r = mount_plan_build (&rs, &pl->mounts, err);
@@ -615,17 +629,24 @@ describe (struct planner *pl)
   strbuf_puts (&pl->out, "create:\n");
   step (pl, "read config.json (ociVersion %s); rootfs %s%s", c->oci_version, pl->rootfs,
         c->root && c->root->readonly ? " (read-only)" : "");
-  step (pl, "cgroup %s (%s manager, cgroup %s host%s)", pl->cg->path, pl->cg->ops->name,
-        cgroup_layout_name (pl->cg->layout),
-        c->linux && c->linux->cgroups_path ? "" : "; default path: no linux.cgroupsPath");
+  if (pl->no_cgroup)
+    step (pl,
+          "no cgroup: rootless, and cgroup %s is not writable: the init stays in the "
+          "runtime's",
+          pl->cg->path);
+  else
+    step (pl, "cgroup %s (%s manager, cgroup %s host%s)", pl->cg->path, pl->cg->ops->name,
+          cgroup_layout_name (pl->cg->layout),
+          c->linux && c->linux->cgroups_path ? "" : "; default path: no linux.cgroupsPath");
   if (pl->rdt.name)
     describe_resctrl (pl);
   if (c->linux && c->linux->seccomp)
     step (pl, "compile the seccomp filter before the clone (%s)",
           pl->seccomp ? "ok" : "nothing to compile");
   describe_namespaces (pl);
-  step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
-        pl->cg->path);
+  if (!pl->no_cgroup)
+    step (pl, "%s puts the init in cgroup %s", pl->cg->systemd ? "systemd" : "the runtime",
+          pl->cg->path);
   describe_netdevices (pl);
   if (pl->rdt.name)
     step (pl, "the runtime writes the init's pid to the resctrl group's tasks%s",

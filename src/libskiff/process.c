@@ -53,6 +53,15 @@ static const struct
 };
 
 int
+process_rlimit_resource (const char *name)
+{
+  for (size_t j = 0; j < sizeof rlimit_table / sizeof *rlimit_table; j++)
+    if (strcmp (rlimit_table[j].name, name) == 0)
+      return rlimit_table[j].resource;
+  return -1;
+}
+
+int
 process_check_rlimits (const oci_process *p, skiff_error_t *err)
 {
   for (size_t i = 0; i < p->rlimits_len; i++)
@@ -621,6 +630,16 @@ drop_bounding (const oci_capabilities *c, skiff_error_t *err)
   return 0;
 }
 
+/* /proc/self/setgroups says "deny": a rootless runtime mapped the gid
+   itself (userns.c).  No heap: the init runs this. */
+static bool
+setgroups_denied (void)
+{
+  char buf[16] = { 0 };
+  cleanup_close int fd = open ("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && read (fd, buf, sizeof buf - 1) > 0 && strncmp (buf, "deny", 4) == 0;
+}
+
 static int
 set_user (const oci_process *p, skiff_error_t *err)
 {
@@ -630,7 +649,16 @@ set_user (const oci_process *p, skiff_error_t *err)
   if (u && u->additional_gids_len)
     {
       if (setgroups (u->additional_gids_len, (gid_t *)u->additional_gids) < 0)
-        return skiff_error (err, errno, "process.user.additionalGids: setgroups");
+        {
+          int e = errno;
+          if (e == EPERM && setgroups_denied ())
+            return skiff_error (err, 0,
+                                "process.user.additionalGids: setgroups(2) is denied in the user "
+                                "namespace (rootless, its gid map is the caller's gid alone): "
+                                "map more gids in linux.gidMappings (newgidmap allows "
+                                "setgroups)");
+          return skiff_error (err, e, "process.user.additionalGids: setgroups");
+        }
     }
   else if (setgroups (0, NULL) < 0 && errno != EPERM)
     return skiff_error (err, errno, "setgroups");

@@ -48,6 +48,8 @@ int process_check_caps (const oci_process *p, bool strict, skiff_error_t *err);
 /* What setrlimit in the init would refuse: an unknown type, soft above
    hard, open files above the kernel's fs.nr_open. */
 int process_check_rlimits (const oci_process *p, skiff_error_t *err);
+/* RLIMIT_NOFILE for "RLIMIT_NOFILE"; -1 for a name it does not know. */
+int process_rlimit_resource (const char *name);
 /* process.ioPriority: a known class and a level of 0-7 (0 when absent). */
 int process_check_io_priority (const oci_process *p, skiff_error_t *err);
 /* The five sets of c (or none) with their config names, in order. */

@@ -1078,7 +1078,9 @@ rootfs_open_bind_trees (const struct rootfs_spec *s, int **fds_out, skiff_error_
           skiff_error_t e = NULL;
           if ((fds[i] = mount_open_tree (-1, op->source, &op->opts, -1, &e)) < 0)
             {
-              if (e->errno_ != ENOSYS)
+              /* Rootless, only the init may mount (in its user
+                 namespace), with the same rights to reach the source. */
+              if (e->errno_ != ENOSYS && !(s->rootless && e->errno_ == EPERM))
                 {
                   *err = e;
                   skiff_error_wrap (err, "%s", op->what);
@@ -1091,7 +1093,13 @@ rootfs_open_bind_trees (const struct rootfs_spec *s, int **fds_out, skiff_error_
       cleanup_close int userns = idmap_userns (s, i, err);
       if (userns < 0 || (fds[i] = mount_open_tree (-1, op->source, &op->opts, userns, err)) < 0)
         {
-          skiff_error_wrap (err, "%s", op->what);
+          if (s->rootless && (*err)->errno_ == EPERM)
+            skiff_error_wrap (err,
+                              "%s: rootless, an idmapped mount needs privilege over the "
+                              "source's filesystem on the host",
+                              op->what);
+          else
+            skiff_error_wrap (err, "%s", op->what);
           goto fail;
         }
     }

@@ -28,6 +28,7 @@ struct rootfs_spec
   bool userns;        /* own user ns: bind host device nodes instead of mknod */
   bool cgroupns;      /* own cgroup ns */
   bool netns;         /* own net ns (sysfs can be mounted fresh) */
+  bool rootless;      /* the runtime may not mount: binds are made by the init */
   /* Optional, mounts_len entries: a detached tree prepared for mounts[i]
      by rootfs_open_bind_trees() (or -1).  An idmapped mount needs privilege
      over the source filesystem, and any source the right to reach it,

@@ -14,19 +14,32 @@
 
 struct skiff_context
 {
-  const char *root; /* state directory, one subdirectory per container */
+  /* state directory, one subdirectory per container; NULL until
+     skiff_context_resolve(), and after it when a rootless caller has no
+     XDG_RUNTIME_DIR (the commands that need state then say so) */
+  const char *root;
   bool debug;
   bool systemd_cgroup;
-  int rootless; /* 1 yes, 0 no, -1 auto */
+  int rootless;     /* --rootless: 1 true, 0 false, -1 auto */
+  bool rootless_on; /* what it resolved to (skiff_context_resolve) */
 };
+
+/* Resolve --rootless auto (an effective uid other than 0, or a user
+   namespace other than the initial one) and, when root is NULL, the
+   default state root: SKIFF_DEFAULT_ROOT, or for a rootless caller other
+   than the host's root $XDG_RUNTIME_DIR/skiff (root of a user namespace
+   without XDG_RUNTIME_DIR: SKIFF_DEFAULT_ROOT). */
+SKIFF_PUBLIC void skiff_context_resolve (struct skiff_context *ctx);
 
 /* "+SECCOMP +SELINUX +CAP ..." for --version. */
 SKIFF_PUBLIC const char *skiff_build_features (void);
 
 /* spec: write the default config.json into bundle (refuses to overwrite). */
 SKIFF_PUBLIC int skiff_spec_write (const char *bundle, bool rootless, skiff_error_t *err);
-/* The default config as a JSON string (static storage is not used: free). */
-SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid);
+/* The default config as a JSON string (static storage is not used: free);
+   rootless: uid and gid are mapped to root; cgroupns: with a cgroup
+   namespace (runc's default on a cgroup v2 host). */
+SKIFF_PUBLIC char *skiff_spec_default (bool rootless, uid_t uid, gid_t gid, bool cgroupns);
 
 /* ---- lifecycle ---- */
 

@@ -18,6 +18,7 @@
 #include "process.h"
 #include "seccomp.h"
 #include "sync.h"
+#include "userns.h"
 
 static void
 kill_and_reap (pid_t pid)
@@ -32,7 +33,7 @@ kill_and_reap (pid_t pid)
 static int
 write_maps (struct create_job *job, pid_t pid, skiff_error_t *err)
 {
-  if (ns_write_id_maps (pid, job->config->linux, err) < 0)
+  if (userns_write_maps (pid, job->config->linux, err) < 0)
     return skiff_error_wrap (err, "user namespace");
   return 0;
 }

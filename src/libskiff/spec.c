@@ -1,7 +1,10 @@
 /* The default config.json written by `skiff spec`: runc's defaults (sh on a
    terminal, pid/net/ipc/uts/mount namespaces, the three default
-   capabilities, NOFILE 1024, masked and readonly paths, deny-all devices),
-   and for --rootless a user namespace mapping the caller to root. */
+   capabilities, NOFILE 1024, masked and readonly paths, deny-all devices,
+   a cgroup namespace on a cgroup v2 host), and for --rootless what runc's
+   `spec --rootless` changes: a user namespace mapping the caller's
+   effective ids to root, no network namespace (so /sys is a bind of the
+   host's: sysfs needs one), no uid=/gid= mount options, no resources. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "cleanup.h"
 #include "fsutil.h"
 #include "skiff.h"
@@ -108,7 +112,7 @@ put_mounts (struct skiff_strbuf *b, bool rootless)
 }
 
 static void
-put_linux (struct skiff_strbuf *b, bool rootless, uid_t uid, gid_t gid)
+put_linux (struct skiff_strbuf *b, bool rootless, uid_t uid, gid_t gid, bool cgroupns)
 {
   strbuf_puts (b, "  \"linux\": {\n");
   if (rootless)
@@ -125,6 +129,8 @@ put_linux (struct skiff_strbuf *b, bool rootless, uid_t uid, gid_t gid)
   strbuf_puts (
       b,
       "      { \"type\": \"ipc\" },\n      { \"type\": \"uts\" },\n      { \"type\": \"mount\" }");
+  if (cgroupns)
+    strbuf_puts (b, ",\n      { \"type\": \"cgroup\" }");
   if (rootless)
     strbuf_puts (b, ",\n      { \"type\": \"user\" }");
   strbuf_puts (b, "\n    ],\n    \"maskedPaths\": ");
@@ -135,7 +141,7 @@ put_linux (struct skiff_strbuf *b, bool rootless, uid_t uid, gid_t gid)
 }
 
 char *
-skiff_spec_default (bool rootless, uid_t uid, gid_t gid)
+skiff_spec_default (bool rootless, uid_t uid, gid_t gid, bool cgroupns)
 {
   struct skiff_strbuf b = { 0 };
   strbuf_printf (&b, "{\n  \"ociVersion\": \"%s\",\n", OCI_SPEC_VERSION);
@@ -143,7 +149,7 @@ skiff_spec_default (bool rootless, uid_t uid, gid_t gid)
   strbuf_puts (&b, "  \"root\": { \"path\": \"rootfs\", \"readonly\": true },\n"
                    "  \"hostname\": \"skiff\",\n");
   put_mounts (&b, rootless);
-  put_linux (&b, rootless, uid, gid);
+  put_linux (&b, rootless, uid, gid, cgroupns);
   strbuf_puts (&b, "}\n");
   return strbuf_steal (&b);
 }
@@ -157,7 +163,9 @@ skiff_spec_write (const char *bundle, bool rootless, skiff_error_t *err)
   dirfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return skiff_error (err, errno, "open bundle `%s`", bundle);
-  json = skiff_spec_default (rootless, getuid (), getgid ());
+  /* as runc: the ids the kernel lets the caller map on its own */
+  json = skiff_spec_default (rootless, geteuid (), getegid (),
+                             cgroup_detect_layout () == CGROUP_LAYOUT_V2);
   /* O_EXCL: never overwrite a config someone wrote by hand. */
   if (write_file_at (dirfd, "config.json", json, strlen (json), 0644, O_EXCL, err) < 0)
     {

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "fsutil.h"
 #include "log.h"
+#include "rootless.h"
 
 int
 state_validate_id (const char *id, skiff_error_t *err)
@@ -59,6 +60,19 @@ mkdir_all (const char *path, mode_t mode)
   return mkdir (path, mode) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+int
+state_root_check (const char *root, skiff_error_t *err)
+{
+  const char *why;
+  if (root)
+    return 0;
+  rootless_default_root (&why);
+  return skiff_error_kind_set (err, SKIFF_ERR_INVALID_CONFIG, 0,
+                               "no state directory: rootless, the default is "
+                               "$XDG_RUNTIME_DIR/skiff and %s (set it, or pass --root)",
+                               why ? why : "it cannot be used");
+}
+
 static int
 open_root (const char *root, bool create, skiff_error_t *err)
 {
@@ -97,7 +111,7 @@ fill_names (struct state_dir *sd, const char *root, const char *id)
 int
 state_dir_create (const char *root, const char *id, struct state_dir *sd, skiff_error_t *err)
 {
-  if (state_validate_id (id, err) < 0)
+  if (state_validate_id (id, err) < 0 || state_root_check (root, err) < 0)
     return -1;
   fill_names (sd, root, id);
   if ((sd->root_fd = open_root (root, true, err)) < 0)
@@ -129,7 +143,7 @@ int
 state_dir_open (const char *root, const char *id, bool lock, struct state_dir *sd,
                 skiff_error_t *err)
 {
-  if (state_validate_id (id, err) < 0)
+  if (state_validate_id (id, err) < 0 || state_root_check (root, err) < 0)
     return -1;
   fill_names (sd, root, id);
   sd->root_fd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -26,6 +26,9 @@ struct state_dir
   }
 
 int state_validate_id (const char *id, skiff_error_t *err);
+/* root is NULL when a rootless caller has no default (rootless.h): say
+   why. */
+int state_root_check (const char *root, skiff_error_t *err);
 /* Make <root>/<id> (error if it exists) and lock it. */
 int state_dir_create (const char *root, const char *id, struct state_dir *sd, skiff_error_t *err);
 /* Open an existing container; lock it when `lock`. */

@@ -10,6 +10,8 @@ Environment:
   SKIFF_KEEP          keep per-test work directories when set to 1
   SKIFF_STRICT_MOUNTS 1: any new host mount fails the leak check, not only
                       the test's own (for a machine running nothing else)
+  SKIFF_TEST_ROOTLESS_USER  the unprivileged user the rootless tests run
+                      the runtime as, made when missing (default skiffrl)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from harness import (
     TESTS_DIR,
     Bundle,
     Runtime,
+    UserRuntime,
     build_rootfs,
     cgroup_leftovers,
     clone_tree,
@@ -39,6 +42,7 @@ from harness import (
     mount_snapshot,
     processes_of_test,
     remove_cgroup_tree,
+    to_rootless,
     unique,
 )
 
@@ -142,6 +146,21 @@ def rootfs(tmp_path_factory, init_binary) -> Path:
     if not os.path.exists(harness.BUSYBOX):
         pytest.fail(f"{harness.BUSYBOX} missing: install busybox-static")
     return build_rootfs(tmp_path_factory.mktemp("rootfs") / "rootfs", init_binary)
+
+
+@pytest.fixture(scope="session")
+def rootless_user():
+    """An unprivileged user with a home and subordinate ids (made once,
+    idempotently, and left in place: no password, no login shell)."""
+    if not shutil.which("setpriv"):
+        pytest.fail("setpriv missing: install util-linux")
+    name = os.environ.get("SKIFF_TEST_ROOTLESS_USER", "skiffrl")
+    try:
+        return harness.ensure_rootless_user(name)
+    except (OSError, subprocess.CalledProcessError) as e:
+        # e.g. the cgroup v2 guest, whose /etc is the host's, read-only:
+        # a run on the host makes the user first.
+        pytest.skip(f"cannot make the rootless test user {name}: {e}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -316,3 +335,40 @@ def cid() -> str:
 @pytest.fixture
 def workdir(test_env) -> Path:
     return test_env.workdir
+
+
+@pytest.fixture
+def user_runtime(test_env, rootless_user) -> UserRuntime:
+    """The runtime run as the rootless user, without --root (its state is
+    in $XDG_RUNTIME_DIR, a directory of the test the user owns)."""
+    rt = UserRuntime(test_env.workdir, test_env.token, rootless_user)
+    test_env.runtimes.append(rt)
+    return rt
+
+
+@pytest.fixture
+def make_user_bundle(test_env, rootfs, rootless_user):
+    """make_user_bundle(args=...) -> Bundle owned by the rootless user
+    (a full copy of the rootfs: a hard link's owner is the shared inode's)
+    with the default config made rootless as runc's `spec --rootless`
+    does, and no cgroupsPath (a rootless runtime puts its container below
+    its own cgroup, when it may)."""
+
+    def make(args=("/init", "ready")) -> Bundle:
+        path = test_env.workdir / unique("b")
+        path.mkdir()
+        clone_tree(rootfs, path / "rootfs", hardlink_over=0)
+        rootless_user.chown_tree(path)
+        config = to_rootless(
+            default_config(args, test_env.token), rootless_user.uid, rootless_user.gid
+        )
+        b = Bundle(path, config)
+        b.auto_cgroup = False
+        return b
+
+    return make
+
+
+@pytest.fixture
+def user_bundle(make_user_bundle) -> Bundle:
+    return make_user_bundle()

@@ -9,6 +9,7 @@ import copy
 import itertools
 import json
 import os
+import pwd
 import re
 import select
 import shlex
@@ -507,12 +508,14 @@ def _fd_args(fds):
 class Runtime:
     """Drives the runtime binary with a per-test --root."""
 
-    def __init__(self, workdir: Path, token: str):
+    def __init__(self, workdir: Path, token: str, root: Path | None = None):
         self.binary = RUNTIME
         self.name = RUNTIME_NAME
         self.workdir = workdir
-        self.root = workdir / "state"
-        self.root.mkdir(mode=0o700)
+        if root is None:
+            root = workdir / "state"
+            root.mkdir(mode=0o700)
+        self.root = root
         self.token = token
         self.ids: list[str] = []
         self.background: list[Background] = []
@@ -754,6 +757,148 @@ class Runtime:
                 self("delete", "--force", cid, timeout=20)
             except AssertionError:
                 pass
+
+
+# --------------------------------------------------------------- rootless
+
+
+class RootlessUser:
+    """The unprivileged user the rootless tests run the runtime as (made
+    once by ensure_rootless_user), with its subordinate id ranges."""
+
+    def __init__(self, name: str):
+        pw = pwd.getpwnam(name)
+        self.name = name
+        self.uid = pw.pw_uid
+        self.gid = pw.pw_gid
+        self.home = Path(pw.pw_dir)
+        self.subuids = _subids("/etc/subuid", name, self.uid)
+        self.subgids = _subids("/etc/subgid", name, self.uid)
+
+    @property
+    def wrap(self) -> list[str]:
+        """A command line that runs the rest as this user, without any
+        capability (setuid from root drops them all)."""
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--init-groups", "--"]
+
+    def chown_tree(self, top: Path):
+        os.chown(top, self.uid, self.gid, follow_symlinks=False)
+        for dirpath, dirnames, filenames in os.walk(top):
+            for n in dirnames + filenames:
+                os.chown(os.path.join(dirpath, n), self.uid, self.gid, follow_symlinks=False)
+
+
+def _subids(path: str, name: str, uid: int) -> list[tuple[int, int]]:
+    """(start, count) of every range of the user in /etc/subuid or subgid."""
+    out = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return out
+    for line in lines:
+        f = line.strip().split(":")
+        if len(f) == 3 and f[0] in (name, str(uid)) and f[1].isdigit() and f[2].isdigit():
+            out.append((int(f[1]), int(f[2])))
+    return out
+
+
+def _add_subids(path: str, name: str, count: int = 65536):
+    """Give name a range of its own after every range of the file."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        text = ""
+    end = 100000
+    for line in text.splitlines():
+        f = line.strip().split(":")
+        if len(f) == 3 and f[1].isdigit() and f[2].isdigit():
+            end = max(end, int(f[1]) + int(f[2]))
+    if text and not text.endswith("\n"):
+        text += "\n"
+    Path(path).write_text(f"{text}{name}:{end}:{count}\n")
+    os.chmod(path, 0o644)
+
+
+def ensure_rootless_user(name: str) -> RootlessUser:
+    """The user (no password, no login shell, a home) and its subordinate
+    ids, made when missing; left in place, harmless, for the next run."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--create-home", "--shell", "/usr/sbin/nologin",
+             "--comment", "skiff rootless tests", name],
+            check=True, capture_output=True, timeout=30,
+        )
+    uid = pwd.getpwnam(name).pw_uid
+    for path in ("/etc/subuid", "/etc/subgid"):
+        if not _subids(path, name, uid):
+            _add_subids(path, name)
+    return RootlessUser(name)
+
+
+def to_rootless(config: dict, uid: int, gid: int) -> dict:
+    """What `runc spec --rootless` does to the default config: a user
+    namespace mapping the caller to root, no network namespace (so /sys is
+    a bind of the host's), no uid=/gid= mount options (ids the namespace
+    does not map), no resources."""
+    c = copy.deepcopy(config)
+    lx = c["linux"]
+    lx["namespaces"] = [
+        n for n in lx["namespaces"] if n["type"] not in ("network", "user")
+    ] + [{"type": "user"}]
+    lx["uidMappings"] = [{"containerID": 0, "hostID": uid, "size": 1}]
+    lx["gidMappings"] = [{"containerID": 0, "hostID": gid, "size": 1}]
+    lx.pop("resources", None)
+    mounts = []
+    for m in c["mounts"]:
+        if m["destination"] == "/sys":
+            m = {
+                "destination": "/sys",
+                "type": "none",
+                "source": "/sys",
+                "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
+            }
+        elif "options" in m:
+            m["options"] = [
+                o for o in m["options"] if not o.startswith(("uid=", "gid="))
+            ]
+        mounts.append(m)
+    c["mounts"] = mounts
+    return c
+
+
+class UserRuntime(Runtime):
+    """The runtime run as an unprivileged user, without --root: its state
+    goes to $XDG_RUNTIME_DIR/<name>, a directory of the test's that the
+    user owns (root is `xdg / RUNTIME_NAME`)."""
+
+    def __init__(self, workdir: Path, token: str, user: RootlessUser):
+        self.user = user
+        self.xdg = workdir / "xdg"
+        self.xdg.mkdir(mode=0o700)
+        os.chown(self.xdg, user.uid, user.gid)
+        super().__init__(workdir, token, root=self.xdg / RUNTIME_NAME)
+
+    def cmd(self, *args) -> list[str]:
+        # No systemd driver: a rootless one would be the user's instance.
+        glob = [a for a in GLOBAL_ARGS if a != "--systemd-cgroup"]
+        c = [*self.user.wrap, self.binary, *glob]
+        if self.log_path:
+            c += ["--log", str(self.log_path), "--log-format", self.log_format]
+        return c + [str(a) for a in args]
+
+    def _env(self, extra):
+        env = super()._env(None)
+        env.update(
+            HOME=str(self.user.home),
+            USER=self.user.name,
+            LOGNAME=self.user.name,
+            XDG_RUNTIME_DIR=str(self.xdg),
+        )
+        if extra:
+            env.update(extra)
+        return env
 
 
 # ------------------------------------------------------------------ leaks

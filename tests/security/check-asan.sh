@@ -56,6 +56,8 @@ gcc -static -O2 -o "$builddir/skiff-init" "$srcdir/tests/init.c"
 reports=$builddir/sanitizer-reports
 rm -rf "$reports"
 mkdir -p "$reports"
+# test_rootless.py runs the runtime as an unprivileged user: its reports too
+chmod 1777 "$reports"
 export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:symbolize=0:halt_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1:symbolize=0"
 export LSAN_OPTIONS="log_path=$reports/lsan"

@@ -412,6 +412,60 @@ case_idmap (void)
   return 0;
 }
 
+/* Become root of a new user namespace (mapped to our root), with a new
+   mount namespace it owns: every mount copied into it is locked
+   (mount_namespaces(7)), as a rootless container's view of the host. */
+static int
+enter_userns (void)
+{
+  static const struct
+  {
+    const char *file, *text;
+  } maps[] = { { "uid_map", "0 0 1" }, { "setgroups", "deny" }, { "gid_map", "0 0 1" } };
+  if (unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
+    return -1;
+  for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+    {
+      char path[64];
+      snprintf (path, sizeof path, "/proc/self/%s", maps[i].file);
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write (fd, maps[i].text, strlen (maps[i].text)) < 0)
+        return -1;
+      close (fd);
+    }
+  /* fds of the old namespace name its mounts */
+  close (basefd);
+  basefd = open (base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return basefd < 0 ? -1 : 0;
+}
+
+/* A bind of a locked nosuid,nodev,noexec mount keeps those flags (a
+   remount must not drop them: EPERM), and an option that clears one is
+   named in the error. */
+static int
+case_locked_flags (void)
+{
+  skiff_error_t err = NULL;
+  struct mount_opts o;
+  struct mount_target t;
+  mkpath ("locked", true);
+  mkpath ("la", true);
+  mkpath ("lb", true);
+  CHECK (mount ("tmpfs", abspath ("locked"), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0);
+  CHECK (enter_userns () == 0);
+  CHECK (opts_of ("rbind ro", &o) == 0);
+  CHECK (target_of ("la", &t) >= 0);
+  CHECK_OK (mount_bind (-1, abspath ("locked"), &t, &o, -1, &err));
+  CHECK (check_mount ("la", "tmpfs", "ro,nosuid,nodev,noexec", NULL) == 0);
+  mount_opts_free (&o);
+  CHECK (opts_of ("bind rw exec", &o) == 0);
+  CHECK (target_of ("lb", &t) >= 0);
+  CHECK (mount_bind (-1, abspath ("locked"), &t, &o, -1, &err) < 0);
+  CHECK (strstr (err->msg, "option `exec` would clear `noexec`") != NULL);
+  mount_opts_free (&o);
+  return 0;
+}
+
 /* ---- cmocka side ------------------------------------------------------- */
 
 static void
@@ -462,6 +516,7 @@ CASE (atime)
 CASE (propagation)
 CASE (remount)
 CASE (idmap)
+CASE (locked_flags)
 
 static void
 test_opts_parse (void **state)
@@ -513,6 +568,7 @@ main (void)
     cmocka_unit_test (test_propagation),
     cmocka_unit_test (test_remount),
     cmocka_unit_test (test_idmap),
+    cmocka_unit_test (test_locked_flags),
   };
   int failed = 0;
   failed += cmocka_run_group_tests_name ("mounts: fd-based", tests, NULL, NULL);

@@ -45,7 +45,7 @@ static void
 test_default (void **state)
 {
   (void)state;
-  char *json = skiff_spec_default (false, 0, 0);
+  char *json = skiff_spec_default (false, 0, 0, false);
   oci_config *c = parse (json);
   assert_non_null (c);
   assert_true (c->process->terminal);
@@ -61,6 +61,7 @@ test_default (void **state)
        *t; t++)
     assert_true (has_ns (c->linux, *t));
   assert_false (has_ns (c->linux, "user"));
+  assert_false (has_ns (c->linux, "cgroup"));
   assert_true (has (c->linux->masked_paths, c->linux->masked_paths_len, "/proc/kcore"));
   assert_true (has (c->linux->readonly_paths, c->linux->readonly_paths_len, "/proc/sys"));
   assert_int_equal (c->linux->resources->devices_len, 1);
@@ -73,7 +74,7 @@ static void
 test_rootless (void **state)
 {
   (void)state;
-  char *json = skiff_spec_default (true, 1000, 1001);
+  char *json = skiff_spec_default (true, 1000, 1001, false);
   oci_config *c = parse (json);
   assert_non_null (c);
   assert_true (has_ns (c->linux, "user"));
@@ -82,8 +83,33 @@ test_rootless (void **state)
   assert_int_equal (c->linux->gid_mappings[0]->host_id, 1001);
   assert_int_equal (c->linux->uid_mappings[0]->container_id, 0);
   assert_null (c->linux->resources);
+  for (size_t i = 0; i < c->mounts_len; i++)
+    {
+      const oci_mount *m = c->mounts[i];
+      if (strcmp (m->destination, "/sys") == 0)
+        assert_true (has (m->options, m->options_len, "rbind"));
+      for (size_t j = 0; j < m->options_len; j++)
+        assert_false (strncmp (m->options[j], "gid=", 4) == 0
+                      || strncmp (m->options[j], "uid=", 4) == 0);
+    }
   oci_config_free (c);
   free (json);
+}
+
+/* As runc on a cgroup v2 host: a cgroup namespace, rootless or not. */
+static void
+test_cgroupns (void **state)
+{
+  (void)state;
+  for (int rootless = 0; rootless < 2; rootless++)
+    {
+      char *json = skiff_spec_default (rootless, 1000, 1000, true);
+      oci_config *c = parse (json);
+      assert_non_null (c);
+      assert_true (has_ns (c->linux, "cgroup"));
+      oci_config_free (c);
+      free (json);
+    }
 }
 
 int
@@ -92,6 +118,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_default),
     cmocka_unit_test (test_rootless),
+    cmocka_unit_test (test_cgroupns),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

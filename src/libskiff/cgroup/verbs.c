@@ -51,8 +51,8 @@ hold (struct skiff_context *ctx, const char *id, bool lock, const char *verb, st
                                  "cannot %s container `%s`: container not running (%s)", verb, id,
                                  status_name (h->status));
   if (h->st->cgroup_path == NULL)
-    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0,
-                                 "cannot %s container `%s`: it has no cgroup", verb, id);
+    return skiff_error_kind_set (err, SKIFF_ERR_UNSUPPORTED, 0, "cannot %s container `%s`: %s",
+                                 verb, id, container_no_cgroup (h->st));
   h->cg = cgroup_from_path (h->st->cgroup_path);
   return 0;
 }
