@@ -708,7 +708,8 @@ has_mode_option (const struct mount_opts *o)
   return false;
 }
 
-/* A tmpfs gets what was under it (tmpcopyup), with the directory's owner. */
+/* A tmpfs gets what was under it (tmpcopyup), with the directory's owner
+   and times. */
 static int
 tmpfs_copy_up (struct rootfs_exec *x, const struct mount_op *op, int under, const struct stat *st,
                skiff_error_t *err)
@@ -718,7 +719,13 @@ tmpfs_copy_up (struct rootfs_exec *x, const struct mount_op *op, int under, cons
     return -1;
   if (fchown (top, st->st_uid, st->st_gid) < 0)
     return skiff_error (err, errno, "%s: tmpcopyup: chown", op->what);
-  return rootfs_copy_up (under, top, op->what, err);
+  if (rootfs_copy_up (under, top, op->what, err) < 0)
+    return -1;
+  /* last: making the entries changed the directory's times */
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  if (futimens (top, times) < 0)
+    return skiff_error (err, errno, "%s: tmpcopyup: times", op->what);
+  return 0;
 }
 
 static int
