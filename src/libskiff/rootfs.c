@@ -754,7 +754,8 @@ do_fs (struct rootfs_exec *x, const struct mount_op *op, skiff_error_t *err)
      (as runc and crun do); on one made for it, tmpfs's own 1777. */
   if (tmpfs && existed && !has_mode_option (&o))
     {
-      memcpy (data, o.data, o.data_len * sizeof *data);
+      for (size_t i = 0; i < o.data_len; i++) /* o.data may be NULL */
+        data[i] = o.data[i];
       snprintf (mode, sizeof mode, "mode=%o", (unsigned)(st.st_mode & 07777));
       data[o.data_len] = mode;
       o.data = data;
