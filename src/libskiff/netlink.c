@@ -116,6 +116,26 @@ transact_heap (int fd, struct nl_req *r, uint16_t want, nl_answer_fn fn, void *d
   return transact (fd, r, buf, NL_BUF_SIZE, want, fn, data, what, err);
 }
 
+/* A dump request (RTM_GETLINK, RTM_GETADDR) answered by `want` messages;
+   asked again (at most NL_DUMP_TRIES) while transact_heap
+   says it was interrupted, with *count reset for each try. */
+static int
+dump (int fd, uint16_t type, uint16_t want, const void *hdr, size_t len, nl_answer_fn fn,
+      void *data, size_t *count, const char *what, skiff_error_t *err)
+{
+  for (int tries = 0;; tries++)
+    {
+      struct nl_req r;
+      req_init (&r, type, NLM_F_DUMP, next_seq (), hdr, len);
+      *count = 0;
+      int got = transact_heap (fd, &r, want, fn, data, what, err);
+      if (got < 0)
+        return -1;
+      if (got == 0 || tries == NL_DUMP_TRIES)
+        return 0;
+    }
+}
+
 int
 nl_open (skiff_error_t *err)
 {
@@ -230,20 +250,13 @@ int
 nl_link_indexes (int fd, int **out, size_t *n, skiff_error_t *err)
 {
   struct index_list l = { 0 };
-  for (int tries = 0;; tries++)
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+  if (dump (fd, RTM_GETLINK, RTM_NEWLINK, &ifi, sizeof ifi, index_answer, &l, &l.n,
+            "list the links", err)
+      < 0)
     {
-      struct nl_req r;
-      struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-      req_init (&r, RTM_GETLINK, NLM_F_DUMP, next_seq (), &ifi, sizeof ifi);
-      l.n = 0;
-      int got = transact_heap (fd, &r, RTM_NEWLINK, index_answer, &l, "list the links", err);
-      if (got < 0)
-        {
-          free (l.v);
-          return -1;
-        }
-      if (got == 0 || tries == NL_DUMP_TRIES)
-        break;
+      free (l.v);
+      return -1;
     }
   *out = l.v;
   *n = l.n;
@@ -324,20 +337,13 @@ int
 nl_addr_list (int fd, int index, struct nl_addr **out, size_t *n, skiff_error_t *err)
 {
   struct addr_list l = { .index = index };
-  for (int tries = 0;; tries++)
+  struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
+  if (dump (fd, RTM_GETADDR, RTM_NEWADDR, &ifa, sizeof ifa, addr_answer, &l, &l.n,
+            "list the addresses", err)
+      < 0)
     {
-      struct nl_req r;
-      struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
-      req_init (&r, RTM_GETADDR, NLM_F_DUMP, next_seq (), &ifa, sizeof ifa);
-      l.n = 0;
-      int got = transact_heap (fd, &r, RTM_NEWADDR, addr_answer, &l, "list the addresses", err);
-      if (got < 0)
-        {
-          free (l.v);
-          return -1;
-        }
-      if (got == 0 || tries == NL_DUMP_TRIES)
-        break;
+      free (l.v);
+      return -1;
     }
   *out = l.v;
   *n = l.n;

@@ -692,11 +692,15 @@ def test_created_init_already_runs_as_the_process(runtime, bundle, cid, test_env
     runtime.start(cid).ok()
 
 
-def test_unmapped_user_fails_create(runtime, bundle, cid):
+def _map_userns(bundle):
     bundle.add_namespace("user")
     m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
     bundle.linux["uidMappings"] = list(m)
     bundle.linux["gidMappings"] = list(m)
+
+
+def test_unmapped_user_fails_create(runtime, bundle, cid):
+    _map_userns(bundle)
     bundle.process["user"] = {"uid": 70000, "gid": 0}
     r = runtime.create(cid, bundle).failed()
     assert "process.user.uid: setresuid 70000" in r.stderr, r.describe()
@@ -706,10 +710,7 @@ def test_unmapped_user_fails_create(runtime, bundle, cid):
 
 def test_mapped_non_root_user_starts(runtime, bundle, cid):
     """The exec fifo belongs to the process's user (mapped to the host)."""
-    bundle.add_namespace("user")
-    m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    bundle.linux["uidMappings"] = list(m)
-    bundle.linux["gidMappings"] = list(m)
+    _map_userns(bundle)
     bundle.process["user"] = {"uid": 1000, "gid": 1000}
     bundle.args = ["/init", "ids"]
     r = runtime.run(cid, bundle).ok()
